@@ -1,0 +1,260 @@
+"""The allocation model in Pyomo: every grant rule is a named constraint (no I/O, no solving).
+
+Variables are indexed by grant outcome w, intervention i and month t. With a known grant there
+is one outcome; in cliff-edge mode each outcome has its own plan after the confirmation month
+and `non_anticipativity` ties the plans together before it.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from vru_model.data import LIABILITY, ModelData, prepare
+from vru_model.schema import Scenario
+
+# Human names of each rule, used by diagnostics and reports.
+RULES: dict[str, str] = {
+    "cost_split": "each running service's cost is paid by the VRU's streams and its partners",
+    "taper": "the VRU pays at least its taper share of a service's cost (partners pay at most the rest)",
+    "stream_budget": "a funding stream cannot spend more than its amount in a financial year",
+    "underwriting_cap": "OPCC underwriting covers pre-confirmation spend only up to its cap",
+    "commissioning_minimum": "the commissioning minimum share of the core grant must go to commissioned services",
+    "viable_scale": "a running service must run at least at its minimum viable scale",
+    "capacity": "a service cannot run above its capacity",
+    "committed_contracts": "committed contracts must run until their committed month",
+    "closure_definition": "a closure is a service stopping after a running month",
+    "opening_definition": "an opening is a service starting after a month without it",
+    "no_reopening": "a closed service cannot re-open",
+    "notice": "closing a service needs notice served its notice period earlier",
+    "notice_before_horizon": "no notice was served before the plan starts",
+    "central_capability_floor": "the central team and mandatory products must run while there is a grant",
+    "protected_services": "services the scenario protects from closure keep running",
+    "no_new_commitments_before_confirmation": "no new service starts before the grant is confirmed",
+    "non_anticipativity": "decisions before the confirmation month are the same whatever the grant turns out to be",
+    "value_target": "the plan must keep at least the target value",
+}
+
+
+def _underwriting_bound(data: ModelData, grant_in_conf_fy: float) -> float:
+    """Underwriting covers only what the grant cannot: zero when the grant exceeds any possible pre-confirmation spend."""
+    if data.underwriting is None:
+        return 0.0
+    cap = data.scenario.funding[data.underwriting].cap or 0.0
+    covered = data.pays[data.underwriting, data.interventions[0]]
+    most = sum(
+        data.cost[i, t] * data.scenario.interventions[i].scale.max for i in data.interventions for t in covered
+    )
+    return min(cap, max(0.0, most - grant_in_conf_fy))
+
+
+def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.ConcreteModel:
+    """A Pyomo model of the scenario. Grant amounts are mutable parameters (`m.grant`)."""
+    d = data or prepare(scenario)
+    sc = d.scenario
+    items = sc.interventions
+    policy = sc.policy
+    min_grant = policy.objective == "min_grant"
+
+    m = pyo.ConcreteModel(name=sc.name)
+    m.W = pyo.Set(initialize=[o.name for o in d.outcomes], ordered=True)
+    m.I = pyo.Set(initialize=d.interventions, ordered=True)
+    m.T = pyo.Set(initialize=d.months, ordered=True)
+    m.Y = pyo.Set(initialize=d.fys, ordered=True)
+    m.S = pyo.Set(initialize=d.streams, ordered=True)
+    prob = {o.name: o.probability for o in d.outcomes}
+    months = d.months
+    prev = {months[k]: months[k - 1] for k in range(1, len(months))}
+    nxt = {months[k]: months[k + 1] for k in range(len(months) - 1)}
+    pos = {t: k for k, t in enumerate(months)}
+
+    m.grant = pyo.Param(
+        m.W, m.Y, mutable=True, initialize={(o.name, y): d.grant(o, y) for o in d.outcomes for y in d.fys}
+    )
+    m.underwriting_bound = pyo.Param(
+        m.W,
+        mutable=True,
+        initialize={o.name: _underwriting_bound(d, d.grant(o, d.confirmation_fy or "")) for o in d.outcomes},
+    )
+
+    WIT = [(w, i, t) for w in m.W for i in d.interventions for t in months]
+    m.scale = pyo.Var(WIT, bounds=lambda _, w, i, t: (0, items[i].scale.max))
+    m.on = pyo.Var(WIT, domain=pyo.Binary)
+    m.close = pyo.Var(WIT, bounds=(0, 1))
+    m.open = pyo.Var(WIT, bounds=(0, 1))
+    m.notice_served = pyo.Var(WIT, bounds=(0, 1))
+    m.partner = pyo.Var(WIT, domain=pyo.NonNegativeReals)
+    FI = [(w, s, i, t) for w in m.W for (s, i), ts in d.pays.items() for t in ts]
+    m.spend = pyo.Var(FI, domain=pyo.NonNegativeReals)
+    spend_by: dict[tuple[str, str, str], list[tuple[str, str, str, str]]] = {}
+    for key in FI:
+        w, s, i, t = key
+        spend_by.setdefault((w, i, t), []).append(key)
+    if min_grant:
+        m.grant_needed = pyo.Var(m.Y, domain=pyo.NonNegativeReals)
+
+    def was_on(w: str, i: str, t: str) -> object:
+        return m.on[w, i, prev[t]] if t in prev else (1 if items[i].running_at_start else 0)
+
+    def grant_of(w: str, y: str) -> object:
+        return m.grant_needed[y] if min_grant else m.grant[w, y]
+
+    # --- money -------------------------------------------------------------------------------
+    def cost_split(_, w, i, t):
+        exit_next = m.close[w, i, nxt[t]] if t in nxt else 0
+        exit_now = m.close[w, i, t] if pos[t] == 0 else 0
+        needed = d.cost[i, t] * m.scale[w, i, t] + items[i].exit_cost * (exit_next + exit_now)
+        needed += items[i].startup_cost * m.open[w, i, t]
+        return sum(m.spend[k] for k in spend_by.get((w, i, t), [])) + m.partner[w, i, t] == needed
+
+    m.cost_split = pyo.Constraint(WIT, rule=cost_split)
+
+    def taper(_, w, i, t):
+        partner_max = (1 - d.vru_share[i, t]) * d.pickup[i] * d.cost[i, t]
+        return m.partner[w, i, t] <= partner_max * m.scale[w, i, t]
+
+    m.taper = pyo.Constraint(WIT, rule=taper)
+
+    by_stream_fy: dict[tuple[str, str, str], list[tuple[str, str, str, str]]] = {}
+    for key in FI:
+        w, s, i, t = key
+        by_stream_fy.setdefault((w, s, d.fy_of[t]), []).append(key)
+
+    def stream_budget(_, w, s, y):
+        keys = by_stream_fy.get((w, s, y))
+        if not keys or s in (LIABILITY, d.underwriting):
+            return pyo.Constraint.Skip
+        limit = grant_of(w, y) if s == d.core else d.amounts.get((s, y), 0.0)
+        return sum(m.spend[k] for k in keys) <= limit
+
+    m.stream_budget = pyo.Constraint(m.W, m.S, m.Y, rule=stream_budget)
+
+    def underwriting_cap(_, w):
+        keys = [k for (ww, s, _y), ks in by_stream_fy.items() if ww == w and s == d.underwriting for k in ks]
+        if not keys:
+            return pyo.Constraint.Skip
+        return sum(m.spend[k] for k in keys) <= m.underwriting_bound[w]
+
+    m.underwriting_cap = pyo.Constraint(m.W, rule=underwriting_cap)
+
+    commissioned = [i for i in d.interventions if items[i].is_commissioned]
+
+    def commissioning_minimum(_, w, y):
+        keys = [(w, d.core, i, t) for i in commissioned for t in months if d.fy_of[t] == y]
+        share = policy.commissioning_min_share
+        if share == 0:
+            return pyo.Constraint.Skip
+        return sum(m.spend[k] for k in keys) >= share * grant_of(w, y)
+
+    m.commissioning_minimum = pyo.Constraint(m.W, m.Y, rule=commissioning_minimum)
+
+    # --- service levels ----------------------------------------------------------------------
+    m.viable_scale = pyo.Constraint(WIT, rule=lambda _, w, i, t: m.scale[w, i, t] >= items[i].scale.min * m.on[w, i, t])
+    m.capacity = pyo.Constraint(WIT, rule=lambda _, w, i, t: m.scale[w, i, t] <= items[i].scale.max * m.on[w, i, t])
+
+    committed = [
+        (w, i, t)
+        for (w, i, t) in WIT
+        if items[i].committed_until is not None and t <= items[i].committed_until
+    ]
+    m.committed_contracts = pyo.Constraint(committed, rule=lambda _, w, i, t: m.on[w, i, t] == 1)
+
+    # --- closures, notice, re-opening --------------------------------------------------------
+    def closure_definition(_, w, i, t, part):
+        if part == "drop":
+            return m.close[w, i, t] >= was_on(w, i, t) - m.on[w, i, t]
+        if part == "was_on":
+            return m.close[w, i, t] <= was_on(w, i, t)
+        return m.close[w, i, t] <= 1 - m.on[w, i, t]
+
+    m.closure_definition = pyo.Constraint(WIT, ["drop", "was_on", "now_off"], rule=closure_definition)
+    m.opening_definition = pyo.Constraint(
+        WIT, rule=lambda _, w, i, t: m.open[w, i, t] >= m.on[w, i, t] - was_on(w, i, t)
+    )
+    if not policy.allow_reopening:
+        m.no_reopening = pyo.Constraint(
+            m.W,
+            m.I,
+            rule=lambda _, w, i: sum(m.open[w, i, t] for t in months) <= (0 if items[i].running_at_start else 1),
+        )
+
+    def notice(_, w, i, t):
+        n = items[i].notice_months
+        k = pos[t]
+        if k < n:
+            return pyo.Constraint.Skip
+        return m.close[w, i, t] == m.notice_served[w, i, months[k - n]]
+
+    m.notice = pyo.Constraint(WIT, rule=notice)
+    m.notice_before_horizon = pyo.Constraint(
+        [(w, i, t) for (w, i, t) in WIT if pos[t] < items[i].notice_months],
+        rule=lambda _, w, i, t: m.close[w, i, t] == 0,
+    )
+    for w, i, t in WIT:  # notice for a closure after the horizon is outside the plan
+        if pos[t] + items[i].notice_months >= len(months):
+            m.notice_served[w, i, t].fix(0)
+
+    # --- grant conditions and scenario rules -------------------------------------------------
+    floor = [
+        (o.name, i, t)
+        for o in d.outcomes
+        for i in d.interventions
+        for t in months
+        if items[i].mandatory and (min_grant or d.grant(o, d.fy_of[t]) > 0)
+    ]
+    m.central_capability_floor = pyo.Constraint(floor, rule=lambda _, w, i, t: m.on[w, i, t] == 1)
+    protected = [(w, i, t) for (w, i, t) in WIT if items[i].protected and items[i].running_at_start]
+    m.protected_services = pyo.Constraint(protected, rule=lambda _, w, i, t: m.on[w, i, t] == 1)
+    confirmed = sc.funding[d.core].confirmed_month
+    early = [
+        (w, i, t)
+        for (w, i, t) in WIT
+        if not items[i].running_at_start and confirmed is not None and t < confirmed
+    ]
+    m.no_new_commitments_before_confirmation = pyo.Constraint(early, rule=lambda _, w, i, t: m.open[w, i, t] == 0)
+
+    first = d.outcomes[0].name
+    shared = [
+        (w, i, t, var)
+        for w in m.W
+        if w != first
+        for i in d.interventions
+        for t in d.shared_months
+        for var in ("scale", "on", "notice_served")
+    ]
+    m.non_anticipativity = pyo.Constraint(
+        shared, rule=lambda _, w, i, t, var: getattr(m, var)[w, i, t] == getattr(m, var)[first, i, t]
+    )
+
+    # --- objective ---------------------------------------------------------------------------
+    def social_value(w: str) -> object:
+        return sum(d.discount[t] * d.value[i] * m.scale[w, i, t] for i in d.interventions for t in months)
+
+    m.value = pyo.Expression(m.W, rule=lambda _, w: social_value(w))
+
+    def losses(w: str) -> object:
+        total = 0
+        for i in d.interventions:
+            item = items[i]
+            per_closure = item.exit_cost + policy.disruption_penalty_per_participant * item.participants_per_year
+            for t in months:
+                total += d.discount[t] * (per_closure * m.close[w, i, t] + item.startup_cost * m.open[w, i, t])
+        for (ww, s, _y), keys in by_stream_fy.items():
+            if ww != w:
+                continue
+            if s == d.underwriting:
+                total += policy.underwriting_cost_weight * sum(m.spend[k] for k in keys)
+            elif s == LIABILITY:
+                penalty = sc.uncertainty.unfunded_penalty if sc.uncertainty else 10.0
+                total += penalty * sum(m.spend[k] for k in keys)
+        return total
+
+    m.losses = pyo.Expression(m.W, rule=lambda _, w: losses(w))
+    if min_grant:
+        m.value_target = pyo.Constraint(expr=m.value[first] - m.losses[first] >= policy.target_value)
+        m.objective = pyo.Objective(expr=sum(m.grant_needed[y] for y in m.Y), sense=pyo.minimize)
+    else:
+        m.objective = pyo.Objective(
+            expr=sum(prob[w] * (m.value[w] - m.losses[w]) for w in m.W), sense=pyo.maximize
+        )
+    m.data = d  # the derived numbers travel with the model, for results and diagnostics
+    return m

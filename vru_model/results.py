@@ -1,0 +1,348 @@
+"""The frozen result of a solve: allocation and funding tables, a summary, and writing them out.
+
+Tables are rounded (pounds to the penny, scales to 4 places) so that the same inputs give
+byte-identical CSV files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from vru_model import periods
+from vru_model.data import LIABILITY, ModelData
+from vru_model.files import atomic_write_text
+from vru_model.model import RULES
+from vru_model.results_text import money
+from vru_model.scenarios import dump_yaml, scenario_to_dict
+from vru_model.schema import Scenario
+from vru_model.solve import STATUS_TEXT, Status, mip_gap
+
+ALLOCATION_COLUMNS = [
+    "scenario", "intervention", "period", "fy", "running", "scale", "total_cost",
+    "vru_spend", "partner_spend", "participants", "value", "exit_cost",
+]
+FUNDING_COLUMNS = ["scenario", "stream", "intervention", "period", "fy", "amount"]
+TOL = 0.01  # pounds
+
+
+def input_hash(scenario: Scenario) -> str:
+    text = json.dumps(scenario_to_dict(scenario), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for pkg in ("vru-workbench", "pyomo", "highspy", "pandas", "pydantic"):
+        try:
+            found[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            found[pkg] = "unknown"
+    return found
+
+
+@dataclass(frozen=True)
+class Result:
+    scenario: Scenario
+    status: Status
+    objective: float | None
+    allocation: pd.DataFrame
+    funding: pd.DataFrame
+    summary: dict[str, Any]
+    plans: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)  # every outcome (cliff-edge)
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == Status.OPTIMAL
+
+    def write(self, directory: str | Path) -> Path:
+        """Write the output contract into DIR/<scenario name>/ atomically."""
+        out = Path(directory) / self.scenario.name
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "resolved.yaml", dump_yaml(scenario_to_dict(self.scenario)))
+        atomic_write_text(out / "allocation.csv", self.allocation.to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(out / "funding.csv", self.funding.to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(out / "summary.json", json.dumps(self.summary, indent=2, ensure_ascii=False) + "\n")
+        return out
+
+
+def _val(var: Any) -> float:
+    v = var.value
+    return 0.0 if v is None else float(v)
+
+
+def plan_tables(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Allocation and funding rows for every outcome (column `outcome`)."""
+    items = sc.interventions
+    spend: dict[tuple[str, str, str], float] = {}
+    frows = []
+    for (w, s, i, t), var in m.spend.items():
+        amount = round(_val(var), 2)
+        if amount > 0:
+            spend[w, i, t] = spend.get((w, i, t), 0.0) + amount
+            frows.append((w, sc.name, s, i, t, d.fy_of[t], amount))
+    arows = []
+    months = d.months
+    for w in m.W:
+        for i in d.interventions:
+            for k, t in enumerate(months):
+                scale = round(_val(m.scale[w, i, t]), 4)
+                running = int(round(_val(m.on[w, i, t])))
+                closes_next = _val(m.close[w, i, months[k + 1]]) if k + 1 < len(months) else 0.0
+                closes_now = _val(m.close[w, i, t]) if k == 0 else 0.0
+                exit_cost = round(items[i].exit_cost * round(closes_next + closes_now), 2)
+                arows.append((
+                    w, sc.name, i, t, d.fy_of[t], running, scale,
+                    round(d.cost[i, t] * scale, 2),
+                    round(spend.get((w, i, t), 0.0), 2),
+                    round(_val(m.partner[w, i, t]), 2),
+                    round(items[i].participants_per_year / 12.0 * scale, 4),
+                    round(d.value[i] * scale, 2),
+                    exit_cost,
+                ))
+    allocation = pd.DataFrame(arows, columns=["outcome", *ALLOCATION_COLUMNS])
+    funding = pd.DataFrame(frows, columns=["outcome", *FUNDING_COLUMNS])
+    funding = funding.sort_values(["outcome", "stream", "intervention", "period"], kind="stable").reset_index(drop=True)
+    return allocation, funding
+
+
+def closures(sc: Scenario, alloc: pd.DataFrame) -> list[dict[str, Any]]:
+    """Services that stop during the horizon: when notice must be served and from when they close."""
+    found = []
+    for i, rows in alloc.groupby("intervention", sort=False):
+        item = sc.interventions[str(i)]
+        running = rows["running"].tolist()
+        months = rows["period"].tolist()
+        before = 1 if item.running_at_start else 0
+        for k, on in enumerate(running):
+            if before == 1 and on == 0:
+                found.append({
+                    "intervention": str(i),
+                    "title": item.title,
+                    "closes_from": months[k],
+                    "notice_by": periods.add_months(months[k], -item.notice_months),
+                    "notice_months": item.notice_months,
+                    "exit_cost": item.exit_cost,
+                    "participants_per_year": item.participants_per_year,
+                })
+            before = on
+    return sorted(found, key=lambda c: (c["closes_from"], c["intervention"]))
+
+
+def fy_summary(sc: Scenario, d: ModelData, alloc: pd.DataFrame, funding: pd.DataFrame, grant: dict[str, float]) -> dict:
+    out: dict[str, Any] = {}
+    commissioned = {i for i, item in sc.interventions.items() if item.is_commissioned}
+    for y in d.fys:
+        f = funding[funding["fy"] == y]
+        spent = {s: round(float(f[f["stream"] == s]["amount"].sum()), 2) for s in d.streams}
+        available = {}
+        for s in d.streams:
+            if s == d.core:
+                available[s] = grant.get(y, 0.0)
+            elif s in (LIABILITY,) or s == d.underwriting:
+                continue
+            else:
+                available[s] = d.amounts.get((s, y), 0.0)
+        core_f = f[f["stream"] == d.core]
+        com = float(core_f[core_f["intervention"].isin(commissioned)]["amount"].sum())
+        core_grant = grant.get(y, 0.0)
+        a = alloc[alloc["fy"] == y]
+        out[y] = {
+            "core_grant": round(core_grant, 2),
+            "spent_by_stream": spent,
+            "unspent_by_stream": {s: round(max(0.0, v - spent.get(s, 0.0)), 2) for s, v in available.items()},
+            "commissioned_spend": round(com, 2),
+            "commissioned_share": round(com / core_grant, 4) if core_grant > 0 else None,
+            "partner_spend": round(float(a["partner_spend"].sum()), 2),
+            "participants": round(float(a["participants"].sum()), 1),
+            "value": round(float(a["value"].sum()), 2),
+            "services_running_at_year_end": int(a[a["period"] == a["period"].max()]["running"].sum()) if len(a) else 0,
+        }
+    return out
+
+
+def compliance(sc: Scenario, d: ModelData, alloc: pd.DataFrame, funding: pd.DataFrame, fy: dict) -> list[dict]:
+    """Every grant condition, with passed / headroom and one sentence a partner can read."""
+    kappa = sc.policy.commissioning_min_share
+    ledger = []
+    for y, row in fy.items():
+        grant = row["core_grant"]
+        if grant <= 0:
+            continue
+        need = kappa * grant
+        head = row["commissioned_spend"] - need
+        share = row["commissioned_share"] or 0.0
+        ledger.append({
+            "rule": "commissioning_minimum", "fy": y, "passed": head >= -TOL, "headroom": round(head, 2),
+            "text": f"In {y}, {share:.0%} of the {money(grant)} core grant goes to commissioned services "
+                    f"(minimum {kappa:.0%}, {money(need)}); headroom {money(head)}.",
+        })
+    for y, row in fy.items():
+        for s, left in row["unspent_by_stream"].items():
+            spent = row["spent_by_stream"].get(s, 0.0)
+            if spent == 0 and left == 0:
+                continue
+            title = sc.funding[s].title or s
+            ledger.append({
+                "rule": "stream_budget", "fy": y, "stream": s, "passed": left >= -TOL, "headroom": round(left, 2),
+                "text": f"In {y}, {title} spends {money(spent)}, within its amount ({money(left)} unspent; "
+                        "no carry-over to the next year).",
+            })
+    for s, stream in sc.funding.items():
+        if stream.kind != "ring_fenced" or s not in d.streams:
+            continue
+        f = funding[funding["stream"] == s]
+        bad = sorted(set(f["intervention"]) - set(stream.eligible or []))
+        ledger.append({
+            "rule": "ring_fence", "stream": s, "passed": not bad, "headroom": None,
+            "text": f"{stream.title or s} is spent only on {', '.join(stream.eligible or [])}."
+            if not bad else f"{stream.title or s} was spent on ineligible services: {', '.join(bad)}.",
+        })
+    mandatory = [i for i, item in sc.interventions.items() if item.mandatory]
+    for y, row in fy.items():
+        if row["core_grant"] <= 0 or not mandatory:
+            continue
+        a = alloc[(alloc["fy"] == y) & alloc["intervention"].isin(mandatory)]
+        ok = bool((a["running"] == 1).all())
+        ledger.append({
+            "rule": "central_capability_floor", "fy": y, "passed": ok, "headroom": None,
+            "text": f"In {y} the mandatory central products (strategic needs assessment, response strategy, annual "
+                    f"report, evaluation) are {'funded all year' if ok else 'NOT funded all year'}.",
+        })
+    broken = []
+    for i, item in sc.interventions.items():
+        if item.committed_until:
+            a = alloc[(alloc["intervention"] == i) & (alloc["period"] <= item.committed_until)]
+            if not (a["running"] == 1).all():
+                broken.append(i)
+    ledger.append({
+        "rule": "committed_contracts", "passed": not broken, "headroom": None,
+        "text": "Every committed contract runs to its committed month." if not broken
+        else f"Committed contracts broken: {', '.join(broken)}.",
+    })
+    if d.underwriting:
+        drawn = float(funding[funding["stream"] == d.underwriting]["amount"].sum())
+        cap = sc.funding[d.underwriting].cap or 0.0
+        ledger.append({
+            "rule": "underwriting_cap", "passed": drawn <= cap + TOL, "headroom": round(cap - drawn, 2),
+            "text": f"OPCC underwriting drawn: {money(drawn)} of a {money(cap)} cap.",
+        })
+    return ledger
+
+
+def shadow_price_report(sc: Scenario, d: ModelData, m: pyo.ConcreteModel, duals: dict[Any, float]) -> dict:
+    """Marginal values in words, from the LP with running decisions fixed: what one more pound of each
+    stream is worth, and what the commissioning rule costs where it binds."""
+    if not duals:
+        return {"available": False, "grant_value_per_pound": {}, "streams": {}, "commissioning_rule": {}, "text": []}
+    first = d.outcomes[0].name
+    streams: dict[str, dict[str, float]] = {}
+    texts = []
+    for s in d.streams:
+        for y in d.fys:
+            if (first, s, y) not in m.stream_budget:
+                continue
+            v = abs(duals.get(m.stream_budget[first, s, y], 0.0))
+            streams.setdefault(s, {})[y] = round(v, 4)
+            if s == d.core:
+                texts.append(f"One more pound of {y} core grant is worth £{v:,.2f} of value.")
+            elif v > 1e-6:
+                texts.append(f"One more pound of {sc.funding[s].title or s} in {y} is worth £{v:,.2f} of value.")
+    kappa = sc.policy.commissioning_min_share
+    rule: dict[str, dict[str, float]] = {}
+    for y in d.fys:
+        if (first, y) not in m.commissioning_minimum:
+            continue
+        v = abs(duals.get(m.commissioning_minimum[first, y], 0.0))
+        cost = v * kappa * d.grant(d.outcomes[0], y)
+        rule[y] = {"value_per_pound_required": round(v, 4), "cost": round(cost, 2)}
+        if v > 1e-6:
+            texts.append(f"The {kappa:.0%} commissioning rule binds in {y}: it costs about {money(cost)} of value "
+                         f"(£{v:.2f} for each pound it requires).")
+    if not any(r["value_per_pound_required"] > 1e-6 for r in rule.values()):
+        texts.append(f"The {kappa:.0%} commissioning rule does not bind: the best plan exceeds it anyway.")
+    return {
+        "available": True,
+        "grant_value_per_pound": streams.get(d.core, {}),
+        "streams": streams,
+        "commissioning_rule": rule,
+        "text": texts,
+    }
+
+
+def make_result(
+    sc: Scenario,
+    d: ModelData,
+    m: pyo.ConcreteModel,
+    status: Status,
+    res: Any,
+    duals: dict[Any, float],
+    explanation: dict[str, Any] | None,
+    timings: dict[str, float],
+) -> Result:
+    has_plan = status in (Status.OPTIMAL, Status.TIME_LIMIT)
+    if has_plan:
+        plans, fplans = plan_tables(sc, d, m)
+    else:
+        plans = pd.DataFrame(columns=["outcome", *ALLOCATION_COLUMNS])
+        fplans = pd.DataFrame(columns=["outcome", *FUNDING_COLUMNS])
+    first = d.outcomes[0].name
+    alloc = plans[plans["outcome"] == first].drop(columns="outcome").reset_index(drop=True)
+    funding = fplans[fplans["outcome"] == first].drop(columns="outcome").reset_index(drop=True)
+    grant = {y: d.grant(d.outcomes[0], y) for y in d.fys}
+    if sc.policy.objective == "min_grant" and has_plan:
+        grant = {y: round(_val(m.grant_needed[y]), 2) for y in d.fys}
+    objective = float(pyo.value(m.objective)) if has_plan else None
+    fy = fy_summary(sc, d, alloc, funding, grant)
+    closed = closures(sc, alloc) if has_plan else []
+    by = {}
+    if has_plan:
+        enriched = alloc.assign(
+            system=alloc["intervention"].map(lambda i: sc.interventions[i].system),
+            area=alloc["intervention"].map(lambda i: sc.interventions[i].area),
+        )
+        for key in ("intervention", "system", "area"):
+            g = enriched.groupby(key, sort=True)[["participants", "value", "vru_spend"]].sum().round(2)
+            by[key] = {str(k): {c: float(v) for c, v in row.items()} for k, row in g.iterrows()}
+    summary: dict[str, Any] = {
+        "scenario": sc.name,
+        "title": sc.title,
+        "status": status.value,
+        "status_text": STATUS_TEXT[status],
+        "objective": round(objective, 2) if objective is not None else None,
+        "objective_sense": "least core grant (GBP)" if sc.policy.objective == "min_grant"
+        else "discounted social value minus exit and disruption costs (GBP)",
+        "mip_gap": mip_gap(res),
+        "solve_seconds": round(timings["solve_seconds"], 4),
+        "build_seconds": round(timings["build_seconds"], 4),
+        "horizon": {"start": d.months[0], "end": d.months[-1], "months": len(d.months)},
+        "fy": fy,
+        "closures": closed,
+        "totals": {
+            "value": round(float(alloc["value"].sum()), 2) if has_plan else None,
+            "participants": round(float(alloc["participants"].sum()), 1) if has_plan else None,
+            "services": len(sc.interventions),
+            "services_closed": len(closed),
+            "exit_costs": round(float(alloc["exit_cost"].sum()), 2) if has_plan else None,
+        },
+        "by": by,
+        "shadow_prices": shadow_price_report(sc, d, m, duals) if has_plan else {"available": False, "text": []},
+        "compliance": compliance(sc, d, alloc, funding, fy) if has_plan else [],
+        "explanation": explanation,
+        "provenance": {
+            "input_hash": input_hash(sc),
+            "versions": versions(),
+            "solver": "HiGHS via pyomo.contrib.solver",
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+    }
+    return Result(sc, status, objective, alloc, funding, summary, plans)

@@ -1,0 +1,206 @@
+"""Loading scenario files: safe YAML, `extends` inheritance, dotted overrides, validation.
+
+Dicts merge recursively, scalars and lists replace. The merged result is validated once, as a
+whole, and every problem is reported with the file and key path it belongs to.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from vru_model.errors import Problem, ScenarioError
+from vru_model.schema import NAME_PATTERN, Scenario, cross_check
+
+MAX_FILE_BYTES = 1_000_000
+MAX_ALIASES = 50
+MAX_EXTENDS_DEPTH = 20
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses files with many aliases, so alias bombs fail at once."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise ScenarioError([Problem(self.name, "", f"more than {MAX_ALIASES} YAML aliases (refused)")])
+        return super().compose_node(parent, index)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read one scenario file into a dict, or raise ScenarioError naming the file."""
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError([Problem(name, "", f"cannot read file ({exc.strerror or exc})")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError([Problem(name, "", f"file is larger than {MAX_FILE_BYTES} bytes")])
+    if b"\x00" in raw:
+        raise ScenarioError([Problem(name, "", "not a text file (contains NUL bytes)")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError([Problem(name, "", "not a UTF-8 text file")]) from None
+    if not text.strip():
+        raise ScenarioError([Problem(name, "", "file is empty")])
+    try:
+        loader = _BoundedLoader(text)
+        loader.name = name
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError([Problem(name, "", f"malformed YAML{where}: {problem}")]) from None
+    if data is None:
+        raise ScenarioError([Problem(name, "", "file is empty")])
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(name, "", f"top level must be a mapping, not {type(data).__name__}")])
+    return data
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Child wins; dicts merge recursively, everything else replaces."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _parents(data: Mapping[str, Any], name: str) -> list[str]:
+    parents = data.get("extends")
+    if parents is None:
+        return []
+    if isinstance(parents, str):
+        return [parents]
+    if isinstance(parents, list) and all(isinstance(p, str) for p in parents):
+        return list(parents)
+    raise ScenarioError([Problem(name, "extends", "must be a scenario name or a list of names")])
+
+
+def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(p.stem for p in (*chain, path))
+        raise ScenarioError([Problem(str(chain[0]), "extends", f"inheritance cycle: {cycle}")])
+    if len(chain) > MAX_EXTENDS_DEPTH:
+        raise ScenarioError([Problem(str(path), "extends", f"inheritance deeper than {MAX_EXTENDS_DEPTH}")])
+    data = read_yaml(path)
+    merged: dict[str, Any] = {}
+    for parent in _parents(data, str(path)):
+        if not re.match(NAME_PATTERN, parent):
+            raise ScenarioError([Problem(str(path), "extends", f"{parent!r} is not a scenario name ([a-z0-9_]+)")])
+        parent_path = path.parent / f"{parent}.yaml"
+        if not parent_path.is_file():
+            raise ScenarioError([Problem(str(path), "extends", f"parent scenario {parent!r} not found ({parent_path.name})")])
+        merged = deep_merge(merged, _resolve(parent_path, (*chain, path)))
+    own = {k: v for k, v in data.items() if k != "extends"}
+    return deep_merge(merged, own)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Split `a.b.c=value` into a key path and a YAML-typed value."""
+    if "=" not in text:
+        raise ScenarioError([Problem("--set", text, "expected KEY=VALUE with a dotted key")])
+    key, _, raw = text.partition("=")
+    parts = [p for p in key.strip().split(".")]
+    if not key.strip() or any(not p for p in parts):
+        raise ScenarioError([Problem("--set", key, "empty key path")])
+    try:
+        value = yaml.load(raw, Loader=_BoundedLoader) if raw.strip() else None
+    except (yaml.YAMLError, ScenarioError):
+        raise ScenarioError([Problem("--set", key, f"cannot read value {raw!r}")]) from None
+    return parts, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str] | Mapping[str, Any] | None) -> dict[str, Any]:
+    """Apply dotted-key overrides (`funding.home_office_grant.amounts.2022/23=2500000`)."""
+    if not overrides:
+        return data
+    items: list[tuple[list[str], Any]]
+    if isinstance(overrides, Mapping):
+        items = [(str(k).split("."), v) for k, v in overrides.items()]
+    else:
+        items = [parse_override(o) for o in overrides]
+    result = copy.deepcopy(data)
+    for parts, value in items:
+        node = result
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        node[parts[-1]] = value
+    return result
+
+
+def _loc_to_key(loc: tuple[Any, ...]) -> str:
+    """Pydantic error locations to our dotted key paths, without its internal tags."""
+    parts: list[str] = []
+    for item in loc:
+        text = str(item)
+        if text in {"[key]"} or text.startswith("function-after") or text.startswith("constrained-"):
+            continue
+        parts.append(text)
+    return ".".join(parts)
+
+
+def validate(data: dict[str, Any], source: str) -> Scenario:
+    """Validate a fully merged scenario dict, reporting every problem at once."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "unknown key (check the spelling)"
+            elif err["type"] == "missing":
+                message = "required key is missing"
+            problems.append(Problem(source, _loc_to_key(err["loc"]), message))
+        raise ScenarioError(problems) from None
+    problems = [Problem(source, key, msg) for key, msg in cross_check(scenario)]
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def load_dict(path: str | Path, overrides: Iterable[str] | Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The merged scenario as a plain dict (with overrides), before validation."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError([Problem(str(path), "", "scenario file not found")])
+    return apply_overrides(_resolve(path, ()), overrides)
+
+
+def load_scenario(path: str | Path, overrides: Iterable[str] | Mapping[str, Any] | None = None) -> Scenario:
+    """Load, merge, override and validate a scenario file."""
+    return validate(load_dict(path, overrides), str(path))
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """Plain data for `resolved.yaml`, with defaults filled in."""
+    return scenario.model_dump(mode="json")
+
+
+def dump_yaml(data: Mapping[str, Any]) -> str:
+    return yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True, width=100)

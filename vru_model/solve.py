@@ -1,0 +1,126 @@
+"""Solving with HiGHS through Pyomo's current solver interface; outcomes are statuses, never exceptions.
+
+After an optimal MIP the binaries are fixed and the LP is re-solved for shadow prices (HiGHS
+gives no duals for a MIP). An infeasible scenario is handed to `diagnostics` for an explanation.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from enum import Enum
+from typing import Any
+
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.results import TerminationCondition
+from pyomo.contrib.solver.solvers.highs import Highs
+
+from vru_model.data import ModelData, prepare
+from vru_model.model import build_model
+from vru_model.schema import Scenario
+
+logging.getLogger("pyomo.contrib.solver").setLevel(logging.ERROR)
+
+
+class Status(str, Enum):
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    TIME_LIMIT = "time_limit"
+    ERROR = "error"
+
+
+STATUS_TEXT = {
+    Status.OPTIMAL: "A best plan was found.",
+    Status.INFEASIBLE: "No plan satisfies every rule of this scenario (see the explanation).",
+    Status.TIME_LIMIT: "The solver stopped at its time limit; the plan shown is the best found so far.",
+    Status.ERROR: "The solver failed; no plan is available.",
+}
+
+
+def make_solver(scenario: Scenario, threads: int = 1) -> Highs:
+    opt = Highs()
+    opt.config.load_solutions = False
+    opt.config.raise_exception_on_nonoptimal_result = False
+    opt.config.time_limit = scenario.policy.time_limit_seconds
+    opt.config.rel_gap = scenario.policy.mip_rel_gap
+    opt.config.threads = threads
+    opt.config.solver_options["random_seed"] = 0
+    return opt
+
+
+def run_solver(opt: Highs, model: pyo.ConcreteModel) -> tuple[Status, Any]:
+    """Solve and load the solution when there is one; map the termination to a Status."""
+    try:
+        res = opt.solve(model)
+    except Exception as exc:  # the solver itself failed: report, do not crash the batch
+        logging.getLogger(__name__).warning("HiGHS failed: %s", exc)
+        return Status.ERROR, None
+    tc = res.termination_condition
+    has_solution = res.incumbent_objective is not None
+    if tc == TerminationCondition.convergenceCriteriaSatisfied:
+        status = Status.OPTIMAL
+    elif tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
+        status = Status.INFEASIBLE
+    elif tc == TerminationCondition.maxTimeLimit:
+        status = Status.TIME_LIMIT
+    else:
+        status = Status.ERROR
+    if has_solution and status in (Status.OPTIMAL, Status.TIME_LIMIT):
+        res.solution_loader.load_vars()
+    elif status == Status.TIME_LIMIT:
+        status = Status.ERROR
+    return status, res
+
+
+def mip_gap(res: Any) -> float | None:
+    if res is None or res.incumbent_objective is None or res.objective_bound is None:
+        return None
+    obj, bound = res.incumbent_objective, res.objective_bound
+    return abs(bound - obj) / max(1.0, abs(obj))
+
+
+def lp_duals(model: pyo.ConcreteModel, scenario: Scenario) -> dict[Any, float]:
+    """Duals of the LP with the running decisions fixed at their optimum."""
+    fixed = []
+    for var in model.on.values():
+        if not var.fixed:
+            var.fix(round(var.value or 0.0))
+            fixed.append(var)
+    try:
+        opt = make_solver(scenario)
+        opt.config.solver_options["solve_relaxation"] = True  # with binaries fixed, HiGHS then returns duals
+        res = opt.solve(model)
+        if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+            return {}
+        return dict(res.solution_loader.get_duals())
+    except Exception:  # shadow prices are a bonus; never fail a solve for them
+        return {}
+    finally:
+        for var in fixed:
+            var.unfix()
+
+
+def solve(scenario: Scenario, *, threads: int = 1, data: ModelData | None = None, shadow_prices: bool = True):
+    """Build, solve and read back one scenario. Returns a `Result` whatever the outcome."""
+    from vru_model.results import make_result
+
+    started = time.perf_counter()
+    data = data or prepare(scenario)
+    model = build_model(scenario, data)
+    built = time.perf_counter()
+    status, res = run_solver(make_solver(scenario, threads), model)
+    solved = time.perf_counter()
+    duals: dict[Any, float] = {}
+    if status == Status.OPTIMAL and shadow_prices:
+        duals = lp_duals(model, scenario)
+    explanation = None
+    if status == Status.INFEASIBLE:
+        from vru_model.diagnostics import explain
+
+        explanation = explain(scenario, data, model)
+    timings = {
+        "build_seconds": built - started,
+        "solve_seconds": solved - built,
+        "total_seconds": time.perf_counter() - started,
+    }
+    return make_result(scenario, data, model, status, res, duals, explanation, timings)
