@@ -66,8 +66,9 @@ def monthly_value(scenario: Scenario, item: Intervention) -> float:
     return item.participants_per_year * ev.incidents_per_participant * ev.effect * harm * confidence / 12.0
 
 
-def prepare(scenario: Scenario, core_amounts: dict[str, float] | None = None) -> ModelData:
-    """Derive model data. `core_amounts` replaces the core grant (used by the frontier sweep)."""
+def prepare(scenario: Scenario, core_amounts: dict[str, float] | None = None, two_stage: bool = False) -> ModelData:
+    """Derive model data. `core_amounts` replaces the core grant (the frontier sweep uses it);
+    `two_stage` plans for the scenario's `uncertainty` outcomes instead of its known amounts."""
     months = scenario.months
     fys = scenario.fys
     fy_of = {m: periods.fy_of(m) for m in months}
@@ -79,7 +80,7 @@ def prepare(scenario: Scenario, core_amounts: dict[str, float] | None = None) ->
     if core_amounts is not None:
         known.update(core_amounts)
 
-    unc = scenario.uncertainty
+    unc = scenario.uncertainty if two_stage else None
     if unc is not None:
         outcomes = [
             Outcome(o.name, o.probability, {**known, unc.fy: o.amount}) for o in unc.outcomes
@@ -132,8 +133,7 @@ def prepare(scenario: Scenario, core_amounts: dict[str, float] | None = None) ->
                 amounts[s, fy] = stream.amounts[fy]
             for i in stream.eligible or names:
                 pays[s, i] = [m for m in months if fy_of[m] in funded_fys]
-    two_stage = unc is not None
-    if two_stage:
+    if unc is not None:
         streams.append(LIABILITY)
         for i in names:
             pays[LIABILITY, i] = [m for m in months if fy_of[m] == conf_fy]
@@ -150,7 +150,7 @@ def prepare(scenario: Scenario, core_amounts: dict[str, float] | None = None) ->
         outcomes=outcomes,
         confirmation_fy=conf_fy,
         confirmation_month=conf_month,
-        two_stage=two_stage,
+        two_stage=unc is not None,
         cost=cost,
         vru_share=share,
         pickup=pickup,

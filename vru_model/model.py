@@ -244,7 +244,7 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
             if s == d.underwriting:
                 total += policy.underwriting_cost_weight * sum(m.spend[k] for k in keys)
             elif s == LIABILITY:
-                penalty = sc.uncertainty.unfunded_penalty if sc.uncertainty else 10.0
+                penalty = sc.uncertainty.unfunded_penalty if sc.uncertainty else 10.0  # only two-stage has a liability
                 total += penalty * sum(m.spend[k] for k in keys)
         return total
 
