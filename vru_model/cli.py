@@ -77,3 +77,130 @@ def solve_command(scenario: Path, overrides: tuple[str, ...], out_dir: Path) -> 
     if explanation:
         click.echo(explanation["text"])
     sys.exit(EXIT_OK if result.optimal else EXIT_FAILED)
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(1024, 65535), default=None, help="Port on 127.0.0.1 [default: a free one].")
+@click.option("--no-browser", is_flag=True, help="Print the address only; do not open a browser.")
+@click.option(
+    "--scenarios", "scenarios_dir", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
+    help="Folder of scenario files to start from and save into [default: $VRU_SCENARIOS_DIR, else scenarios/].",
+)
+@_user_errors
+def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> None:
+    """Serve the director's explorer as an app (Voila, code hidden) on this machine only."""
+    import os
+
+    from vru_model.errors import Problem
+    from vru_model.widgets import NOTEBOOK, SCENARIOS_ENV, default_scenarios_dir, free_port, voila_command
+
+    if not NOTEBOOK.is_file():
+        raise ScenarioError([Problem(str(NOTEBOOK), "", "the explorer notebook is missing")])
+    folder = (scenarios_dir or default_scenarios_dir()).resolve()
+    os.environ[SCENARIOS_ENV] = str(folder)
+    port = port or free_port()
+    click.echo(f"Explorer: http://127.0.0.1:{port}/  (scenarios from {folder}; press Ctrl-C to stop)")
+    sys.stdout.flush()
+    command = voila_command(port, open_browser=not no_browser)
+    if os.name == "posix":
+        os.execv(command[0], command)  # the server becomes this process: Ctrl-C and kill reach it directly
+    import subprocess
+
+    sys.exit(subprocess.call(command))
+
+
+@main.command("batch")
+@click.argument("scenarios", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
+              show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Reports run at once.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
+              help="Seconds one scenario's report may take before it is stopped and marked failed.")
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="Run on a Dask cluster (e.g. tcp://host:8786).")
+@click.option("--force", is_flag=True, help="Re-run every scenario, even those that are up to date.")
+@click.option("--notebook", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="Report notebook to run [default: notebooks/scenario_report.ipynb].")
+@_user_errors
+def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, timeout: float, scheduler: str | None,
+                  force: bool, notebook: Path | None) -> None:
+    """Run every scenario's report (default: all of scenarios/*.yaml) and write OUT/index.html.
+
+    Exit 0 when every report ran, 1 when any failed or timed out (the others still finish), 2 for bad input.
+    """
+    from vru_model.batch import REPORT_NOTEBOOK, outcome_lines, run_batch
+
+    report = run_batch(list(scenarios), out_dir, workers=workers, timeout=timeout, scheduler=scheduler, force=force,
+                       notebook=notebook or REPORT_NOTEBOOK)
+    for line in outcome_lines(report):
+        click.echo(line)
+    if report.compare.state not in ("ok", "skipped"):
+        click.echo(f"comparison: REPORT FAILED: {report.compare.error}")
+    click.echo(f"open {out_dir / 'index.html'}")
+    sys.exit(report.exit_code)
+
+
+def _named_file(path: Path, exc: ScenarioError) -> ScenarioError:
+    """Problems the library reports against the scenario's name, re-addressed to the file the user gave."""
+    from vru_model.errors import Problem
+
+    return ScenarioError(
+        [p if p.file.startswith("-") else Problem(str(path), p.key, p.message) for p in exc.problems]
+    )
+
+
+@main.command("cliff-edge")
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key (dotted path).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True)
+@click.option("--no-vss", is_flag=True, help="Skip the two extra solves for VSS and EVPI.")
+@_user_errors
+def cliff_edge_command(scenario: Path, overrides: tuple[str, ...], out_dir: Path, no_vss: bool) -> None:
+    """Plan for an unconfirmed grant (two-stage): write DIR/<name>/cliff_edge.json and plan.csv
+    (exit 1 when infeasible or the solver failed)."""
+    from vru_model.errors import Problem
+    from vru_model.stochastic import solve_cliff_edge
+
+    loaded = load_scenario(scenario, list(overrides))
+    if loaded.uncertainty is None:
+        raise ScenarioError([Problem(str(scenario), "uncertainty", "cliff-edge planning needs an uncertainty block "
+                                     "(the FY, its grant outcomes with probabilities, the confirmation month)")])
+    try:
+        result = solve_cliff_edge(loaded, value_of_information=not no_vss)
+    except ScenarioError as exc:
+        raise _named_file(scenario, exc) from None
+    where = result.write(out_dir)
+    click.echo(f"{loaded.name}: {result.status.value} -> {where}")
+    for sentence in result.sentences:
+        click.echo(f"- {sentence}")
+    sys.exit(EXIT_OK if result.optimal else EXIT_FAILED)
+
+
+@main.command("frontier")
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--from", "start", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Lowest grant level, as a fraction of the scenario's own core grant.")
+@click.option("--to", "stop", type=click.FloatRange(min=0), default=1.5, show_default=True, help="Highest level.")
+@click.option("--steps", type=click.IntRange(1, 2001), default=31, show_default=True,
+              help="Number of levels, ends included (151 gives steps of 1% from 0 to 1.5).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key (dotted path).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True)
+@_user_errors
+def frontier_command(
+    scenario: Path, start: float, stop: float, steps: int, overrides: tuple[str, ...], out_dir: Path
+) -> None:
+    """Sweep the core grant and write DIR/<name>/frontier.csv, breakpoints.csv and frontier.json
+    (exit 1 when the solver failed at some level or no level has a lawful plan)."""
+    from vru_model.sweep import frontier
+
+    loaded = load_scenario(scenario, list(overrides))
+    try:
+        result = frontier(loaded, start, stop, steps)
+    except ScenarioError as exc:
+        raise _named_file(scenario, exc) from None
+    where = result.write(out_dir)
+    statuses = result.summary["statuses"]
+    click.echo(f"{loaded.name}: {len(result.table)} levels {statuses} -> {where}")
+    for sentence in result.summary["sentences"]:
+        click.echo(f"- {sentence}")
+    failed = any(s not in ("optimal", "infeasible") for s in statuses)
+    sys.exit(EXIT_FAILED if failed or "optimal" not in statuses else EXIT_OK)

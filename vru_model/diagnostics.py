@@ -16,6 +16,10 @@ from vru_model.results_text import money
 from vru_model.schema import Scenario
 
 
+# Definitions rather than rules: always in an IIS, never the reason a director can act on.
+BOOKKEEPING = {"cost_split", "closure_definition", "opening_definition"}
+
+
 def iis_rules(model: pyo.ConcreteModel) -> list[str]:
     """Constraint names in an irreducible infeasible subset of the LP relaxation."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -30,7 +34,7 @@ def iis_rules(model: pyo.ConcreteModel) -> list[str]:
     h.passModel(lp)
     h.setOptionValue("iis_strategy", 6)  # from the LP, irreducible
     status, iis = h.getIis()
-    if status != highspy.HighsStatus.kOk or not iis.valid_:
+    if status == highspy.HighsStatus.kError or not iis.valid_:
         return []
     names = []
     for row in iis.row_index_:
@@ -49,10 +53,9 @@ def extra_grant_needed(scenario: Scenario, data: ModelData) -> dict[str, float] 
     first = data.outcomes[0].name
     m.extra = pyo.Var(list(data.fys), domain=pyo.NonNegativeReals)
     for y in data.fys:
-        con = m.stream_budget[first, data.core, y] if (first, data.core, y) in m.stream_budget else None
-        if con is not None:
-            body = con.body
-            con.set_value(body <= m.grant[first, y] + m.extra[y])
+        if (first, data.core, y) in m.stream_budget:
+            con = m.stream_budget[first, data.core, y]
+            con.set_value(con.body <= m.grant[first, y] + m.extra[y])
     m.objective.deactivate()
     m.elastic = pyo.Objective(expr=sum(m.extra[y] for y in data.fys), sense=pyo.minimize)
     status, _ = run_solver(make_solver(scenario), m)
@@ -62,20 +65,39 @@ def extra_grant_needed(scenario: Scenario, data: ModelData) -> dict[str, float] 
 
 
 def _floor_costs(scenario: Scenario, data: ModelData, fy: str) -> dict[str, float]:
-    """What the VRU must pay in a FY whatever it decides: committed contracts and the central floor."""
-    committed = central = 0.0
+    """What the core grant must pay in a FY whatever the plan: services that cannot stop yet (committed
+    contracts, notice periods still running) and the central floor, at minimum scale, net of partners'
+    share and of ring-fenced money that may pay for them."""
+    first_notice = {t: k for k, t in enumerate(data.months)}
+    floor = {"committed": 0.0, "notice": 0.0, "central": 0.0, "commissioned_part": 0.0}
+    ring_fenced: dict[str, float] = {}
+    for (s, i), months in data.pays.items():
+        if s != data.core and (s, fy) in data.amounts and any(data.fy_of[t] == fy for t in months):
+            ring_fenced[i] = ring_fenced.get(i, 0.0) + data.amounts[s, fy]
     for i in data.interventions:
         item = scenario.interventions[i]
+        if not item.running_at_start:
+            continue
+        must = {"committed": 0.0, "notice": 0.0, "central": 0.0}
         for t in data.months:
             if data.fy_of[t] != fy:
                 continue
             share = data.vru_share[i, t] + (1 - data.vru_share[i, t]) * (1 - data.pickup[i])
             least = data.cost[i, t] * item.scale.min * share
             if item.committed_until and t <= item.committed_until:
-                committed += least
+                must["committed"] += least
+            elif first_notice[t] < item.notice_months:
+                must["notice"] += least
             elif item.mandatory and scenario.core_grant(fy) > 0:
-                central += least
-    return {"committed": committed, "central": central}
+                must["central"] += least
+        relief = ring_fenced.get(i, 0.0)
+        for key in ("committed", "notice", "central"):
+            taken = min(relief, must[key])
+            relief -= taken
+            floor[key] += must[key] - taken
+        if item.is_commissioned:
+            floor["commissioned_part"] += must["committed"] + must["notice"]
+    return floor
 
 
 def explain(scenario: Scenario, data: ModelData, model: pyo.ConcreteModel) -> dict[str, Any]:
@@ -94,20 +116,25 @@ def explain(scenario: Scenario, data: ModelData, model: pyo.ConcreteModel) -> di
             parts = []
             if floor["committed"] > 0:
                 parts.append(f"committed contracts (at least {money(floor['committed'])})")
+            if floor["notice"] > 0:
+                parts.append(f"services that cannot close before their notice runs out ({money(floor['notice'])})")
             if floor["central"] > 0:
                 parts.append(f"the central capability floor ({money(floor['central'])})")
-            parts.append(f"the {kappa:.0%} commissioning minimum ({money(kappa * grant)})")
+            floor_total = floor["committed"] + floor["notice"] + floor["central"]
+            still_needed = max(0.0, kappa * grant - floor["commissioned_part"])
+            if still_needed > 0.5:
+                parts.append(f"the {money(still_needed)} more that the {kappa:.0%} commissioning minimum needs")
+            joined = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
             sentences.append(
-                f"The {money(grant)} core grant for {y} cannot cover {', '.join(parts[:-1])} and {parts[-1]} together."
-                if len(parts) > 1 else f"The {money(grant)} core grant for {y} cannot cover {parts[0]}."
+                f"The {money(grant)} core grant for {y} cannot cover {joined} "
+                f"(at least {money(floor_total + still_needed)} in all)."
             )
             sentences.append(f"At least {money(need)} more core grant in {y} would make a lawful plan possible.")
     elif extra is None:
         sentences.append("No amount of extra core grant would help: the rules contradict each other.")
-    if groups:
-        sentences.append(
-            "The rules that conflict: " + "; ".join(f"{RULES.get(g, g)} ({g})" for g in groups) + "."
-        )
+    stated = [g for g in groups if g not in BOOKKEEPING]
+    if stated:
+        sentences.append("The rules that conflict: " + "; ".join(f"{RULES.get(g, g)} ({g})" for g in stated) + ".")
     return {
         "text": " ".join(sentences) or "The scenario has no lawful plan.",
         "sentences": sentences,

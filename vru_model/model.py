@@ -35,8 +35,12 @@ RULES: dict[str, str] = {
 }
 
 
+TIE_BREAK = 1e-4  # value units per pound of VRU spend
+
+
 def _underwriting_bound(data: ModelData, grant_in_conf_fy: float) -> float:
-    """Underwriting covers only what the grant cannot: zero when the grant exceeds any possible pre-confirmation spend."""
+    """Underwriting covers only what the grant cannot: zero when the grant exceeds any possible
+    pre-confirmation spend."""
     if data.underwriting is None:
         return 0.0
     cap = data.scenario.funding[data.underwriting].cap or 0.0
@@ -167,9 +171,16 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
         return m.close[w, i, t] <= 1 - m.on[w, i, t]
 
     m.closure_definition = pyo.Constraint(WIT, ["drop", "was_on", "now_off"], rule=closure_definition)
-    m.opening_definition = pyo.Constraint(
-        WIT, rule=lambda _, w, i, t: m.open[w, i, t] >= m.on[w, i, t] - was_on(w, i, t)
-    )
+    def opening_definition(_, w, i, t, part):
+        # Bounded on both sides, like a closure: a loose `open` would let the plan "spend" grant on
+        # phantom start-up costs (e.g. to meet the commissioning minimum).
+        if part == "rise":
+            return m.open[w, i, t] >= m.on[w, i, t] - was_on(w, i, t)
+        if part == "was_off":
+            return m.open[w, i, t] <= 1 - was_on(w, i, t)
+        return m.open[w, i, t] <= m.on[w, i, t]
+
+    m.opening_definition = pyo.Constraint(WIT, ["rise", "was_off", "now_on"], rule=opening_definition)
     if not policy.allow_reopening:
         m.no_reopening = pyo.Constraint(
             m.W,
@@ -253,8 +264,11 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
         m.value_target = pyo.Constraint(expr=m.value[first] - m.losses[first] >= policy.target_value)
         m.objective = pyo.Objective(expr=sum(m.grant_needed[y] for y in m.Y), sense=pyo.minimize)
     else:
+        # A tiny cost per VRU pound breaks ties: partners' money is used before the grant, and grant the
+        # plan cannot turn into value is left visibly unspent rather than parked on an arbitrary service.
+        tie_break = TIE_BREAK * sum(prob[k[0]] * m.spend[k] for k in FI)
         m.objective = pyo.Objective(
-            expr=sum(prob[w] * (m.value[w] - m.losses[w]) for w in m.W), sense=pyo.maximize
+            expr=sum(prob[w] * (m.value[w] - m.losses[w]) for w in m.W) - tie_break, sense=pyo.maximize
         )
     m.data = d  # the derived numbers travel with the model, for results and diagnostics
     return m

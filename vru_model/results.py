@@ -21,7 +21,6 @@ import pyomo.environ as pyo
 from vru_model import periods
 from vru_model.data import LIABILITY, ModelData
 from vru_model.files import atomic_write_text
-from vru_model.model import RULES
 from vru_model.results_text import money
 from vru_model.scenarios import dump_yaml, scenario_to_dict
 from vru_model.schema import Scenario
@@ -29,7 +28,7 @@ from vru_model.solve import STATUS_TEXT, Status, mip_gap
 
 ALLOCATION_COLUMNS = [
     "scenario", "intervention", "period", "fy", "running", "scale", "total_cost",
-    "vru_spend", "partner_spend", "participants", "value", "exit_cost",
+    "vru_spend", "partner_spend", "participants", "value", "exit_cost", "startup_cost",
 ]
 FUNDING_COLUMNS = ["scenario", "stream", "intervention", "period", "fy", "amount"]
 TOL = 0.01  # pounds
@@ -96,7 +95,7 @@ def plan_tables(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> tuple[pd.Da
         for i in d.interventions:
             for k, t in enumerate(months):
                 scale = round(_val(m.scale[w, i, t]), 4)
-                running = int(round(_val(m.on[w, i, t])))
+                running = round(_val(m.on[w, i, t]))
                 closes_next = _val(m.close[w, i, months[k + 1]]) if k + 1 < len(months) else 0.0
                 closes_now = _val(m.close[w, i, t]) if k == 0 else 0.0
                 exit_cost = round(items[i].exit_cost * round(closes_next + closes_now), 2)
@@ -108,6 +107,7 @@ def plan_tables(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> tuple[pd.Da
                     round(items[i].participants_per_year / 12.0 * scale, 4),
                     round(d.value[i] * scale, 2),
                     exit_cost,
+                    round(items[i].startup_cost * round(_val(m.open[w, i, t])), 2),  # paid in the opening month
                 ))
     allocation = pd.DataFrame(arows, columns=["outcome", *ALLOCATION_COLUMNS])
     funding = pd.DataFrame(frows, columns=["outcome", *FUNDING_COLUMNS])

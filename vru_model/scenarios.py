@@ -20,22 +20,81 @@ from vru_model.schema import NAME_PATTERN, Scenario, cross_check
 
 MAX_FILE_BYTES = 1_000_000
 MAX_ALIASES = 50
+MAX_EXPANDED_NODES = 100_000
+MAX_DEPTH = 50
 MAX_EXTENDS_DEPTH = 20
 
 
 class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader that refuses files with many aliases, so alias bombs fail at once."""
+    """SafeLoader that refuses alias bombs, very deep nesting and duplicate keys, at once.
+
+    Aliases are counted, and a document that uses any is refused if, with every alias expanded,
+    it would have more than MAX_EXPANDED_NODES nodes (a few aliases nested in each other are
+    enough for a billion laughs; a recursive alias expands without end). Nesting is bounded so
+    that a file of brackets cannot exhaust Python's recursion limit.
+    """
 
     def __init__(self, stream: str):
         super().__init__(stream)
         self._aliases = 0
+        self._depth = 0
+        self._path: list[str] = []
+
+    def _refuse(self, key: str, message: str) -> ScenarioError:
+        return ScenarioError([Problem(self.name, key, message)])
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                raise ScenarioError([Problem(self.name, "", f"more than {MAX_ALIASES} YAML aliases (refused)")])
-        return super().compose_node(parent, index)
+                raise self._refuse(".".join(self._path), f"more than {MAX_ALIASES} YAML aliases (refused)")
+            return super().compose_node(parent, index)
+        if isinstance(index, yaml.ScalarNode):
+            label: str | None = index.value
+        elif isinstance(index, int):
+            label = str(index)
+        else:
+            label = None
+        if label is not None:
+            self._path.append(label)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise self._refuse(".".join(self._path), f"nested deeper than {MAX_DEPTH} levels (refused)")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+            if label is not None:
+                self._path.pop()
+
+    def compose_mapping_node(self, anchor):  # type: ignore[no-untyped-def]
+        node = super().compose_mapping_node(anchor)
+        seen: dict[tuple[str, str], int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
+                continue
+            line = key_node.start_mark.line + 1
+            first = seen.setdefault((key_node.tag, key_node.value), line)
+            if first != line:
+                key = ".".join([*self._path, key_node.value])
+                raise self._refuse(key, f"duplicate key at line {line} (first set at line {first})")
+        return node
+
+    def get_single_node(self):  # type: ignore[no-untyped-def]
+        node = super().get_single_node()
+        if node is not None and self._aliases:
+            stack, count = [node], 0
+            while stack:
+                item = stack.pop()
+                count += 1
+                if count > MAX_EXPANDED_NODES:
+                    raise self._refuse("", f"YAML aliases expand to more than {MAX_EXPANDED_NODES} nodes (refused)")
+                if isinstance(item, yaml.SequenceNode):
+                    stack.extend(item.value)
+                elif isinstance(item, yaml.MappingNode):
+                    for pair in item.value:
+                        stack.extend(pair)
+        return node
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -104,13 +163,18 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if len(chain) > MAX_EXTENDS_DEPTH:
         raise ScenarioError([Problem(str(path), "extends", f"inheritance deeper than {MAX_EXTENDS_DEPTH}")])
     data = read_yaml(path)
+    if not chain and data.get("extends") is not None and "name" not in data:
+        raise ScenarioError(
+            [Problem(str(path), "name", "required key is missing (a scenario does not take its parent's name)")]
+        )
     merged: dict[str, Any] = {}
     for parent in _parents(data, str(path)):
         if not re.match(NAME_PATTERN, parent):
             raise ScenarioError([Problem(str(path), "extends", f"{parent!r} is not a scenario name ([a-z0-9_]+)")])
         parent_path = path.parent / f"{parent}.yaml"
         if not parent_path.is_file():
-            raise ScenarioError([Problem(str(path), "extends", f"parent scenario {parent!r} not found ({parent_path.name})")])
+            missing = f"parent scenario {parent!r} not found ({parent_path.name})"
+            raise ScenarioError([Problem(str(path), "extends", missing)])
         merged = deep_merge(merged, _resolve(parent_path, (*chain, path)))
     own = {k: v for k, v in data.items() if k != "extends"}
     return deep_merge(merged, own)

@@ -168,6 +168,7 @@ class Uncertainty(Strict):
     confirmed_month: Month
     outcomes: Annotated[list[GrantOutcome], Field(min_length=1, max_length=50)]
     unfunded_penalty: NonNegative = 10.0
+    sources: dict[str, Text] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> Uncertainty:
@@ -239,13 +240,14 @@ def cross_check(data: Scenario) -> list[tuple[str, str]]:
     harms = set(data.value.harm_costs) if data.value else set()
     for key, item in data.interventions.items():
         if item.committed_until is not None and item.committed_until not in months:
-            problems.append(
-                (f"interventions.{key}.committed_until", f"{item.committed_until} is outside the horizon {first} to {last}")
-            )
+            where = f"{item.committed_until} is outside the horizon {first} to {last}"
+            problems.append((f"interventions.{key}.committed_until", where))
         if item.evidence is not None and item.evidence.harm not in harms:
-            problems.append((f"interventions.{key}.evidence.harm", f"unknown harm {item.evidence.harm!r} (not in value.harm_costs)"))
+            unknown = f"unknown harm {item.evidence.harm!r} (not in value.harm_costs)"
+            problems.append((f"interventions.{key}.evidence.harm", unknown))
         if item.committed_until is not None and not item.running_at_start:
-            problems.append((f"interventions.{key}.committed_until", "a service not running at the start cannot be committed"))
+            not_running = "a service not running at the start cannot be committed"
+            problems.append((f"interventions.{key}.committed_until", not_running))
     if data.policy.objective == "min_grant" and data.policy.target_value is None:
         problems.append(("policy.target_value", "objective min_grant needs a target_value"))
     if data.uncertainty is not None:
@@ -253,7 +255,8 @@ def cross_check(data: Scenario) -> list[tuple[str, str]]:
         if unc.stream not in data.funding or data.funding[unc.stream].kind != "core_grant":
             problems.append(("uncertainty.stream", f"{unc.stream!r} is not the core grant stream"))
         if unc.confirmed_month not in months:
-            problems.append(("uncertainty.confirmed_month", f"{unc.confirmed_month} is outside the horizon {first} to {last}"))
+            where = f"{unc.confirmed_month} is outside the horizon {first} to {last}"
+            problems.append(("uncertainty.confirmed_month", where))
         if unc.fy not in data.fys:
             problems.append(("uncertainty.fy", f"{unc.fy} is outside the horizon"))
     return problems

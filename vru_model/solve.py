@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import pyomo.environ as pyo
@@ -22,7 +22,7 @@ from vru_model.schema import Scenario
 logging.getLogger("pyomo.contrib.solver").setLevel(logging.ERROR)
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     OPTIMAL = "optimal"
     INFEASIBLE = "infeasible"
     TIME_LIMIT = "time_limit"

@@ -1,0 +1,102 @@
+"""Explorer responsiveness: time from a control change to the updated view, on the baseline.
+
+Measures, with the median of several runs each: opening the explorer (first solve), a grant
+slider move through the real widget tree (controller re-solve + HTML render) with the persistent
+model (grant and underwriting cap are mutable parameters) and the same moves rebuilding the model
+each time, the other controls (these rebuild), and revisiting a setting already seen (cache). Target: a control
+change under one second on a 2-core machine. Run: `.venv/bin/python benchmarks/bench_explorer.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from vru_model.widgets import ExplorerApp, ExplorerController, render_html
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _timed(action: Any) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def _find(widget: Any, css: str) -> Any:
+    if css in getattr(widget, "_dom_classes", ()):
+        return widget
+    for child in getattr(widget, "children", ()):
+        found = _find(child, css)
+        if found is not None:
+            return found
+    return None
+
+
+def run(scenarios: Path = ROOT / "scenarios", start: str = "baseline", repeats: int = 5) -> dict[str, Any]:
+    """Figures in seconds (medians) plus the raw runs."""
+    opens = []
+    for _ in range(max(1, repeats // 2)):
+        opens.append(_timed(lambda: ExplorerController(scenarios, start)))
+
+    app = ExplorerApp(ExplorerController(scenarios, start))
+    fy = app.ctl.fys[1] if len(app.ctl.fys) > 1 else app.ctl.fys[0]
+    slider = _find(app.root, f"vru-grant-{fy.replace('/', '-')}")
+    base = app.ctl.base_grant(fy)
+    grant_runs = []
+    for k in range(repeats):  # distinct values, so every move is a real re-solve
+        value = round(base * (0.55 + 0.08 * k))
+        grant_runs.append(_timed(lambda value=value: setattr(slider, "value", value)))
+
+    cold = ExplorerController(scenarios, start, persistent=False)
+    rebuild_runs = []
+    for k in range(repeats):  # the same moves, rebuilding the model every time
+        value = round(base * (0.55 + 0.08 * k))
+        rebuild_runs.append(_timed(lambda value=value: render_html(cold.set_grant(fy, value))))
+
+    ctl = app.ctl
+    first = next(iter(ctl.base.interventions))
+    others = {
+        "partner_pickup": lambda: ctl.set_partner_pickup(0.6),
+        "commissioning_min": lambda: ctl.set_commissioning_min(0.3),
+        "protect_one_service": lambda: ctl.set_protected([first]),
+        "confirmation_month": lambda: ctl.set_confirmation_month(ctl.confirmation_months()[3]),
+    }
+    other_runs = {}
+    for name, action in others.items():
+        ctl.reset()
+        other_runs[name] = _timed(lambda action=action: render_html(action()))
+    ctl.reset()
+    revisit = _timed(lambda: render_html(ctl.set_grant(fy, round(base * 0.55))))
+
+    return {
+        "scenario": start,
+        "repeats": repeats,
+        "open_seconds_median": round(statistics.median(opens), 3),
+        "grant_change_to_view_seconds_median": round(statistics.median(grant_runs), 3),
+        "grant_change_to_view_seconds_max": round(max(grant_runs), 3),
+        "grant_change_runs": [round(x, 3) for x in grant_runs],
+        "grant_change_rebuilding_model_seconds_median": round(statistics.median(rebuild_runs), 3),
+        "model_rebuilds_in_persistent_mode": app.ctl.warm.rebuilds if app.ctl.warm else None,
+        "other_controls_seconds": {k: round(v, 3) for k, v in other_runs.items()},
+        "revisit_cached_seconds": round(revisit, 4),
+        "target_seconds": 1.0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenarios", type=Path, default=ROOT / "scenarios")
+    parser.add_argument("--start", default="baseline")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    figures = run(args.scenarios, args.start, args.repeats)
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""An independent feasibility checker for a solved scenario's output folder.
+
+It reads only `resolved.yaml`, `allocation.csv` and `funding.csv` and re-checks every grant rule
+from the written plan, with its own arithmetic (it does not use the model, its data preparation or
+the results code; only `vru_model.periods` for month arithmetic and `vru_model.schema` to parse the
+scenario). `check_folder` returns the violations in words; an empty list means the plan is lawful.
+
+Tolerances: the CSVs hold pounds to the penny and scales to four places, so sums are compared
+with a small absolute slack and per-row costs with a slack proportional to the monthly cost.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from pathlib import Path
+
+import yaml
+
+from vru_model import periods
+from vru_model.schema import Intervention, Scenario
+
+PENNY = 0.011
+SCALE_EPS = 1e-4  # scales are written to four places
+
+
+def _sum_slack(n_rows: int, amount: float) -> float:
+    return 0.5 + PENNY * n_rows + 1e-7 * abs(amount)
+
+
+def _row_slack(monthly_cost: float) -> float:
+    return 0.05 + SCALE_EPS * monthly_cost
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def vru_share(item: Intervention, fy: str) -> float:
+    """The VRU's share in a year: the latest taper entry at or before it, else all of it."""
+    earlier = [k for k in item.taper if k <= fy]
+    return item.taper[max(earlier)] if earlier else 1.0
+
+
+def monthly_cost(sc: Scenario, item: Intervention, month: str) -> float:
+    """Cost per month at scale 1, with the scenario's annual cost inflation from the first FY."""
+    years = periods.fys(sc.horizon.start, sc.horizon.months)
+    return item.annual_cost / 12.0 * (1 + sc.policy.cost_inflation_annual) ** years.index(periods.fy_of(month))
+
+
+def check_folder(folder: str | Path) -> list[str]:
+    """Every rule violation in the plan written to `folder`, in words."""
+    folder = Path(folder)
+    sc = Scenario.model_validate(yaml.safe_load((folder / "resolved.yaml").read_text(encoding="utf-8")))
+    return check_plan(sc, _read_csv(folder / "allocation.csv"), _read_csv(folder / "funding.csv"))
+
+
+def check_plan(sc: Scenario, alloc_rows: list[dict[str, str]], fund_rows: list[dict[str, str]]) -> list[str]:
+    bad: list[str] = []
+    months = periods.months(sc.horizon.start, sc.horizon.months)
+    fys = periods.fys(sc.horizon.start, sc.horizon.months)
+    policy = sc.policy
+
+    # --- shape: one allocation row per intervention x month ------------------------------------
+    alloc: dict[tuple[str, str], dict[str, float]] = {}
+    for row in alloc_rows:
+        key = (row["intervention"], row["period"])
+        if key in alloc:
+            bad.append(f"allocation has two rows for {key[0]} in {key[1]}")
+        if row["scenario"] != sc.name:
+            bad.append(f"allocation row for {key} names scenario {row['scenario']!r}, not {sc.name!r}")
+        if row["intervention"] in sc.interventions and row["fy"] != periods.fy_of(row["period"]):
+            bad.append(f"allocation row for {key} says fy {row['fy']}, not {periods.fy_of(row['period'])}")
+        alloc[key] = {k: float(v) for k, v in row.items() if k not in ("scenario", "intervention", "period", "fy")}
+    for i in sc.interventions:
+        for t in months:
+            if (i, t) not in alloc:
+                bad.append(f"allocation has no row for {i} in {t}")
+    for i, t in alloc:
+        if i not in sc.interventions or t not in months:
+            bad.append(f"allocation has a row for unknown intervention or month: {i} {t}")
+    if bad:
+        return bad
+
+    # --- funding rows: known stream, positive, right FY, summing to vru_spend -------------------
+    by_stream_fy: dict[tuple[str, str], float] = defaultdict(float)
+    rows_stream_fy: dict[tuple[str, str], int] = defaultdict(int)
+    paid: dict[tuple[str, str], float] = defaultdict(float)
+    core_commissioned: dict[str, float] = defaultdict(float)
+    core = next(s for s, st in sc.funding.items() if st.kind == "core_grant")
+    for row in fund_rows:
+        s, i, t, amount = row["stream"], row["intervention"], row["period"], float(row["amount"])
+        if s not in sc.funding:
+            bad.append(f"funding row from unknown stream {s!r} ({i}, {t})")
+            continue
+        if i not in sc.interventions or t not in months:
+            bad.append(f"funding row for unknown intervention or month: {s} {i} {t}")
+            continue
+        if amount <= 0:
+            bad.append(f"funding row {s} -> {i} in {t} has a non-positive amount {amount}")
+        if row["fy"] != periods.fy_of(t):
+            bad.append(f"funding row {s} -> {i} in {t} says fy {row['fy']}")
+        y = periods.fy_of(t)
+        by_stream_fy[s, y] += amount
+        rows_stream_fy[s, y] += 1
+        paid[i, t] += amount
+        if s == core and sc.interventions[i].is_commissioned:
+            core_commissioned[y] += amount
+        stream = sc.funding[s]
+        if stream.eligible is not None and i not in stream.eligible:
+            bad.append(f"ring-fence: {s} paid {amount:.2f} to {i} in {t}, which is not eligible")
+    for (i, t), row in alloc.items():
+        if abs(paid[i, t] - row["vru_spend"]) > 0.5 + PENNY * len(sc.funding):
+            bad.append(f"funding rows for {i} in {t} sum to {paid[i, t]:.2f}, but vru_spend is {row['vru_spend']:.2f}")
+
+    # --- budgets per stream and FY, no carry-over ---------------------------------------------
+    min_grant = policy.objective == "min_grant"  # the core grant is the decision, not a limit
+    for (s, y), spent in sorted(by_stream_fy.items()):
+        stream = sc.funding[s]
+        slack = _sum_slack(rows_stream_fy[s, y], spent)
+        if stream.kind == "underwriting":
+            continue
+        if s == core and min_grant:
+            continue
+        limit = stream.amounts.get(y, 0.0)
+        if spent > limit + slack:
+            bad.append(f"stream budget: {s} spends {spent:.2f} in {y}, above its {limit:.2f} for that year")
+    for s, stream in sc.funding.items():
+        if stream.kind != "underwriting":
+            continue
+        drawn = sum(v for (ss, _y), v in by_stream_fy.items() if ss == s)
+        n = sum(v for (ss, _y), v in rows_stream_fy.items() if ss == s)
+        if drawn > (stream.cap or 0.0) + _sum_slack(n, drawn):
+            bad.append(f"underwriting: {s} draws {drawn:.2f}, above its cap {stream.cap or 0.0:.2f}")
+        confirmed = sc.funding[core].confirmed_month
+        for row in fund_rows:
+            if row["stream"] == s and (confirmed is None or row["period"] >= confirmed
+                                       or periods.fy_of(row["period"]) != periods.fy_of(confirmed)):
+                bad.append(f"underwriting: {s} pays {row['intervention']} in {row['period']}, after the grant "
+                           f"is confirmed ({confirmed}) or outside its financial year")
+
+    # --- commissioning minimum ----------------------------------------------------------------
+    if not min_grant and policy.commissioning_min_share > 0:
+        for y in fys:
+            need = policy.commissioning_min_share * sc.funding[core].amounts.get(y, 0.0)
+            got = core_commissioned[y]
+            if got < need - _sum_slack(len(sc.interventions) * 12, need):
+                bad.append(f"commissioning minimum: {got:.2f} of {y} core grant went to commissioned services, "
+                           f"below the required {need:.2f}")
+
+    # --- per service: scale, taper, money balance, commitments, closures ----------------------
+    for i, item in sc.interventions.items():
+        before = 1 if item.running_at_start else 0
+        openings = 0
+        for k, t in enumerate(months):
+            row = alloc[i, t]
+            y = periods.fy_of(t)
+            on, scale = int(row["running"]), row["scale"]
+            cost = monthly_cost(sc, item, t)
+            if on not in (0, 1):
+                bad.append(f"{i} in {t}: running is {row['running']}, not 0 or 1")
+            if on == 1 and scale < item.scale.min - SCALE_EPS:
+                bad.append(f"viable scale: {i} runs at {scale} in {t}, below its minimum {item.scale.min}")
+            if scale > item.scale.max * on + SCALE_EPS:
+                bad.append(f"capacity: {i} runs at {scale} in {t}, above {item.scale.max * on} (running={on})")
+            if abs(row["total_cost"] - cost * scale) > _row_slack(cost):
+                bad.append(f"{i} in {t}: total_cost {row['total_cost']:.2f} is not the cost at scale {scale} "
+                           f"({cost * scale:.2f})")
+            if min(row["vru_spend"], row["partner_spend"], row.get("exit_cost", 0.0)) < -PENNY:
+                bad.append(f"{i} in {t}: a negative amount")
+            pickup = item.pickup if item.pickup is not None else policy.partner_pickup
+            partner_max = (1 - vru_share(item, y)) * pickup * cost * scale
+            if row["partner_spend"] > partner_max + _row_slack(cost):
+                bad.append(f"taper: partners pay {row['partner_spend']:.2f} for {i} in {t}, above "
+                           f"{partner_max:.2f} (VRU share {vru_share(item, y):.2f}, pick-up {pickup:.2f})")
+            extra = row.get("exit_cost", 0.0) + row.get("startup_cost", 0.0)
+            if abs(row["vru_spend"] + row["partner_spend"] - row["total_cost"] - extra) > _row_slack(cost):
+                bad.append(f"cost split: for {i} in {t} vru_spend {row['vru_spend']:.2f} + partner_spend "
+                           f"{row['partner_spend']:.2f} is not total_cost {row['total_cost']:.2f} + exit/start-up "
+                           f"{extra:.2f}")
+            if item.committed_until and t <= item.committed_until and on != 1:
+                bad.append(f"committed contract: {i} is not running in {t} (committed until {item.committed_until})")
+            if item.mandatory and sc.funding[core].amounts.get(y, 0.0) > 0 and on != 1:
+                bad.append(f"central capability floor: mandatory {i} is not running in {t}")
+            if item.protected and item.running_at_start and on != 1:
+                bad.append(f"protected service {i} is not running in {t}")
+            closes_next = k + 1 < len(months) and on == 1 and int(alloc[i, months[k + 1]]["running"]) == 0
+            closes_now = k == 0 and before == 1 and on == 0
+            due = item.exit_cost if (closes_next or closes_now) else 0.0
+            carried = row.get("exit_cost", 0.0)
+            if abs(carried - due) > PENNY:
+                bad.append(f"exit cost: {i} in {t} carries exit cost {carried:.2f}, expected {due:.2f}")
+            if before == 1 and on == 0:
+                notice_by = periods.add_months(t, -item.notice_months)
+                if notice_by < months[0]:
+                    bad.append(f"notice: {i} closes from {t}, so notice was due by {notice_by}, before the plan starts")
+            if before == 0 and on == 1:
+                openings += 1
+                if not policy.allow_reopening and (item.running_at_start or openings > 1):
+                    bad.append(f"no re-opening: {i} starts again in {t} after closing")
+            before = on
+    return bad

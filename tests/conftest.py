@@ -1,0 +1,37 @@
+"""Shared fixtures: a small valid scenario to break, and a writer for scenario files."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+_SMALL = yaml.safe_load((FIXTURES / "small.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def small() -> dict[str, Any]:
+    """A fresh copy of tests/fixtures/small.yaml as plain data."""
+    return copy.deepcopy(_SMALL)
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[..., Path]:
+    """write(name, data_or_text_or_bytes) -> path of tmp_path/<name>.yaml."""
+
+    def _write(name: str, content: dict[str, Any] | str | bytes) -> Path:
+        path = tmp_path / f"{name}.yaml"
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        elif isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+        return path
+
+    return _write

@@ -1,0 +1,123 @@
+"""The explorer as the director sees it: `vru explore` serves Voila, a real Chromium moves the grant,
+the headline and the closures change, a scenario is saved, and a screenshot is kept in test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vru_model import load_scenario
+from vru_model.widgets import SCENARIOS_ENV, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+START_SECONDS = 90
+SOLVE_MS = 60_000
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("voila")]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _need_chromium() -> None:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is not installed (apt-get install chromium); the browser test needs it"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("scenarios")
+    for path in (ROOT / "scenarios").glob("*.yaml"):
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def explorer_url(scenarios: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`vru explore` on a free localhost port, on a copy of the scenarios; stopped at teardown."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    vru = Path(sys.executable).with_name("vru")
+    env = {k: v for k, v in os.environ.items() if k != SCENARIOS_ENV}
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(vru), "explore", "--port", str(port), "--no-browser", "--scenarios", str(scenarios)],
+            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"vru explore exited with {proc.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"Voila did not answer on {url} within {START_SECONDS} s:\n{log.read_text()}")
+            time.sleep(0.5)
+        assert f"Explorer: {url}" in log.read_text()
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)  # Voila shuts its kernels down on SIGTERM
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_director_moves_the_grant_and_saves_a_scenario(explorer_url: str, scenarios: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1400})
+            page.goto(explorer_url, timeout=START_SECONDS * 1000)
+            headline = page.locator(".vru-headline-value")
+            expect(headline).to_be_visible(timeout=START_SECONDS * 1000)
+            assert "import" not in page.locator("body").inner_text()  # code cells are hidden
+            value_before = headline.inner_text()
+            closures_before = page.locator(".vru-closures").inner_text()
+
+            box = page.locator(".vru-grant-text-2022-23 input")
+            box.fill("1653500")  # half the 2022/23 grant
+            box.press("Enter")
+            expect(headline).not_to_have_text(value_before, timeout=SOLVE_MS)
+            expect(page.locator(".vru-closures")).not_to_have_text(closures_before, timeout=SOLVE_MS)
+            expect(page.locator(".vru-grant-pct-2022-23")).to_contain_text("50% of the starting grant")
+            assert "Education intervention advisers" in page.locator(".vru-closures").inner_text()
+
+            page.locator(".vru-save-name input").fill("browser_half_grant")
+            page.locator(".vru-save-title input").fill("Half the 2022/23 grant (browser test)")
+            page.locator(".vru-save-button").click()
+            expect(page.locator(".vru-save-message")).to_contain_text("Saved", timeout=SOLVE_MS)
+            page.get_by_text("Funding scenario explorer").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "explorer.png"), full_page=True)
+        finally:
+            browser.close()
+    saved = load_scenario(scenarios / "browser_half_grant.yaml")
+    assert saved.core_grant("2022/23") == 1653500
+    assert saved.title == "Half the 2022/23 grant (browser test)"
+    assert not (ROOT / "scenarios" / "browser_half_grant.yaml").exists()

@@ -1,0 +1,350 @@
+"""Hand-checked tests, one per grant rule of DESIGN section 5.
+
+Each scenario is tiny and its optimum is worked out by hand in the test's comment. Values are
+chosen so the arithmetic is easy: no discounting, harm cost GBP 12 per incident, effect 1, high
+confidence, one incident per participant, so a service's monthly value at scale 1 equals its
+`participants_per_year` figure (see `service`). Each test then removes its rule from a freshly
+built model (`optimum(..., remove=...)`) and asserts the optimum moves, so "the test fails if the
+rule is dropped" is checked, not claimed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pyomo.environ as pyo
+import pytest
+from checker import check_folder
+from pyomo.core.expr.visitor import replace_expressions
+
+from vru_model.data import prepare
+from vru_model.model import TIE_BREAK, build_model
+from vru_model.scenarios import validate
+from vru_model.schema import Scenario
+from vru_model.solve import Status, make_solver, run_solver, solve
+
+Remover = str | Callable[[pyo.ConcreteModel], None]
+
+
+def service(cost_pm: float, value_pm: float, **extra: Any) -> dict[str, Any]:
+    """An intervention costing `cost_pm` a month and worth `value_pm` a month at scale 1."""
+    item = {
+        "title": "test service",
+        "kind": "central",
+        "system": "cross_cutting",
+        "annual_cost": 12.0 * cost_pm,
+        "scale": {"min": 0.0, "max": 1.0},
+        "participants_per_year": float(value_pm),
+        "notice_months": 0,
+        "exit_cost": 0.0,
+        "evidence": {
+            "effect": 1.0, "band": "high", "confidence": "high", "incidents_per_participant": 1.0,
+            "harm": "injury", "source": "illustrative",
+        },
+    }
+    item.update(extra)
+    return item
+
+
+def scenario(
+    interventions: dict[str, dict[str, Any]],
+    core: dict[str, float],
+    *,
+    start: str = "2021-04",
+    months: int = 12,
+    policy: dict[str, Any] | None = None,
+    funding: dict[str, Any] | None = None,
+) -> Scenario:
+    data = {
+        "name": "rule_test",
+        "title": "hand-checked rule test",
+        "horizon": {"start": start, "months": months},
+        "policy": {"commissioning_min_share": 0.0, "discount_rate_annual": 0.0, "mip_rel_gap": 0.0, **(policy or {})},
+        "funding": {"core": {"kind": "core_grant", "amounts": core}, **(funding or {})},
+        "value": {
+            "price_year": "2021/22",
+            "harm_costs": {"injury": {"gbp": 12.0, "price_year": "2021/22", "source": "illustrative"}},
+        },
+        "interventions": interventions,
+    }
+    return validate(data, "rule_test")
+
+
+def _remove(model: pyo.ConcreteModel, remover: Remover) -> None:
+    if isinstance(remover, str):
+        getattr(model, remover).deactivate()
+    else:
+        remover(model)
+
+
+def optimum(sc: Scenario, remove: Iterable[Remover] = (), data: Any = None) -> float | None:
+    """Value minus losses at the optimum of the scenario's model with the named components
+    deactivated (None when there is no optimal plan). The objective's tiny tie-break on VRU
+    spend is left out so that figures compare with the hand arithmetic."""
+    model = build_model(sc, data or prepare(sc))
+    for remover in remove:
+        _remove(model, remover)
+    status, _ = run_solver(make_solver(sc), model)
+    if status != Status.OPTIMAL:
+        return None
+    [w] = list(model.W)
+    return float(pyo.value(model.value[w] - model.losses[w]))
+
+
+def solved(sc: Scenario, expected: float, tmp_path: Path):
+    """Solve through the public pipeline, check the hand-computed optimum and the independent checker."""
+    result = solve(sc)
+    assert result.status == Status.OPTIMAL
+    spent = result.allocation["vru_spend"].sum()
+    assert result.objective == pytest.approx(expected - TIE_BREAK * spent, abs=0.05)
+    folder = result.write(tmp_path)
+    assert check_folder(folder) == []
+    return result
+
+
+def assert_rule_matters(sc: Scenario, expected: float, without: float, remove: Iterable[Remover], data: Any = None):
+    """With the rule the optimum is `expected`; without it, `without` (computed by hand too)."""
+    assert optimum(sc, data=data) == pytest.approx(expected, abs=0.5)
+    relaxed = optimum(sc, remove, data=data)
+    assert relaxed is not None
+    assert relaxed == pytest.approx(without, abs=0.5)
+    assert abs(relaxed - expected) > 1.0
+
+
+def test_stream_budget_per_fy_without_carry_over(tmp_path):
+    # Horizon Oct 2021 - Sep 2022: six months of 2021/22 and six of 2022/23.
+    # One service: GBP 2,000 a month, worth GBP 4,000 a month at full scale.
+    # 2021/22 grant 24,000 but six months can only use 6 x 2,000 = 12,000 (12,000 left unspent);
+    # 2022/23 grant 0. No carry-over: 2022/23 runs at scale 0. Optimum = 12,000 x 2 = 24,000.
+    # (If the 12,000 could be carried over, 2022/23 would also run: 48,000.)
+    # Rule removed: money is unlimited, full scale all 12 months: 12 x 4,000 = 48,000.
+    sc = scenario({"a": service(2000, 4000)}, {"2021/22": 24000, "2022/23": 0}, start="2021-10")
+    result = solved(sc, 24000, tmp_path)
+    assert result.summary["fy"]["2021/22"]["unspent_by_stream"]["core"] == pytest.approx(12000)
+    assert result.summary["fy"]["2022/23"]["spent_by_stream"]["core"] == pytest.approx(0)
+    assert_rule_matters(sc, 24000, 48000, ["stream_budget"])
+
+
+def test_ring_fence_only_pays_eligible_services(tmp_path):
+    # One FY. a: GBP 1,000/month, value 1,500/month, scale <= 1. b: GBP 1,000/month, value 3,000/month,
+    # scale <= 2. Core 12,000 (any service); YJB 12,000 ring-fenced to a.
+    # With the ring-fence: YJB pays a at scale 1 (12 x 1,500 = 18,000); core pays b at scale 1
+    # (12 x 3,000 = 36,000). Optimum 54,000.
+    # Without it: all 24,000 to b at scale 2: 12 x 6,000 = 72,000.
+    sc = scenario(
+        {"a": service(1000, 1500), "b": service(1000, 3000, scale={"min": 0.0, "max": 2.0})},
+        {"2021/22": 12000},
+        funding={"yjb": {"kind": "ring_fenced", "amounts": {"2021/22": 12000}, "eligible": ["a"]}},
+    )
+    result = solved(sc, 54000, tmp_path)
+    assert set(result.funding[result.funding["stream"] == "yjb"]["intervention"]) == {"a"}
+    # The ring-fence is structural (no spend variable for an ineligible service), so "removing" it
+    # means giving the stream a spend variable for every service.
+    data = prepare(sc)
+    open_pays = {**data.pays, ("yjb", "b"): data.pays["yjb", "a"]}
+    assert optimum(sc) == pytest.approx(54000, abs=0.5)
+    assert optimum(sc, data=dataclasses.replace(data, pays=open_pays)) == pytest.approx(72000, abs=0.5)
+
+
+def test_commissioning_minimum(tmp_path):
+    # One FY, grant 12,000, commissioning minimum 25% = 3,000 of core grant on commissioned services.
+    # c (commissioned): GBP 1,000/month, value 500/month (0.5 per pound).
+    # n (central): GBP 1,000/month, value 2,000/month (2 per pound), scale <= 2.
+    # Optimum: 3,000 to c (1,500 of value) and 9,000 to n (18,000): 19,500.
+    # Without the rule: all 12,000 to n: 24,000.
+    sc = scenario(
+        {"c": service(1000, 500, kind="commissioned"), "n": service(1000, 2000, scale={"min": 0.0, "max": 2.0})},
+        {"2021/22": 12000},
+        policy={"commissioning_min_share": 0.25},
+    )
+    result = solved(sc, 19500, tmp_path)
+    assert result.summary["fy"]["2021/22"]["commissioned_share"] == pytest.approx(0.25, abs=1e-4)
+    assert_rule_matters(sc, 19500, 24000, ["commissioning_minimum"])
+
+
+TAPERED = {"t": service(1000, 1000, taper={"2021/22": 0.5}, scale={"min": 0.0, "max": 2.0})}
+
+
+@pytest.mark.parametrize(
+    ("policy_pickup", "item_pickup", "expected"),
+    [
+        # VRU share 0.5, partners pick up all they promised: 6,000 of grant buys 12,000 of service,
+        # value 1 per pound of service: 12,000.
+        (1.0, None, 12000),
+        # Only half the promised pick-up happens: partners pay at most 0.5 x 0.5 = 25%, the VRU at
+        # least 75%: 6,000 buys 8,000 of service: 8,000.
+        (0.5, None, 8000),
+        # The service's own pickup (0) overrides the policy: the VRU pays everything: 6,000.
+        (0.5, 0.0, 6000),
+    ],
+)
+def test_taper_with_partner_pickup(tmp_path, policy_pickup, item_pickup, expected):
+    # t: GBP 1,000/month, value 1,000/month, scale <= 2, taper 50% in 2021/22; grant 6,000.
+    # Without the taper rule partners pay for everything: scale 2 all year, 12 x 2,000 = 24,000.
+    extra = {} if item_pickup is None else {"pickup": item_pickup}
+    items = {"t": {**TAPERED["t"], **extra}}
+    sc = scenario(items, {"2021/22": 6000}, policy={"partner_pickup": policy_pickup})
+    result = solved(sc, expected, tmp_path)
+    assert result.allocation["vru_spend"].sum() == pytest.approx(6000, abs=1)
+    assert_rule_matters(sc, expected, 24000, ["taper"])
+
+
+def test_minimum_viable_scale(tmp_path):
+    # v: GBP 1,000/month, value 2,000/month, scale 0.5-1, exit cost 1,000, no notice; grant 3,000.
+    # Running at 0.5 all year would cost 6,000, so it must close within the year and pay the exit cost
+    # (charged to the budget and counted as a loss): 3,000 - 1,000 = 2,000 of service, 4,000 of value,
+    # objective 4,000 - 1,000 = 3,000.
+    # Without the rule: scale 0.25 all year, no closure: 3,000 of service, value 6,000.
+    sc = scenario({"v": service(1000, 2000, scale={"min": 0.5, "max": 1.0}, exit_cost=1000)}, {"2021/22": 3000})
+    result = solved(sc, 3000, tmp_path)
+    running = result.allocation[result.allocation["running"] == 1]
+    assert (running["scale"] >= 0.5 - 1e-6).all()
+    assert_rule_matters(sc, 3000, 6000, ["viable_scale"])
+
+
+def _no_capacity(model: pyo.ConcreteModel) -> None:
+    """Capacity is encoded twice: the `capacity` constraint and the scale variable's upper bound."""
+    model.capacity.deactivate()
+    for var in model.scale.values():
+        var.setub(None)
+
+
+def test_capacity_cap(tmp_path):
+    # k: GBP 1,000/month, value 2,000/month, scale <= 1; grant 24,000 (twice what it can use).
+    # Optimum: scale 1 all year, 24,000 of value, 12,000 unspent.
+    # Without the cap: scale 2 all year on the 24,000: 48,000.
+    sc = scenario({"k": service(1000, 2000)}, {"2021/22": 24000})
+    result = solved(sc, 24000, tmp_path)
+    assert result.allocation["scale"].max() == pytest.approx(1.0)
+    assert_rule_matters(sc, 24000, 48000, [_no_capacity])
+
+
+def test_closed_service_delivers_nothing(tmp_path):
+    # The `capacity` constraint (scale <= max x running) also stops a closed service from delivering.
+    # v: GBP 1,000/month, value 2,000/month, fixed at scale 1, no notice, no exit cost; grant 2,500.
+    # It can run two whole months (2,000; 500 unspent) and then close: 4,000.
+    # Without the constraint (the variable's bound kept) it "closes" in April and still delivers
+    # 2,500 of service below its minimum scale: 5,000.
+    sc = scenario({"v": service(1000, 2000, scale={"min": 1.0, "max": 1.0})}, {"2021/22": 2500})
+    result = solved(sc, 4000, tmp_path)
+    assert result.allocation["running"].sum() == 2
+    assert_rule_matters(sc, 4000, 5000, ["capacity"])
+
+
+def test_committed_contracts(tmp_path):
+    # p: GBP 1,000/month, value 500/month, fixed at scale 1, committed to September 2021 (6 months).
+    # q: GBP 1,000/month, value 2,000/month, scale <= 2. Grant 12,000.
+    # Optimum: p runs April-September (6,000, value 3,000) and closes from October; q gets 6,000
+    # (value 12,000). Total 15,000.
+    # Without the rule p closes from April and q gets all 12,000: 24,000.
+    sc = scenario(
+        {
+            "p": service(1000, 500, scale={"min": 1.0, "max": 1.0}, committed_until="2021-09"),
+            "q": service(1000, 2000, scale={"min": 0.0, "max": 2.0}),
+        },
+        {"2021/22": 12000},
+    )
+    result = solved(sc, 15000, tmp_path)
+    assert [(c["intervention"], c["closes_from"]) for c in result.summary["closures"]] == [("p", "2021-10")]
+    assert_rule_matters(sc, 15000, 24000, ["committed_contracts"])
+
+
+def test_closure_needs_notice(tmp_path):
+    # n: GBP 1,000/month, value 500/month, fixed at scale 1, three months' notice.
+    # q: GBP 1,000/month, value 2,000/month, scale <= 2. Grant 12,000, horizon April 2021 - March 2022.
+    # Notice can first be served in April, so n closes from July at the earliest: n runs April-June
+    # (3,000, value 1,500), q gets 9,000 (value 18,000). Optimum 19,500; notice by 2021-04.
+    # Without the notice rules n closes from April: 24,000.
+    sc = scenario(
+        {
+            "n": service(1000, 500, scale={"min": 1.0, "max": 1.0}, notice_months=3),
+            "q": service(1000, 2000, scale={"min": 0.0, "max": 2.0}),
+        },
+        {"2021/22": 12000},
+    )
+    result = solved(sc, 19500, tmp_path)
+    [closure] = result.summary["closures"]
+    assert (closure["intervention"], closure["notice_by"], closure["closes_from"]) == ("n", "2021-04", "2021-07")
+    assert_rule_matters(sc, 19500, 24000, ["notice", "notice_before_horizon"])
+
+
+def _without(var_name: str) -> Callable[[pyo.ConcreteModel], None]:
+    """A remover that drops a variable's terms from `cost_split` (the money) and `losses` (the
+    objective): with `close` that removes exit costs, with `open` start-up costs."""
+
+    def remove(model: pyo.ConcreteModel) -> None:
+        zero = {id(v): 0 for v in getattr(model, var_name).values()}
+        for con in model.cost_split.values():
+            con.set_value(replace_expressions(con.expr, zero, remove_named_expressions=False))
+        for loss in model.losses.values():
+            loss.set_value(replace_expressions(loss.expr, zero, remove_named_expressions=False))
+
+    return remove
+
+
+def test_exit_cost_paid_on_closure(tmp_path):
+    # x: GBP 1,000/month, value 500/month, fixed at scale 1, no notice, exit cost 2,000.
+    # q: GBP 1,000/month, value 2,000/month, scale <= 2. Grant 12,000.
+    # Closing x after k months: q gets 12,000 - 1,000k - 2,000, objective
+    # 500k + 2(10,000 - 1,000k) - 2,000 = 18,000 - 1,500k, best at k = 0 (close from April): 18,000.
+    # Keeping x all year gives only 6,000. Without the exit cost: close from April, q gets 12,000: 24,000.
+    sc = scenario(
+        {
+            "x": service(1000, 500, scale={"min": 1.0, "max": 1.0}, exit_cost=2000),
+            "q": service(1000, 2000, scale={"min": 0.0, "max": 2.0}),
+        },
+        {"2021/22": 12000},
+    )
+    result = solved(sc, 18000, tmp_path)
+    x = result.allocation[result.allocation["intervention"] == "x"]
+    assert x["exit_cost"].sum() == pytest.approx(2000)
+    assert x["vru_spend"].sum() == pytest.approx(2000)  # the exit cost is paid out of the grant
+    assert_rule_matters(sc, 18000, 24000, [_without("close")])
+
+
+NO_REOPEN = {"r": service(1000, 3000, scale={"min": 1.0, "max": 1.0})}
+
+
+def test_no_reopening(tmp_path):
+    # Horizon October 2021 - September 2022. r: GBP 1,000/month, value 3,000/month, fixed at scale 1.
+    # Grant 3,000 in 2021/22 (six months) and 6,000 in 2022/23 (six months).
+    # r can run three months of 2021/22 and must then close; it may not re-open in April:
+    # 3 x 3,000 = 9,000.
+    # Without the rule: it re-opens for six months in 2022/23: 9,000 + 18,000 = 27,000.
+    sc = scenario(NO_REOPEN, {"2021/22": 3000, "2022/23": 6000}, start="2021-10")
+    result = solved(sc, 9000, tmp_path)
+    assert result.allocation["running"].tolist() == [1, 1, 1] + [0] * 9
+    assert_rule_matters(sc, 9000, 27000, ["no_reopening"])
+
+
+def test_reopening_allowed_pays_startup_cost(tmp_path):
+    # As above with policy.allow_reopening and a start-up cost of 1,500: re-opening in 2022/23 leaves
+    # 6,000 - 1,500 = 4,500, enough for 4 whole months (scale is fixed at 1): 4 x 3,000 = 12,000 of
+    # value, minus the 1,500 start-up cost counted as a loss. Optimum 9,000 + 12,000 - 1,500 = 19,500.
+    # Without the start-up cost in the money and the objective: 9,000 + 18,000 = 27,000.
+    items = {"r": {**NO_REOPEN["r"], "startup_cost": 1500}}
+    sc = scenario(items, {"2021/22": 3000, "2022/23": 6000}, start="2021-10", policy={"allow_reopening": True})
+    result = solved(sc, 19500, tmp_path)
+    # (Closing at once and re-opening in March for seven months ties: 7 x 3,000 - 1,500 = 19,500.)
+    assert result.allocation["running"].sum() == 7
+    assert result.allocation["startup_cost"].sum() == pytest.approx(1500)
+    assert_rule_matters(sc, 19500, 27000, [_without("open")])
+
+
+def test_central_capability_floor(tmp_path):
+    # m (mandatory central products): GBP 500/month, no value, fixed at scale 1.
+    # q: GBP 1,000/month, value 2,000/month, scale <= 2. Grant 12,000.
+    # m must run all year (6,000); q gets 6,000: 12,000. Without the floor m closes: 24,000.
+    sc = scenario(
+        {
+            "m": {**service(500, 0, scale={"min": 1.0, "max": 1.0}, mandatory=True), "evidence": None},
+            "q": service(1000, 2000, scale={"min": 0.0, "max": 2.0}),
+        },
+        {"2021/22": 12000},
+    )
+    result = solved(sc, 12000, tmp_path)
+    assert result.allocation[result.allocation["intervention"] == "m"]["running"].all()
+    assert_rule_matters(sc, 12000, 24000, ["central_capability_floor"])

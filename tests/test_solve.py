@@ -1,0 +1,115 @@
+"""Solving the shipped scenarios: the baseline keeps everything, the 50% cut closes services with
+notice dates, and summary.json carries the DESIGN section 7 keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from vru_model import periods
+from vru_model.scenarios import load_scenario
+from vru_model.schema import Scenario
+from vru_model.solve import Status, solve
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def _solved(name: str, out: Path) -> tuple[Scenario, dict, Path]:
+    path = SCENARIOS / f"{name}.yaml"
+    if not path.is_file():
+        pytest.fail(f"scenarios/{name}.yaml is not shipped")
+    sc = load_scenario(path)
+    folder = solve(sc).write(out)
+    return sc, json.loads((folder / "summary.json").read_text(encoding="utf-8")), folder
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    return _solved("baseline", tmp_path_factory.mktemp("baseline"))
+
+
+@pytest.fixture(scope="module")
+def cut_50(tmp_path_factory):
+    return _solved("cut_50", tmp_path_factory.mktemp("cut_50"))
+
+
+@pytest.fixture(scope="module")
+def infeasible(tmp_path_factory):
+    return _solved("infeasible_example", tmp_path_factory.mktemp("infeasible"))
+
+
+def test_baseline_keeps_every_running_service(baseline):
+    sc, summary, folder = baseline
+    assert summary["status"] == "optimal"
+    assert summary["closures"] == []
+    running_at_start = [i for i, item in sc.interventions.items() if item.running_at_start]
+    alloc = pd.read_csv(folder / "allocation.csv")
+    for i in running_at_start:
+        rows = alloc[alloc["intervention"] == i]
+        assert len(rows) == sc.horizon.months
+        assert (rows["running"] == 1).all(), f"{i} stops in the baseline"
+
+
+def test_cut_50_closes_services_with_notice(cut_50):
+    sc, summary, _ = cut_50
+    assert summary["status"] == "optimal"
+    closures = summary["closures"]
+    assert closures, "a 50% cut should close some services"
+    first, last = sc.months[0], sc.months[-1]
+    for c in closures:
+        item = sc.interventions[c["intervention"]]
+        assert c["notice_by"] == periods.add_months(c["closes_from"], -item.notice_months)
+        assert first <= c["notice_by"] <= last
+        assert first <= c["closes_from"] <= last
+    # mandatory and committed services are not among them
+    closed = {c["intervention"] for c in closures}
+    assert not any(sc.interventions[i].mandatory for i in closed)
+
+
+def _assert_contract_keys(summary: dict) -> None:
+    for key in ("scenario", "status", "objective", "solve_seconds", "fy", "closures", "shadow_prices",
+                "compliance", "explanation", "provenance"):
+        assert key in summary, key
+    assert summary["status"] in {s.value for s in Status}
+    for row in summary["fy"].values():
+        for key in ("core_grant", "spent_by_stream", "unspent_by_stream", "commissioned_share"):
+            assert key in row, key
+    for c in summary["closures"]:
+        assert {"intervention", "notice_by", "closes_from"} <= set(c)
+    for entry in summary["compliance"]:
+        assert {"rule", "passed", "headroom", "text"} <= set(entry)
+        assert isinstance(entry["passed"], bool) and entry["text"]
+    prov = summary["provenance"]
+    assert len(prov["input_hash"]) == 64
+    assert {"pyomo", "highspy"} <= set(prov["versions"])
+    assert prov["time"].endswith("Z")
+
+
+@pytest.mark.parametrize("which", ["baseline", "cut_50"])
+def test_summary_contract_when_optimal(which, request):
+    sc, summary, _ = request.getfixturevalue(which)
+    _assert_contract_keys(summary)
+    assert summary["scenario"] == sc.name
+    assert isinstance(summary["objective"], float)
+    assert set(summary["fy"]) == set(sc.fys)
+    assert summary["compliance"], "an optimal plan has a compliance ledger"
+    assert all(entry["passed"] for entry in summary["compliance"])
+    assert summary["explanation"] is None
+    prices = summary["shadow_prices"]
+    assert prices["available"]
+    assert any("core grant is worth" in text for text in prices["text"])
+    assert any("commissioning rule" in text for text in prices["text"])
+
+
+def test_summary_contract_when_infeasible(infeasible):
+    _, summary, _ = infeasible
+    _assert_contract_keys(summary)
+    assert summary["status"] == "infeasible"
+    assert summary["objective"] is None
+    text = summary["explanation"]["text"]
+    assert "core grant" in text and "£" in text
+    extra = summary["explanation"]["extra_core_grant_needed"]
+    assert extra and any(v > 0 for v in extra.values())

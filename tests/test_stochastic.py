@@ -1,0 +1,186 @@
+"""Cliff-edge planning: a two-stage answer checked by hand, non-anticipativity read back from plan.csv,
+VSS/EVPI signs, the CLI's exit codes, and actionable plans for the shipped scenarios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from vru_model import load_scenario, periods
+from vru_model.cli import main
+from vru_model.results import ALLOCATION_COLUMNS
+from vru_model.stochastic import solve_cliff_edge
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SCENARIOS = Path(__file__).parent.parent / "scenarios"
+HAND = FIXTURES / "cliff_edge_hand.yaml"
+TWO_YEAR = FIXTURES / "cliff_edge_two_year.yaml"
+TIE = 5.0  # the model's tie-break (1e-4 per pound of spend) moves objectives by well under a pound here
+
+
+def _before(plan: pd.DataFrame, month: str, outcome: str) -> pd.DataFrame:
+    """One outcome's plan.csv rows before `month`, without the outcome columns."""
+    rows = plan[(plan["period"] < month) & (plan["outcome"] == outcome)]
+    return rows.drop(columns=["outcome", "probability"]).reset_index(drop=True)
+
+
+def test_hand_worked_two_stage_answer():
+    # One service (youth work): GBP 1,000 a month, value GBP 2,000 a month (120 participants x 0.2 effect x
+    # 1 incident x GBP 1,000 / 12), fixed scale, notice 1 month (so it can close from May at the earliest),
+    # six months April-September 2022, no discounting. The grant (confirmed in June) is GBP 6,000 (p 0.5) or
+    # nothing (p 0.5). April and May are decided before confirmation. Unfunded spend costs 10 per pound;
+    # OPCC underwriting covers up to GBP 1,000 of pre-confirmation spend at 1 per pound.
+    # Here-and-now options (notice in April -> closes May; in May -> closes June; none -> the "none" outcome
+    # serves notice in June and closes in July):
+    #   A notice April:  full  2,000            none  2,000 - 1,000 (underwriting)                   = 1,000
+    #                    expected 0.5 x 2,000 + 0.5 x 1,000                                          = 1,500
+    #   B notice May:    full  4,000            none  4,000 - 1,000 - 10 x 1,000                     = -7,000
+    #                    expected                                                                    = -1,500
+    #   C no notice:     full 12,000 (6 months) none  6,000 - 1,000 - 10 x 2,000                     = -15,000
+    #                    expected                                                                    = -1,500
+    #   so RP = 1,500 (serve notice in April whatever happens).
+    # Expected grant GBP 3,000 covers three months: the deterministic plan runs April-June (value 6,000; a
+    # fourth month would cost 10 x 1,000 for 2,000 of value), serving no notice before June, i.e. option C:
+    #   EEV = -1,500, VSS = RP - EEV = 3,000.
+    # Wait and see: full 12,000; none best is A = 1,000; 0.5 x 12,000 + 0.5 x 1,000 = 6,500, EVPI = 5,000.
+    result = solve_cliff_edge(load_scenario(HAND))
+    assert result.optimal
+    assert result.expected_value == pytest.approx(1500, abs=TIE)
+    assert result.summary["eev"] == pytest.approx(-1500, abs=TIE)
+    assert result.vss == pytest.approx(3000, abs=TIE)
+    assert result.vss > 0
+    assert result.summary["wait_and_see"] == pytest.approx(6500, abs=TIE)
+    assert result.evpi == pytest.approx(5000, abs=TIE)
+    assert result.here_and_now["notices"] == [
+        {"intervention": "youth_work", "title": "Detached youth work", "notice_by": "2022-04", "closes_from": "2022-05"}
+    ]
+    assert result.underwriting_drawn == {"full": 0.0, "none": 1000.0}
+    assert result.unfunded_liability == {"full": 0.0, "none": 0.0}
+    assert result.no_regret_core == []
+    assert any("Serve notice on Detached youth work by 2022-04 whatever happens" in s for s in result.sentences)
+
+
+def test_plan_csv_non_anticipativity_and_shape(tmp_path: Path):
+    scenario = load_scenario(TWO_YEAR)
+    result = solve_cliff_edge(scenario, value_of_information=False)
+    assert result.optimal
+    out = result.write(tmp_path)
+    plan = pd.read_csv(out / "plan.csv", dtype={"period": str})
+    assert list(plan.columns) == [*ALLOCATION_COLUMNS, "outcome", "probability"]
+    assert len(plan) == 2 * len(scenario.interventions) * scenario.horizon.months
+    assert dict(zip(plan["outcome"], plan["probability"], strict=True)) == {"full": 0.5, "none": 0.5}
+    conf = scenario.uncertainty.confirmed_month
+    full, none = (_before(plan, conf, name) for name in ("full", "none"))
+    assert len(full) == len(scenario.interventions) * 14
+    pd.testing.assert_frame_equal(full, none)
+    # the hedge is visible: before June 2022 spending is held to what the OPCC underwrites (GBP 20,000)
+    may = plan[(plan["period"] == "2022-05") & (plan["outcome"] == "none")]
+    assert may["vru_spend"].sum() + plan[(plan["period"] == "2022-04") & (plan["outcome"] == "none")][
+        "vru_spend"
+    ].sum() == pytest.approx(20000, abs=1)
+    after = plan[plan["period"] >= conf]
+    assert not after[after["outcome"] == "full"]["running"].equals(after[after["outcome"] == "none"]["running"])
+
+
+@pytest.mark.parametrize("p_full", [0.2, 0.5, 0.9])
+def test_vss_and_evpi_are_not_negative(p_full: float):
+    outcomes = [
+        {"name": "full", "probability": p_full, "amount": 144000},
+        {"name": "none", "probability": round(1 - p_full, 10), "amount": 0},
+    ]
+    result = solve_cliff_edge(load_scenario(TWO_YEAR, {"uncertainty.outcomes": outcomes}))
+    assert result.optimal
+    if result.vss is None:  # the expected-grant plan's commitments leave some outcome with no lawful plan
+        assert result.summary["vss_unbounded"] and "infeasible" in result.summary["eev_status"]
+    else:
+        assert result.vss >= 0
+    assert result.evpi is not None and result.evpi >= 0
+    assert result.summary["wait_and_see"] >= result.expected_value - 1e-6
+
+
+def test_outputs_are_byte_identical(tmp_path: Path):
+    scenario = load_scenario(TWO_YEAR)
+    first = solve_cliff_edge(scenario, value_of_information=False).write(tmp_path / "a")
+    second = solve_cliff_edge(scenario, value_of_information=False).write(tmp_path / "b")
+    for name in ("plan.csv", "plan_funding.csv", "resolved.yaml"):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+
+
+def test_cli_writes_outputs_and_exits_0(tmp_path: Path):
+    run = CliRunner().invoke(main, ["cliff-edge", str(HAND), "--out", str(tmp_path)])
+    assert run.exit_code == 0, run.output
+    out = tmp_path / "cliff_edge_hand"
+    assert {p.name for p in out.iterdir()} >= {"cliff_edge.json", "plan.csv", "resolved.yaml"}
+    assert "whatever happens" in run.output
+
+
+def test_cli_without_uncertainty_is_bad_input(tmp_path: Path):
+    run = CliRunner().invoke(main, ["cliff-edge", str(FIXTURES / "tiny.yaml"), "--out", str(tmp_path)])
+    assert run.exit_code == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "tiny.yaml" in lines[0] and "uncertainty" in lines[0]
+    assert not any(tmp_path.iterdir())
+
+
+def test_cli_infeasible_exits_1(tmp_path: Path):
+    # a contract committed into 2023/24, a year with no grant and no liability stream: no lawful plan
+    args = ["--set", "horizon.months=13", "--set", "interventions.youth_work.committed_until=2023-04"]
+    run = CliRunner().invoke(main, ["cliff-edge", str(HAND), *args, "--out", str(tmp_path)])
+    assert run.exit_code == 1, run.output
+    assert (tmp_path / "cliff_edge_hand" / "cliff_edge.json").is_file()
+
+
+@pytest.fixture(scope="module")
+def late_confirmation():
+    path = SCENARIOS / "late_confirmation.yaml"
+    if not path.is_file():
+        pytest.skip("scenarios/late_confirmation.yaml not written yet")
+    scenario = load_scenario(path)
+    return scenario, solve_cliff_edge(scenario, value_of_information=False)
+
+
+def test_late_confirmation_plan_is_actionable(late_confirmation, tmp_path: Path):
+    scenario, result = late_confirmation
+    unc = scenario.uncertainty
+    assert result.optimal
+    months = set(scenario.months)
+    for notice in result.here_and_now["notices"]:  # served before confirmation, inside the plan
+        assert notice["notice_by"] in months and notice["notice_by"] < unc.confirmed_month
+    for outcome in result.outcomes:  # decided at confirmation: inside the uncertain year
+        for c in outcome["notices_after_confirmation"]:
+            assert periods.fy_of(c["notice_by"]) == unc.fy and c["notice_by"] >= unc.confirmed_month
+        # the OPCC underwriting at its cap covers everything spent before confirmation
+        assert outcome["unfunded_liability_before_confirmation"] == 0
+    full = next(o for o in result.outcomes if o["name"] == "full")
+    assert full["unfunded_liability"] == 0 and full["underwriting_drawn"] == 0
+    for name, owed in result.unfunded_liability.items():  # never silent
+        assert owed == 0 or any(s.startswith(f"If the grant is {name}, ") and "no funding" in s
+                                for s in result.sentences)
+    plan = pd.read_csv(result.write(tmp_path) / "plan.csv", dtype={"period": str})
+    names = [o.name for o in unc.outcomes]
+    for name in names[1:]:
+        pd.testing.assert_frame_equal(
+            _before(plan, unc.confirmed_month, names[0]), _before(plan, unc.confirmed_month, name)
+        )
+
+
+def test_grant_ends_plan_closes_in_time(tmp_path: Path):
+    path = SCENARIOS / "grant_ends.yaml"
+    if not path.is_file():
+        pytest.skip("scenarios/grant_ends.yaml not written yet")
+    run = CliRunner().invoke(main, ["cliff-edge", str(path), "--out", str(tmp_path)])
+    assert run.exit_code == 2  # no uncertainty block: the grant's end is known
+    # Known from April 2022 that there is no grant: every notice falls inside 2021/22 and nothing is unfunded.
+    known = {"uncertainty": {"fy": "2022/23", "confirmed_month": "2022-04",
+                             "outcomes": [{"name": "ends", "probability": 1.0, "amount": 0}]}}
+    result = solve_cliff_edge(load_scenario(path, known), value_of_information=False)
+    assert result.optimal
+    (ends,) = result.outcomes
+    assert ends["unfunded_liability"] == 0
+    assert ends["closures"]
+    for c in ends["closures"]:
+        assert periods.fy_of(c["notice_by"]) == "2021/22"
+    assert {n["intervention"] for n in result.here_and_now["notices"]} == {c["intervention"] for c in ends["closures"]}

@@ -1,0 +1,232 @@
+"""The director's explorer without a browser: the controller agrees with `vru solve --set`, saved
+scenarios load on their own, bad settings are explained rather than raised, and the widgets re-render."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from vru_model import ScenarioError, load_scenario
+from vru_model.cli import main
+from vru_model.scenarios import scenario_to_dict
+from vru_model.widgets import ExplorerController, build_explorer, one_line, render_html, voila_command
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ROOT / "tests" / "fixtures" / "tiny.yaml"
+GRANT = "funding.home_office_grant.amounts"
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the shipped scenarios (saving must never touch the real folder)."""
+    folder = tmp_path_factory.mktemp("scenarios")
+    for path in (ROOT / "scenarios").glob("*.yaml"):
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    shutil.copy(TINY, folder / "tiny.yaml")
+    return folder
+
+
+def _cli_allocation(scenario: Path, sets: list[str], out: Path) -> tuple[str, dict]:
+    args = ["solve", str(scenario), "--out", str(out)]
+    for s in sets:
+        args += ["--set", s]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 0, run.output
+    folder = out / load_scenario(scenario).name
+    summary = yaml.safe_load((folder / "summary.json").read_text())
+    return (folder / "allocation.csv").read_text(), summary
+
+
+def _csv(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def test_grant_control_gives_the_same_plan_as_the_set_override(shipped: Path, tmp_path: Path) -> None:
+    ctl = ExplorerController(shipped, "baseline")
+    view = ctl.set_grant_percent("2022/23", 50)
+    assert ctl.overrides == {f"{GRANT}.2022/23": 1653500.0}
+    allocation, summary = _cli_allocation(shipped / "baseline.yaml", [f"{GRANT}.2022/23=1653500"], tmp_path)
+    assert _csv(ctl.result.allocation) == allocation
+    assert ctl.result.summary["objective"] == summary["objective"]
+    assert view.objective == pytest.approx(summary["objective"], abs=0.01)
+    assert view.value_change is not None and view.value_change < 0
+    assert {c.key for c in view.closures} == {c["intervention"] for c in summary["closures"]}
+
+
+def test_every_other_control_maps_to_its_set_override(shipped: Path, tmp_path: Path) -> None:
+    ctl = ExplorerController(shipped, "baseline")
+    first = next(iter(ctl.base.interventions))
+    ctl.set_confirmation_month("2021-08")
+    ctl.set_underwriting_cap(300000)
+    ctl.set_partner_pickup(0.5)
+    ctl.set_commissioning_min(0.3)
+    view = ctl.set_protected([first])
+    sets = [
+        "funding.home_office_grant.confirmed_month=2021-08",
+        "funding.opcc_underwriting.cap=300000",
+        "policy.partner_pickup=0.5",
+        "policy.commissioning_min_share=0.3",
+        f"interventions.{first}.protected=true",
+    ]
+    assert len(ctl.overrides) == len(sets)
+    allocation, summary = _cli_allocation(shipped / "baseline.yaml", sets, tmp_path)
+    assert view.optimal
+    assert _csv(ctl.result.allocation) == allocation
+    assert ctl.result.summary["objective"] == summary["objective"]
+
+
+def test_saved_scenario_validates_and_round_trips(shipped: Path) -> None:
+    ctl = ExplorerController(shipped, "baseline")
+    ctl.set_grant("2023/24", 2500000)
+    ctl.set_partner_pickup(0.75)
+    path = ctl.save("explorer_round_trip", "Explorer <test> & round trip")
+    try:
+        saved = yaml.safe_load(path.read_text())
+        assert saved["extends"] == "baseline"
+        assert set(saved) == {"extends", "name", "title", "description", "funding", "policy"}
+        assert saved["funding"] == {"home_office_grant": {"amounts": {"2023/24": 2500000}}}
+        assert saved["policy"] == {"partner_pickup": 0.75}
+        run = CliRunner().invoke(main, ["validate", str(path)])
+        assert run.exit_code == 0, run.output
+        loaded = scenario_to_dict(load_scenario(path))
+        current = scenario_to_dict(ctl.scenario)
+        meta = ("name", "title", "description")
+        assert loaded["name"] == "explorer_round_trip" and loaded["title"] == "Explorer <test> & round trip"
+        assert {k: v for k, v in loaded.items() if k not in meta} == {k: v for k, v in current.items() if k not in meta}
+        assert "explorer_round_trip" in ctl.available
+    finally:
+        path.unlink()
+
+
+def test_save_refuses_bad_names_and_existing_files(tiny: Path) -> None:
+    ctl = ExplorerController(tiny, "tiny")
+    ctl.set_partner_pickup(0.5)
+    before = sorted(p.name for p in tiny.iterdir())
+    for name in ["Bad-Name", "../escape", "", "a b", "tiny"]:
+        with pytest.raises(ScenarioError):
+            ctl.save(name)
+    first = ctl.save("mine")
+    with pytest.raises(ScenarioError, match="exists"):
+        ctl.save("mine")
+    ctl.set_partner_pickup(0.25)
+    assert ctl.save("mine", overwrite=True) == first
+    assert yaml.safe_load(first.read_text())["policy"] == {"partner_pickup": 0.25}
+    assert sorted(p.name for p in tiny.iterdir()) == sorted([*before, "mine.yaml"])  # no temporary files left
+
+
+def test_infeasible_setting_shows_the_explanation(tiny: Path) -> None:
+    ctl = ExplorerController(tiny, "tiny")
+    view = ctl.set_grant("2021/22", 20000)  # less than the mandatory central team costs
+    assert view.status == "infeasible"
+    assert view.explanation and "core grant for 2021/22" in view.explanation
+    assert view.services == [] and view.closures == []
+    page = render_html(view)
+    assert "No workable plan" in page and "£20k core grant" in page
+
+
+def test_bad_value_shows_one_line_error_and_keeps_the_plan(tiny: Path) -> None:
+    ctl = ExplorerController(tiny, "tiny")
+    good = ctl.set_grant("2022/23", 60000)
+    view = ctl.set_grant("2022/23", -5)
+    assert view.error is not None and "\n" not in view.error
+    assert "2022/23" in view.error and "greater than or equal to 0" in view.error
+    assert view.objective == good.objective
+    assert ctl.overrides == {"funding.core.amounts.2022/23": 60000.0}
+    assert "Not accepted" in render_html(view)
+    assert ctl.set_grant("2022/23", 60000).error is None
+
+
+def test_returning_to_the_starting_value_drops_the_override(tiny: Path) -> None:
+    ctl = ExplorerController(tiny, "tiny")
+    ctl.set_commissioning_min(0.4)
+    assert ctl.overrides == {"policy.commissioning_min_share": 0.4}
+    view = ctl.set_commissioning_min(0.2)
+    assert ctl.overrides == {}
+    assert view.objective == ctl.base_result.objective and view.changes == []
+    ctl.set_grant_percent("2022/23", 50)
+    ctl.reset()
+    assert ctl.overrides == {} and ctl.scenario == ctl.base
+
+
+def test_html_escapes_scenario_text(tmp_path: Path) -> None:
+    data = yaml.safe_load(TINY.read_text())
+    data["title"] = "<script>alert('t')</script>"
+    data["interventions"]["mentoring"]["title"] = "Mentoring <b>& co</b>"
+    data["funding"]["core"]["title"] = "<img src=x onerror=alert(1)>"
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(data))
+    ctl = ExplorerController(tmp_path, "tiny")
+    page = render_html(ctl.set_grant("2022/23", 50000))  # mentoring closes: its title is in the table
+    assert "<script>" not in page and "<b>" not in page and "<img" not in page
+    assert "Mentoring &lt;b&gt;&amp; co&lt;/b&gt;" in page and "&lt;img src=x" in page
+
+
+def _find(widget, css: str):
+    if css in getattr(widget, "_dom_classes", ()):
+        return widget
+    for child in getattr(widget, "children", ()):
+        found = _find(child, css)
+        if found is not None:
+            return found
+    return None
+
+
+def test_widget_tree_builds_and_a_slider_change_updates_the_page(tiny: Path) -> None:
+    root = build_explorer(scenarios_dir=tiny, start="tiny")
+    output = _find(root, "vru-output")
+    slider, text = _find(root, "vru-grant-2022-23"), _find(root, "vru-grant-text-2022-23")
+    assert slider.continuous_update is False and text.continuous_update is False
+    before = output.value
+    assert "Value of this plan" in before and "None: every running service continues" in before
+    slider.value = 50000
+    assert output.value != before
+    assert "Mentoring" in output.value and "Notice must be served by" in output.value
+    assert text.value == 50000
+    assert "42% of the starting grant" in _find(root, "vru-grant-pct-2022-23").value
+    text.value = -1.0  # typed nonsense: a one-line error, the plan stays
+    assert "Not accepted" in output.value and slider.value == 50000
+    _find(root, "vru-save-name").value = "from_widgets"
+    _find(root, "vru-save-button").click()
+    assert "Saved" in _find(root, "vru-save-message").value
+    assert load_scenario(tiny / "from_widgets.yaml").core_grant("2022/23") == 50000
+    _find(root, "vru-reset").click()
+    assert output.value.count("No service changes") == 1 and slider.value == 120000
+
+
+def test_protect_control_keeps_a_service(tiny: Path) -> None:
+    ctl = ExplorerController(tiny, "tiny")
+    closing = ctl.set_grant("2022/23", 50000)
+    assert [c.key for c in closing.closures] == ["mentoring"]
+    view = ctl.set_protected(["mentoring"])
+    assert ctl.overrides["interventions.mentoring.protected"] is True
+    assert view.status == "infeasible" or "mentoring" not in [c.key for c in view.closures]
+
+
+def test_voila_serves_on_localhost_only_with_code_hidden() -> None:
+    cmd = voila_command(8899)
+    assert "--Voila.ip=127.0.0.1" in cmd and "--port=8899" in cmd and "--Voila.port_retries=0" in cmd
+    assert "--strip_sources=True" in cmd and "--KernelManager.transport=ipc" in cmd and "--no-browser" in cmd
+    assert Path(cmd[3]).is_file() and cmd[3].endswith("explorer.ipynb")
+
+
+def test_explore_rejects_a_missing_scenarios_folder(tmp_path: Path) -> None:
+    run = CliRunner().invoke(main, ["explore", "--no-browser", "--scenarios", str(tmp_path / "missing")])
+    assert run.exit_code == 2 and "does not exist" in run.output
+
+
+def test_one_line_joins_problems() -> None:
+    from vru_model.errors import Problem
+
+    exc = ScenarioError([Problem("f.yaml", "a.b", "bad"), Problem("f.yaml", "c", "worse")])
+    assert one_line(exc) == "a.b: bad; c: worse"

@@ -1,0 +1,182 @@
+"""Static charts for the reports: PNG images with alt text, drawn for readers who cannot tell colours apart.
+
+The palette is Okabe-Ito (safe for the common colour-vision deficiencies), and every chart also
+carries its meaning in hatching, direct labels or position, so colour is never the only cue.
+Charts are drawn on a bare matplotlib Figure (no pyplot, no GUI backend) so they work in kernels,
+worker processes and tests alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--"]
+TEXT = "#1a1a1a"
+DPI = 110
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A rendered chart: PNG bytes, alt text that says what it shows, and a visible caption."""
+
+    png: bytes
+    alt: str
+    caption: str
+
+    def _repr_mimebundle_(self, include=None, exclude=None):  # type: ignore[no-untyped-def]
+        return {"image/png": base64.b64encode(self.png).decode("ascii")}, {"image/png": {"alt": self.alt}}
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _style(ax) -> None:  # type: ignore[no-untyped-def]
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(colors=TEXT, labelsize=9)
+    ax.yaxis.label.set_color(TEXT)
+    ax.xaxis.label.set_color(TEXT)
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def millions(x: float, _pos: object = None) -> str:
+    return f"£{x / 1e6:.1f}m" if abs(x) >= 1e5 else f"£{x / 1e3:.0f}k"
+
+
+def stacked_bars(
+    categories: Sequence[str],
+    series: dict[str, Sequence[float]],
+    *,
+    ylabel: str,
+    marker: dict[str, float] | None = None,
+    marker_label: str = "",
+    alt: str,
+    caption: str,
+) -> Chart:
+    """Vertical stacked bars with hatching per series and a total above each bar."""
+    fig = _figure(7.5, 3.8)
+    ax = fig.add_subplot()
+    bottoms = [0.0] * len(categories)
+    handles = []
+    for k, (name, values) in enumerate(series.items()):
+        colour, hatch = OKABE_ITO[k % len(OKABE_ITO)], HATCHES[k % len(HATCHES)]
+        ax.bar(categories, values, bottom=bottoms, color=colour, hatch=hatch, edgecolor="white", linewidth=0.6)
+        handles.append(Patch(facecolor=colour, hatch=hatch, edgecolor="white", label=name))
+        bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
+    for x, total in enumerate(bottoms):
+        ax.annotate(millions(total), (x, total), ha="center", va="bottom", fontsize=9, color=TEXT,
+                    xytext=(0, 2), textcoords="offset points")
+    if marker:
+        xs = [categories.index(c) for c in marker if c in categories]
+        ax.scatter(xs, [marker[categories[x]] for x in xs], marker="_", s=900, color=TEXT, linewidths=2, zorder=3)
+        handles.append(ax.scatter([], [], marker="_", s=200, color=TEXT, label=marker_label))
+    ax.yaxis.set_major_formatter(millions)
+    ax.set_ylabel(ylabel)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    _style(ax)
+    return Chart(_png(fig), alt, caption)
+
+
+def share_bars(categories: Sequence[str], shares: Sequence[float], minimum: float, *, alt: str, caption: str) -> Chart:
+    """Bars of a share per year with the required minimum as a labelled dashed line."""
+    fig = _figure(7.5, 3.2)
+    ax = fig.add_subplot()
+    ax.bar(categories, [s * 100 for s in shares], color=OKABE_ITO[0], width=0.55)
+    for x, s in enumerate(shares):
+        ax.annotate(f"{s:.0%}", (x, s * 100), ha="center", va="bottom", fontsize=9, color=TEXT,
+                    xytext=(0, 2), textcoords="offset points")
+    ax.axhline(minimum * 100, color=OKABE_ITO[5], linestyle="--", linewidth=1.8)
+    ax.annotate(f"minimum {minimum:.0%}", (len(categories) - 0.5, minimum * 100), ha="right", va="bottom",
+                fontsize=9, color=TEXT, xytext=(0, 3), textcoords="offset points")
+    ax.set_ylim(0, max(100, max(shares, default=0) * 110))
+    ax.set_ylabel("% of core grant")
+    _style(ax)
+    return Chart(_png(fig), alt, caption)
+
+
+def timeline(
+    rows: Sequence[tuple[str, Sequence[int], int | None, int | None]],
+    months: Sequence[str],
+    *,
+    alt: str,
+    caption: str,
+) -> Chart:
+    """Gantt-style plan: one row per service; running months solid, notice period hatched, closure marked.
+
+    Each row is (label, running flags per month, index of the month notice is served or None,
+    index of the first closed month or None).
+    """
+    n = len(rows)
+    fig = _figure(9.0, 1.0 + 0.32 * max(n, 1))
+    ax = fig.add_subplot()
+    for y, (_label, running, notice, closes) in enumerate(rows):
+        starts = [k for k, on in enumerate(running) if on and (k == 0 or not running[k - 1])]
+        for s in starts:
+            e = s
+            while e < len(running) and running[e]:
+                e += 1
+            ax.broken_barh([(s, e - s)], (y - 0.35, 0.7), facecolors=OKABE_ITO[0])
+        if notice is not None and closes is not None and closes > notice:
+            ax.broken_barh([(notice, closes - notice)], (y - 0.35, 0.7), facecolors=OKABE_ITO[1],
+                           hatch="///", edgecolor=TEXT, linewidth=0)
+        if closes is not None:
+            ax.plot([closes], [y], marker="X", color=TEXT, markersize=7, linestyle="none")
+    ax.set_yticks(range(n), [r[0] for r in rows], fontsize=8)
+    ax.invert_yaxis()
+    ticks = [k for k, m in enumerate(months) if m.endswith("-04")]
+    ax.set_xticks(ticks, [f"Apr {months[k][:4]}" for k in ticks])
+    ax.set_xlim(0, len(months))
+    ax.grid(axis="x", color="#cccccc", linewidth=0.6)
+    ax.set_axisbelow(True)
+    handles = [
+        Patch(facecolor=OKABE_ITO[0], label="running"),
+        Patch(facecolor=OKABE_ITO[1], hatch="///", edgecolor=TEXT, label="notice period (still running)"),
+        ax.plot([], [], marker="X", color=TEXT, linestyle="none", label="closes")[0],
+    ]
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False, fontsize=8)
+    _style(ax)
+    return Chart(_png(fig), alt, caption)
+
+
+def horizontal_bars(
+    panels: Sequence[tuple[str, Sequence[str], Sequence[float]]],
+    *,
+    alt: str,
+    caption: str,
+    fmt=millions,  # type: ignore[no-untyped-def]
+) -> Chart:
+    """One or more side-by-side panels of labelled horizontal bars (largest first)."""
+    longest = max((len(p[1]) for p in panels), default=1)
+    fig = _figure(9.0, 1.2 + 0.34 * longest)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for k, (ax, (title, labels, values)) in enumerate(zip(axes, panels, strict=True)):
+        order = sorted(range(len(values)), key=lambda j: -values[j])
+        ax.barh([labels[j] for j in order], [values[j] for j in order], color=OKABE_ITO[k * 2 % len(OKABE_ITO)],
+                hatch=HATCHES[k % len(HATCHES)], edgecolor="white")
+        top = max(values, default=0) or 1
+        for y, j in enumerate(order):
+            ax.annotate(fmt(values[j]), (values[j], y), va="center", ha="left", fontsize=8, color=TEXT,
+                        xytext=(3, 0), textcoords="offset points")
+        ax.set_xlim(0, top * 1.25)
+        ax.invert_yaxis()
+        ax.set_title(title, fontsize=10, color=TEXT, loc="left")
+        ax.xaxis.set_major_formatter(fmt)
+        ax.tick_params(axis="y", labelsize=8)
+        _style(ax)
+    return Chart(_png(fig), alt, caption)

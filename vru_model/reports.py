@@ -1,0 +1,725 @@
+"""The scenario report and the comparison report, as pieces a notebook displays in order.
+
+Notebooks stay thin: each section of `notebooks/scenario_report.ipynb` is one call here. Every
+section returns HTML fragments and charts; all text that comes from a scenario file (titles,
+descriptions, sources, explanations) is HTML-escaped here, before it reaches any page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import platform
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from vru_model import charts
+from vru_model.charts import Chart
+from vru_model.results_text import money
+
+NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
+MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December"]
+RULE_NAMES = {
+    "commissioning_minimum": "Commissioning minimum",
+    "stream_budget": "Stream budget",
+    "ring_fence": "Ring-fence",
+    "central_capability_floor": "Central capability floor",
+    "committed_contracts": "Committed contracts",
+    "underwriting_cap": "Underwriting cap",
+}
+VALUE_NOTE = ("Social value is violence avoided, priced with Home Office unit costs of crime and discounted by the "
+              "strength of the evidence; most inputs are illustrative assumptions (see the scenario's sources).")
+
+
+class Html(str):
+    """A fragment of trusted HTML (built here, with scenario text escaped) that notebooks display as HTML."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def words(n: int) -> str:
+    """Small counts in words, as a partner would write them."""
+    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else f"{n:,}"
+
+
+def month_name(month: str) -> str:
+    """'2022-04' -> 'April 2022'."""
+    year, mon = month.split("-")
+    return f"{MONTH_NAMES[int(mon) - 1]} {year}"
+
+
+def table(
+    rows: Iterable[Sequence[object]],
+    columns: Sequence[str],
+    caption: str,
+    numeric: Sequence[bool] | None = None,
+) -> Html:
+    """An accessible table: caption, header cells with scope, first cell of each row a row header; all escaped."""
+    numeric = numeric or [False] * len(columns)
+    cls = [' class="num"' if n else "" for n in numeric]
+    head = "".join(f'<th scope="col"{k}>{esc(c)}</th>' for c, k in zip(columns, cls, strict=True))
+    body = []
+    for row in rows:
+        cells = [f'<th scope="row">{esc(row[0])}</th>']
+        cells += [f"<td{k}>{esc(v)}</td>" for v, k in zip(row[1:], cls[1:], strict=True)]
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return Html(f'<table class="data"><caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead>'
+                f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def para(*sentences: str) -> Html:
+    """One paragraph of plain text (escaped)."""
+    return Html(f"<p>{esc(' '.join(s for s in sentences if s))}</p>")
+
+
+def bullets(items: Iterable[str]) -> Html:
+    return Html("<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>")
+
+
+def caption(chart: Chart) -> Html:
+    return Html(f'<p class="caption"><strong>Figure.</strong> {esc(chart.caption)}</p>')
+
+
+def show(items: Iterable[object]) -> None:
+    """Display a section's pieces in a notebook (a chart's caption goes just above it)."""
+    from IPython.display import display
+
+    for item in items:
+        if isinstance(item, Chart):
+            display(caption(item))
+        display(item)
+
+
+def _core_total(summary: dict[str, Any]) -> float:
+    return sum(row["core_grant"] for row in summary.get("fy", {}).values())
+
+
+def headline(summary: dict[str, Any]) -> dict[str, Any]:
+    """The handful of figures an index or a spreadsheet shows for one scenario."""
+    fy = summary.get("fy", {})
+    shares = [row["commissioned_share"] for row in fy.values() if row.get("commissioned_share") is not None]
+    totals = summary.get("totals", {})
+    has_plan = summary.get("status") in ("optimal", "time_limit")
+    core = next(iter(summary.get("fy", {}).values()), {}).get("spent_by_stream", {})
+    core_stream = next(iter(core), None)
+    unspent = sum(row["unspent_by_stream"].get(core_stream, 0.0) for row in fy.values()) if core_stream else 0.0
+    return {
+        "status": summary.get("status", "unknown"),
+        "core_grant_total": _core_total(summary),
+        "value": totals.get("value") if has_plan else None,
+        "participants": totals.get("participants") if has_plan else None,
+        "services": totals.get("services"),
+        "services_closed": totals.get("services_closed") if has_plan else None,
+        "exit_costs": totals.get("exit_costs") if has_plan else None,
+        "lowest_commissioned_share": min(shares) if shares and has_plan else None,
+        "unspent_core_grant": round(unspent, 2) if has_plan else None,
+    }
+
+
+def _fmt(value: object, kind: str = "money") -> str:
+    if value is None:
+        return "–"
+    if kind == "money":
+        return money(float(value))  # type: ignore[arg-type]
+    if kind == "share":
+        return f"{float(value):.0%}"  # type: ignore[arg-type]
+    return f"{float(value):,.0f}"  # type: ignore[arg-type]
+
+
+def _plan(summary: dict[str, Any]) -> bool:
+    return summary.get("status") in ("optimal", "time_limit")
+
+
+@dataclass
+class ScenarioReport:
+    """One scenario's solved result plus what the report compares it with."""
+
+    result: Any  # vru_model.results.Result
+    baseline: dict[str, Any] | None = None  # the baseline's summary, when there is a baseline to compare with
+    kernel: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def run(
+        cls,
+        scenario_path: str,
+        overrides: dict[str, Any] | None = None,
+        output_dir: str = "outputs",
+        baseline_path: str = "",
+        threads: int = 1,
+    ) -> ScenarioReport:
+        """Load, solve and write the DESIGN section 7 files; then find the baseline to compare with."""
+        from vru_model.scenarios import load_scenario
+        from vru_model.solve import solve
+
+        scenario = load_scenario(scenario_path, overrides or None)
+        result = solve(scenario, threads=threads)
+        result.write(output_dir)
+        baseline = None
+        if baseline_path and Path(baseline_path).resolve() != Path(scenario_path).resolve():
+            baseline = baseline_summary(baseline_path, output_dir, threads)
+        return cls(result, baseline, kernel_info())
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.result.summary
+
+    @property
+    def scenario(self):  # type: ignore[no-untyped-def]
+        return self.result.scenario
+
+    # -- sections, in report order -------------------------------------------------------------
+
+    def introduction(self) -> list[object]:
+        sc, s = self.scenario, self.summary
+        out: list[object] = [
+            Html(f'<p class="lead"><span class="label">Scenario:</span> <strong>{esc(sc.title)}</strong> '
+                 f'<span class="name">({esc(sc.name)})</span></p>'),
+        ]
+        if sc.description:
+            out.append(para(sc.description))
+        out.append(Html(f'<p class="status status-{esc(s["status"])}"><strong>Result:</strong> '
+                        f'{esc(status_label(s["status"]))}. {esc(s["status_text"])}</p>'))
+        return out
+
+    def headline_section(self) -> list[object]:
+        out: list[object] = [Html(f'<p class="narrative">{esc(narrative(self.summary, self.baseline))}</p>')]
+        h = headline(self.summary)
+        fy = self.summary["fy"]
+        rows = [["Plan status", status_label(h["status"])]]
+        rows += [[f"Core grant {y}", money(row["core_grant"])] for y, row in fy.items()]
+        if _plan(self.summary):
+            rows += [
+                ["Social value over the plan (illustrative)", _fmt(h["value"])],
+                ["Participants supported over the plan", _fmt(h["participants"], "count")],
+                ["Services closing", f"{h['services_closed']} of {h['services']}"],
+                ["Exit (transition) costs", _fmt(h["exit_costs"])],
+                ["Lowest commissioned share of the core grant",
+                 f"{_fmt(h['lowest_commissioned_share'], 'share')} (minimum "
+                 f"{self.scenario.policy.commissioning_min_share:.0%})"],
+                ["Core grant left unspent", _fmt(h["unspent_core_grant"])],
+            ]
+        out.append(table(rows, ["Figure", "Value"], "Headline figures"))
+        out.append(Html(f'<p class="note">{esc(VALUE_NOTE)}</p>'))
+        return out
+
+    def feasibility(self) -> list[object]:
+        s = self.summary
+        if s["status"] == "infeasible":
+            exp = s.get("explanation") or {}
+            out: list[object] = [para("No plan can meet every rule of this scenario. This is why:")]
+            out.append(Html('<div class="explanation">' + bullets(exp.get("sentences") or [exp.get("text", "")])
+                            + "</div>"))
+            extra = exp.get("extra_core_grant_needed") or {}
+            if any(v > 0 for v in extra.values()):
+                out.append(table([[y, money(v)] for y, v in extra.items()],
+                                 ["Financial year", "Extra core grant needed"],
+                                 "The least extra core grant that would make a lawful plan possible", [False, True]))
+            return out
+        if s["status"] == "error":
+            return [para("The solver failed, so there is no plan to show. Try re-running; if it fails again, "
+                         "check the scenario's figures.")]
+        text = "Every rule of this scenario can be met: the plan below satisfies all grant conditions."
+        if s["status"] == "time_limit":
+            text = "The solver stopped at its time limit: the plan below meets every rule but may not be the best."
+        return [para(text)]
+
+    def spending(self) -> list[object]:
+        if not _plan(self.summary):
+            return [para("There is no plan, so there is no spending to show.")]
+        fy = self.summary["fy"]
+        years = list(fy)
+        titles = {k: (v.title or k) for k, v in self.scenario.funding.items()}
+        streams = [k for k in next(iter(fy.values()))["spent_by_stream"]]
+        series = {short_title(titles.get(k, k)): [fy[y]["spent_by_stream"].get(k, 0.0) for y in years] for k in streams
+                  if any(fy[y]["spent_by_stream"].get(k, 0.0) > 0 for y in years)}
+        series["Partners (mainstreaming)"] = [fy[y]["partner_spend"] for y in years]
+        grant = {y: fy[y]["core_grant"] for y in years}
+        alt = "Stacked bar chart of spending by funding stream in each financial year. " + " ".join(
+            f"{y}: " + ", ".join(f"{name} {money(vals[k])}" for name, vals in series.items() if vals[k] > 0)
+            + f"; core grant available {money(grant[y])}." for k, y in enumerate(years))
+        chart = charts.stacked_bars(years, series, ylabel="spend per year", marker=grant, marker_label="core grant",
+                                    alt=alt, caption="Spending by funding stream and financial year; the black line "
+                                    "marks the core grant available that year.")
+        rows = []
+        for y in years:
+            row = fy[y]
+            spent = sum(row["spent_by_stream"].values())
+            rows.append([y, money(row["core_grant"]), money(spent), money(row["partner_spend"]),
+                         money(sum(row["unspent_by_stream"].values()))])
+        return [chart, table(rows, ["Financial year", "Core grant", "VRU spend (all streams)", "Partner spend",
+                                    "Unspent (no carry-over)"], "Spending by financial year",
+                             [False, True, True, True, True])]
+
+    def commissioning(self) -> list[object]:
+        if not _plan(self.summary):
+            return [para("There is no plan, so there is no commissioned share to show.")]
+        fy = {y: r for y, r in self.summary["fy"].items() if r.get("commissioned_share") is not None}
+        kappa = self.scenario.policy.commissioning_min_share
+        years = list(fy)
+        shares = [fy[y]["commissioned_share"] for y in years]
+        met = all(s >= kappa - 1e-4 for s in shares)
+        alt = (f"Bar chart of the share of the core grant spent on commissioned services each year against a "
+               f"{kappa:.0%} minimum: " + ", ".join(f"{y} {s:.0%}" for y, s in zip(years, shares, strict=True))
+               + (". Every year meets the minimum." if met else ". Not every year meets the minimum."))
+        out: list[object] = []
+        if years:
+            out.append(charts.share_bars(years, shares, kappa, alt=alt, caption=f"Commissioned share of the core "
+                                         f"grant each year; the dashed line is the {kappa:.0%} minimum."))
+        rows = [[y, money(fy[y]["commissioned_spend"]), f"{fy[y]['commissioned_share']:.0%}", f"{kappa:.0%}",
+                 money(fy[y]["commissioned_spend"] - kappa * fy[y]["core_grant"]),
+                 "Yes" if fy[y]["commissioned_share"] >= kappa - 1e-4 else "No"] for y in years]
+        out.append(table(rows, ["Financial year", "Commissioned spend", "Share", "Minimum", "Headroom", "Met?"],
+                         "Commissioning minimum by year", [False, True, True, True, True, False]))
+        return out
+
+    def closures(self) -> list[object]:
+        if not _plan(self.summary):
+            return [para("There is no plan, so no closures are scheduled.")]
+        closed = self.summary["closures"]
+        alloc = self.result.allocation
+        months = list(self.scenario.months)
+        index = {m: k for k, m in enumerate(months)}
+        rows = []
+        for i, item in self.scenario.interventions.items():
+            running = alloc[alloc["intervention"] == i]["running"].astype(int).tolist()
+            close = next((c for c in closed if c["intervention"] == i), None)
+            notice = closes = None
+            if close:
+                closes = index.get(close["closes_from"])
+                notice = max(0, index.get(close["notice_by"], 0)) if close["notice_by"] >= months[0] else 0
+            rows.append((short_title(item.title, 48), running, notice, closes))
+        order = sorted(range(len(rows)), key=lambda k: (rows[k][3] is None, rows[k][3] or 0, rows[k][0]))
+        rows = [rows[k] for k in order]
+        alt = (f"Timeline of {len(rows)} services over {month_name(months[0])} to {month_name(months[-1])}. "
+               + (f"{len(closed)} close: " + "; ".join(
+                   f"{c['title']}, notice by {month_name(c['notice_by'])}, closes from {month_name(c['closes_from'])}"
+                   for c in closed) + "." if closed else "Every service runs throughout."))
+        chart = charts.timeline(rows, months, alt=alt, caption="When each service runs, when notice must be served "
+                                "and when it closes (services that close are listed first).")
+        out: list[object] = [chart]
+        if closed:
+            out.append(table(
+                [[c["title"], month_name(c["notice_by"]), month_name(c["closes_from"]), f"{c['notice_months']} months",
+                  money(c["exit_cost"]), f"{c['participants_per_year']:,.0f}"] for c in closed],
+                ["Service", "Serve notice by", "Closes from", "Notice period", "Exit cost", "Participants a year"],
+                "Services that close, and when notice must be served", [False, False, False, True, True, True]))
+        else:
+            out.append(para("No service closes in this plan."))
+        return out
+
+    def value(self) -> list[object]:
+        if not _plan(self.summary):
+            return [para("There is no plan, so there is no value to show.")]
+        by = self.summary["by"]
+        systems = list(by["system"])
+        areas = list(by["area"])
+        panels = [
+            ("By system", [system_label(k) for k in systems], [by["system"][k]["value"] for k in systems]),
+            ("By area", [area_label(k) for k in areas], [by["area"][k]["value"] for k in areas]),
+        ]
+        alt = ("Two bar charts of social value over the plan. By system: " + ", ".join(
+            f"{system_label(k)} {money(by['system'][k]['value'])}" for k in systems) + ". By area: " + ", ".join(
+            f"{area_label(k, full=True)} {money(by['area'][k]['value'])}" for k in areas) + ".")
+        chart = charts.horizontal_bars(panels, alt=alt, caption="Social value over the plan by system and by area "
+                                       "(illustrative; see the note on value above).")
+        rows = [[system_label(k), money(v["vru_spend"]), f"{v['participants']:,.0f}", money(v["value"])]
+                for k, v in by["system"].items()]
+        arows = [[area_label(k, full=True), money(v["vru_spend"]), f"{v['participants']:,.0f}", money(v["value"])]
+                 for k, v in by["area"].items()]
+        cols = ["VRU spend", "Participants", "Social value"]
+        return [chart, table(rows, ["System", *cols], "Spend, participants and value by system", [False] + [True] * 3),
+                table(arows, ["Area", *cols], "Spend, participants and value by area", [False] + [True] * 3)]
+
+    def shadow_prices(self) -> list[object]:
+        sp = self.summary.get("shadow_prices") or {}
+        if not sp.get("available"):
+            return [para("Shadow prices are not available for this scenario (they need a plan).")]
+        return [para("What one more pound, or one rule less, would be worth, with the plan's running decisions "
+                     "held as they are:"), bullets(sp.get("text", []))]
+
+    def compliance(self) -> list[object]:
+        ledger = self.summary.get("compliance") or []
+        if not ledger:
+            return [para("There is no plan, so there is nothing to check against the grant conditions.")]
+        rows = [[RULE_NAMES.get(c["rule"], c["rule"]), c.get("fy", "all years"),
+                 "✓ Met" if c["passed"] else "✗ NOT met", c["text"]] for c in ledger]
+        failed = sum(not c["passed"] for c in ledger)
+        lead = "Every grant condition is met." if not failed else f"{words(failed).capitalize()} condition(s) NOT met."
+        return [para(lead), table(rows, ["Rule", "Year", "Met?", "In words"], "Compliance ledger")]
+
+    def comparison(self) -> list[object]:
+        s, b = self.summary, self.baseline
+        if b is None:
+            return [para("This is the baseline, or no baseline was given, so there is nothing to compare with.")]
+        hs, hb = headline(s), headline(b)
+        rows = []
+        for label, key, kind in [("Core grant over the plan", "core_grant_total", "money"),
+                                 ("Social value (illustrative)", "value", "money"),
+                                 ("Participants supported", "participants", "count"),
+                                 ("Services closing", "services_closed", "count"),
+                                 ("Exit costs", "exit_costs", "money"),
+                                 ("Lowest commissioned share", "lowest_commissioned_share", "share")]:
+            a, z = hs[key], hb[key]
+            diff = None if a is None or z is None else a - z
+            dtext = "–" if diff is None else (("+" if diff > 0 else "") + (
+                f"{diff * 100:.0f} points" if kind == "share" else _fmt(diff, kind)))
+            rows.append([label, _fmt(a, kind), _fmt(z, kind), dtext])
+        out: list[object] = [table(rows, ["Figure", "This scenario", "Baseline", "Difference"],
+                                   f"This scenario against the baseline ({b.get('title', 'baseline')})")]
+        mine = {c["intervention"]: c for c in s.get("closures", [])}
+        theirs = {c["intervention"] for c in b.get("closures", [])}
+        extra = [c["title"] for i, c in mine.items() if i not in theirs]
+        if _plan(s):
+            out.append(para(f"Closing here but not in the baseline: {'; '.join(extra)}." if extra
+                            else "No service closes here that the baseline keeps."))
+        return out
+
+    def cliff_edge(self) -> list[object]:
+        if self.scenario.uncertainty is None:
+            return [para("This scenario treats every year's grant as known, so there is no cliff-edge plan.")]
+        return cliff_edge_section(self.scenario)
+
+    def provenance(self) -> list[object]:
+        p = self.summary["provenance"]
+        rows = [["Scenario", self.scenario.name], ["Input hash (SHA-256 of the resolved scenario)", p["input_hash"]],
+                ["Solved at (UTC)", p["time"]], ["Solver", p.get("solver", "")],
+                ["Solve time", f"{self.summary.get('solve_seconds', 0):.2f} s"]]
+        rows += [[f"Version: {k}", v] for k, v in p.get("versions", {}).items()]
+        rows += [[f"Kernel {k}", v] for k, v in self.kernel.items()]
+        sources = [f"{key}: {text}" for key, text in sources_of(self.scenario)]
+        out: list[object] = [table(rows, ["Item", "Value"], "Provenance of this report")]
+        if sources:
+            out += [para("Sources and assumptions behind the figures, as the scenario file states them:"),
+                    Html('<details><summary>Show all sources</summary>' + bullets(sources) + "</details>")]
+        return out
+
+
+def status_label(status: str) -> str:
+    return {"optimal": "Plan found", "infeasible": "No possible plan (infeasible)",
+            "time_limit": "Plan found (solver time limit reached)", "error": "Solver failed"}.get(status, status)
+
+
+def short_title(title: str, limit: int = 40) -> str:
+    """Shorten a long title for a chart label; the full text stays in the alt text and tables."""
+    title = title.split(" (")[0]
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+def system_label(system: str) -> str:
+    return system.replace("_", " ").capitalize()
+
+
+def area_label(area: str, full: bool = False) -> str:
+    if area == "all":
+        return "All areas"
+    parts = [a.strip() for a in area.split(",")]
+    if len(parts) > 1 and not full:
+        return f"{len(parts)} local authorities"
+    return area
+
+
+def narrative(summary: dict[str, Any], baseline: dict[str, Any] | None) -> str:
+    """A few plain-English sentences a partner can read without the tables."""
+    status = summary["status"]
+    fy = summary.get("fy", {})
+    core = _core_total(summary)
+    level = ""
+    if baseline and _core_total(baseline) > 0:
+        level = f"At {core / _core_total(baseline):.0%} of the baseline's core grant ({money(core)} over the plan), "
+    else:
+        level = f"With a core grant of {money(core)} over the plan, "
+    if status == "infeasible":
+        exp = (summary.get("explanation") or {}).get("text", "")
+        return f"{level}no plan can meet every rule. {exp}".strip()
+    if status == "error":
+        return "The solver failed, so this scenario has no plan."
+    closed = summary.get("closures", [])
+    totals = summary.get("totals", {})
+    n = len(closed)
+    if n == 0:
+        first = f"{level}every service keeps running."
+    else:
+        listed = [f"{short_title(c['title'], 60)} (notice by {month_name(c['notice_by'])}, closes from "
+                  f"{month_name(c['closes_from'])})" for c in closed[:5]]
+        more = f"; and {words(n - 5)} more (see the timeline)" if n > 5 else ""
+        first = (f"{level}{words(n)} service{'s' if n != 1 else ''} close{'s' if n == 1 else ''}: "
+                 f"{'; '.join(listed)}{more}.")
+    value = totals.get("value") or 0.0
+    second = (f"The plan supports about {totals.get('participants', 0):,.0f} participants and delivers an estimated "
+              f"{money(value)} of social value")
+    if baseline and _plan(baseline) and (baseline.get("totals") or {}).get("value"):
+        bv = baseline["totals"]["value"]
+        diff = value - bv
+        second += (f", {money(abs(diff))} ({abs(diff) / bv:.0%}) {'less' if diff < 0 else 'more'} than the baseline"
+                   if abs(diff) >= 0.005 * bv else ", about the same as the baseline")
+    second += "."
+    shares = [r["commissioned_share"] for r in fy.values() if r.get("commissioned_share") is not None]
+    ledger = summary.get("compliance", [])
+    failed = [c for c in ledger if not c["passed"]]
+    third = ("Every grant condition is met" if not failed else f"{words(len(failed)).capitalize()} grant condition"
+             f"{'s are' if len(failed) > 1 else ' is'} not met")
+    if shares:
+        third += f"; the commissioned share of the core grant is at least {min(shares):.0%} in every year"
+    third += "."
+    if status == "time_limit":
+        third += " The solver stopped at its time limit, so a better plan may exist."
+    return " ".join([first, second, third])
+
+
+def sources_of(scenario: Any) -> list[tuple[str, str]]:
+    """Every `source`/`sources` entry in the scenario, with its key path."""
+    found: list[tuple[str, str]] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                key = f"{path}.{k}" if path else str(k)
+                if k == "source" and isinstance(v, str) and v:
+                    found.append((path or "scenario", v))
+                elif k == "sources" and isinstance(v, dict):
+                    found.extend((f"{path}.{sk}" if path else str(sk), str(sv)) for sk, sv in v.items())
+                else:
+                    walk(v, key)
+        elif isinstance(node, list):
+            for k, v in enumerate(node):
+                walk(v, f"{path}[{k}]")
+
+    walk(scenario.model_dump(mode="json"), "")
+    return found
+
+
+def kernel_info() -> dict[str, str]:
+    """How this kernel was reached (the batch runs kernels over IPC, never TCP ports)."""
+    try:
+        from ipykernel.connect import get_connection_info
+
+        info = get_connection_info(unpack=True)
+    except Exception:  # not in a kernel (tests, scripts): nothing to report
+        return {}
+    return {"transport": str(info.get("transport", "")), "python": platform.python_version()}
+
+
+def baseline_summary(baseline_path: str, output_dir: str, threads: int = 1) -> dict[str, Any] | None:
+    """The baseline's summary: from the batch's own output when it is current, else solved here."""
+    from vru_model.results import input_hash
+    from vru_model.scenarios import load_scenario
+    from vru_model.solve import solve
+
+    scenario = load_scenario(baseline_path)
+    written = Path(output_dir) / scenario.name / "summary.json"
+    if written.is_file():
+        try:
+            summary = json.loads(written.read_text(encoding="utf-8"))
+            if summary.get("provenance", {}).get("input_hash") == input_hash(scenario):
+                return summary
+        except (OSError, ValueError):
+            pass
+    return solve(scenario, threads=threads, shadow_prices=False).summary
+
+
+def cliff_edge_section(scenario: Any) -> list[object]:
+    """The cliff-edge (two-stage) plan, when `vru_model.stochastic` is installed; a note otherwise."""
+    try:
+        from vru_model import stochastic
+    except ImportError:
+        return [para("The cliff-edge analysis (vru_model.stochastic) is not available in this installation.")]
+    try:
+        plan = stochastic.solve_cliff_edge(scenario)
+    except Exception as exc:  # the report must still render when the extra analysis fails
+        return [para(f"The cliff-edge analysis failed: {type(exc).__name__}: {exc}")]
+    return describe_cliff_edge(plan, scenario)
+
+
+def _get(obj: Any, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+
+
+def describe_cliff_edge(plan: Any, scenario: Any) -> list[object]:
+    """Whatever the cliff-edge result offers among the DESIGN section 5 figures, in words and a chart."""
+    summary = _get(plan, "summary") if _get(plan, "summary") is not None else plan
+    unc = scenario.uncertainty
+    out: list[object] = [para(
+        f"The {unc.fy} core grant is not known until {month_name(unc.confirmed_month)}. It may be: " + "; ".join(
+            f"{o.name.replace('_', ' ')} {money(o.amount)} (probability {o.probability:.0%})" for o in unc.outcomes)
+        + ". Decisions before then are shared by every outcome.")]
+    figures = [("Expected value of the plan", "expected_value"),
+               ("Value of planning for the uncertainty (VSS)", "vss"),
+               ("What knowing the grant in April would be worth (EVPI)", "evpi")]
+    rows = [[label, money(float(v))] for label, key in figures if isinstance(v := _get(summary, key), int | float)]
+    if rows:
+        out.append(table(rows, ["Figure", "Value"], "Cliff-edge plan: headline figures", [False, True]))
+    for key, lead in [("text", None), ("no_regret", "No-regret core (kept whatever the grant):")]:
+        v = _get(summary, key)
+        if isinstance(v, str) and v:
+            out.append(para(v))
+        elif isinstance(v, list) and v:
+            items = [x.get("title", x.get("intervention", "")) if isinstance(x, dict) else str(x) for x in v]
+            out += ([para(lead)] if lead else []) + [bullets(items)]
+    values = _get(summary, "outcome_values") or _get(summary, "outcomes")
+    if isinstance(values, dict) and all(isinstance(v, int | float) for v in values.values()) and values:
+        names = list(values)
+        out.append(charts.horizontal_bars(
+            [("Value by grant outcome", [n.replace("_", " ") for n in names], [float(values[n]) for n in names])],
+            alt="Bar chart of the plan's value under each grant outcome: " + ", ".join(
+                f"{n.replace('_', ' ')} {money(float(values[n]))}" for n in names) + ".",
+            caption="Value of the cliff-edge plan under each grant outcome."))
+    return out
+
+
+# -- the comparison report over a batch ----------------------------------------------------------
+
+
+def load_summaries(output_dir: str, names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Every scenario summary a batch wrote, in the batch's order (its manifest) or by name."""
+    out = Path(output_dir)
+    if names is None:
+        state = out / "batch-state.json"
+        names = json.loads(state.read_text())["order"] if state.is_file() else sorted(
+            p.parent.name for p in out.glob("*/summary.json"))
+    found = []
+    for name in names:
+        path = out / name / "summary.json"
+        if path.is_file():
+            found.append(json.loads(path.read_text(encoding="utf-8")))
+    return found
+
+
+@dataclass
+class Comparison:
+    """The batch's scenarios side by side."""
+
+    summaries: list[dict[str, Any]]
+
+    @classmethod
+    def load(cls, output_dir: str, names: Sequence[str] | None = None) -> Comparison:
+        return cls(load_summaries(output_dir, names or None))
+
+    def introduction(self) -> list[object]:
+        n = len(self.summaries)
+        infeasible = [s for s in self.summaries if not _plan(s)]
+        text = f"{words(n).capitalize()} scenario{'s' if n != 1 else ''} compared."
+        if infeasible:
+            text += " Without a plan: " + "; ".join(f"{s.get('title', s['scenario'])} ({status_label(s['status'])})"
+                                                   for s in infeasible) + "."
+        return [para(text, VALUE_NOTE)]
+
+    def headline_table(self) -> list[object]:
+        rows = []
+        for s in self.summaries:
+            h = headline(s)
+            rows.append([s.get("title", s["scenario"]), status_label(h["status"]), _fmt(h["core_grant_total"]),
+                         _fmt(h["value"]), _fmt(h["participants"], "count"),
+                         "–" if h["services_closed"] is None else f"{h['services_closed']} of {h['services']}",
+                         _fmt(h["exit_costs"]), _fmt(h["lowest_commissioned_share"], "share")])
+        return [table(rows, ["Scenario", "Plan", "Core grant", "Social value", "Participants", "Services closing",
+                             "Exit costs", "Lowest commissioned share"], "Headline figures by scenario",
+                      [False, False, True, True, True, True, True, True])]
+
+    def value_chart(self) -> list[object]:
+        planned = [s for s in self.summaries if _plan(s)]
+        if not planned:
+            return [para("No scenario has a plan.")]
+        labels = [short_title(s.get("title", s["scenario"]), 44) for s in planned]
+        values = [float(s["totals"]["value"]) for s in planned]
+        grants = [_core_total(s) for s in planned]
+        alt = "Two bar charts by scenario. " + "; ".join(
+            f"{s.get('title', s['scenario'])}: social value {money(v)}, core grant {money(g)}"
+            for s, v, g in zip(planned, values, grants, strict=True)) + "."
+        return [charts.horizontal_bars([("Social value over the plan", labels, values),
+                                        ("Core grant over the plan", labels, grants)],
+                                       alt=alt, caption="Social value and core grant over the plan, by scenario.")]
+
+    def closures_chart(self) -> list[object]:
+        planned = [s for s in self.summaries if _plan(s)]
+        if not planned:
+            return []
+        labels = [short_title(s.get("title", s["scenario"]), 44) for s in planned]
+        closed = [float(s["totals"]["services_closed"]) for s in planned]
+        exits = [float(s["totals"]["exit_costs"] or 0.0) for s in planned]
+        alt = "Two bar charts by scenario. " + "; ".join(
+            f"{s.get('title', s['scenario'])}: {int(c)} services close, exit costs {money(e)}"
+            for s, c, e in zip(planned, closed, exits, strict=True)) + "."
+        return [charts.horizontal_bars([("Services closing", labels, closed), ("Exit costs", labels, exits)],
+                                       alt=alt, caption="Services closing and their exit costs, by scenario.",
+                                       fmt=_count_or_money)]
+
+    def commissioning_table(self) -> list[object]:
+        planned = [s for s in self.summaries if _plan(s)]
+        years = sorted({y for s in planned for y in s["fy"]})
+        rows = [[s.get("title", s["scenario"])] + [
+            _fmt(s["fy"].get(y, {}).get("commissioned_share"), "share") for y in years] for s in planned]
+        return [table(rows, ["Scenario", *years], "Commissioned share of the core grant by year",
+                      [False] + [True] * len(years))]
+
+
+def _count_or_money(x: float, _pos: object = None) -> str:
+    return f"{x:.0f}" if abs(x) < 1000 else charts.millions(x)
+
+
+def page(title: str, body: str, *, home: str | None = None, generated: str | None = None) -> str:
+    """A complete, accessible HTML page around trusted body HTML; no scripts are allowed to run.
+
+    The Content-Security-Policy forbids every script, so even text that escaped escaping could not run.
+    """
+    when = generated or datetime.now(UTC).strftime("%d %B %Y, %H:%M UTC")
+    nav = f'<nav aria-label="Breadcrumb"><a href="{esc(home)}">All scenarios</a></nav>' if home else ""
+    return f"""<!DOCTYPE html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>{esc(title)}</title>
+<style>{CSS}</style>
+</head>
+<body>
+<a class="skip" href="#main">Skip to main content</a>
+<header>{nav}<p class="brand">VRU Workbench</p></header>
+<main id="main">
+{body}
+</main>
+<footer><p>Generated {esc(when)} by the VRU Workbench. Figures marked illustrative are assumptions, not
+published data.</p></footer>
+</body>
+</html>
+"""
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Arial,sans-serif;font-size:1rem;line-height:1.5;color:#1a1a1a;
+background:#fff;margin:0}
+header,main,footer{max-width:70rem;margin:0 auto;padding:0 1.25rem}
+header{display:flex;gap:1.5rem;align-items:baseline;border-bottom:4px solid #0b0c0c;padding-top:.75rem}
+.brand{font-weight:700;margin:.25rem 0 .5rem;order:-1}
+a{color:#1d4f91}a:visited{color:#4c2c92}a:focus{outline:3px solid #f5b800;background:#f5e89a}
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#f5b800;padding:.5rem}
+h1{font-size:2rem;margin:1.5rem 0 .5rem}h2{font-size:1.5rem;margin:2.25rem 0 .75rem;border-top:1px solid #b1b4b6;
+padding-top:1rem}h3{font-size:1.2rem}
+a.anchor-link{display:none}
+.lead{font-size:1.25rem}.name{color:#505a5f}.note,.caption,footer{color:#3d4448;font-size:.9rem}
+footer{border-top:1px solid #b1b4b6;margin-top:3rem;padding-bottom:2rem}
+table{border-collapse:collapse;margin:1rem 0 1.5rem;width:100%;font-size:.92rem}
+caption{text-align:left;font-weight:700;padding-bottom:.4rem}
+th,td{border-bottom:1px solid #b1b4b6;padding:.4rem .6rem;text-align:left;vertical-align:top}
+thead th{border-bottom:2px solid #0b0c0c}tbody th{font-weight:600}
+.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+img{max-width:100%;height:auto}
+.status{padding:.5rem .75rem;border-left:6px solid #1d70b8;background:#f3f2f1}
+.status-infeasible,.status-error,.status-failed{border-left-color:#b10e1e}
+.explanation{border-left:6px solid #b10e1e;background:#fbeeee;padding:.25rem 1rem}
+.tag{display:inline-block;padding:0 .4rem;border:1px solid currentColor;border-radius:3px;font-weight:600}
+.tag-failed{color:#b10e1e}.tag-ok{color:#00703c}.tag-skipped{color:#505a5f}
+details{margin:.5rem 0 1rem}summary{cursor:pointer;color:#1d4f91}
+pre{white-space:pre-wrap;background:#f3f2f1;padding:.75rem;overflow-x:auto;font-size:.85rem}
+.jp-RenderedText pre,.output_text pre{background:#f3f2f1}
+"""
+

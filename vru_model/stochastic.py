@@ -1,0 +1,441 @@
+"""Cliff-edge planning: what to commit before the grant is confirmed, and what each grant level then needs.
+
+The two-stage model (`prepare(two_stage=True)` + `build_model`) has one plan per grant outcome, tied
+together before the confirmation month. Around its solution we measure what the uncertainty costs:
+the value of the stochastic solution (VSS: planning for the outcomes against planning for the
+expected grant) and the expected value of perfect information (EVPI: knowing the grant at the
+start), and we turn the plans into sentences a director can act on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from vru_model import periods
+from vru_model.data import LIABILITY, ModelData, Outcome, prepare
+from vru_model.errors import Problem, ScenarioError
+from vru_model.files import atomic_write_text
+from vru_model.model import build_model
+from vru_model.results import ALLOCATION_COLUMNS, FUNDING_COLUMNS, closures, input_hash, plan_tables, versions
+from vru_model.results_text import money
+from vru_model.scenarios import dump_yaml, scenario_to_dict
+from vru_model.schema import Scenario
+from vru_model.solve import STATUS_TEXT, Status, make_solver, mip_gap, run_solver
+
+PLAN_COLUMNS = [*ALLOCATION_COLUMNS, "outcome", "probability"]
+PLAN_FUNDING_COLUMNS = [*FUNDING_COLUMNS, "outcome", "probability"]
+SHARED_VARS = ("scale", "on", "notice_served")  # the here-and-now decisions (non_anticipativity ties these)
+
+
+@dataclass(frozen=True)
+class CliffEdgeResult:
+    """A two-stage plan: the shared decisions, each outcome's plan and what the uncertainty is worth."""
+
+    scenario: Scenario
+    status: Status
+    expected_value: float | None  # objective of the two-stage model (recourse problem, RP)
+    here_and_now: dict[str, Any]
+    plans: pd.DataFrame  # plan.csv: allocation columns + outcome, probability
+    funding: pd.DataFrame  # plan_funding.csv: funding columns + outcome, probability
+    outcomes: list[dict[str, Any]]
+    vss: float | None
+    evpi: float | None
+    no_regret_core: list[str]
+    underwriting_drawn: dict[str, float]
+    unfunded_liability: dict[str, float]
+    sentences: list[str]
+    summary: dict[str, Any]
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == Status.OPTIMAL
+
+    def write(self, directory: str | Path) -> Path:
+        """Write DIR/<name>/: resolved.yaml, plan.csv, plan_funding.csv and cliff_edge.json, each atomically."""
+        out = Path(directory) / self.scenario.name
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "resolved.yaml", dump_yaml(scenario_to_dict(self.scenario)))
+        atomic_write_text(out / "plan.csv", self.plans.to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(out / "plan_funding.csv", self.funding.to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(out / "cliff_edge.json", json.dumps(self.summary, indent=2, ensure_ascii=False) + "\n")
+        return out
+
+
+def _check(scenario: Scenario) -> None:
+    problems = []
+    if scenario.uncertainty is None:
+        problems.append(Problem(
+            scenario.name, "uncertainty",
+            "cliff-edge planning needs an uncertainty block (the FY, its grant outcomes with probabilities, "
+            "and the confirmation month)",
+        ))
+    if scenario.policy.objective != "max_value":
+        problems.append(Problem(scenario.name, "policy.objective", "cliff-edge planning needs objective max_value"))
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _within_gap(x: float, reference: float, rel_gap: float) -> float:
+    """VSS and EVPI are >= 0 in exact arithmetic; a tiny negative is the MIP gap talking, so report 0."""
+    tol = 2 * rel_gap * max(1.0, abs(reference)) + 1e-6
+    return 0.0 if -tol < x < 0 else x
+
+
+def _shared_keys(m: pyo.ConcreteModel, d: ModelData) -> list[tuple[str, str, str, str]]:
+    return [(var, w, i, t) for var in SHARED_VARS for w in m.W for i in d.interventions for t in d.shared_months]
+
+
+def _wait_and_see(m: pyo.ConcreteModel, sc: Scenario, threads: int) -> tuple[float | None, dict[str, float]]:
+    """Each outcome planned with its grant known from the start: the same model without non-anticipativity
+    (the outcomes then decouple, so one solve gives sum_w p_w WS_w)."""
+    m.non_anticipativity.deactivate()
+    try:
+        status, _ = run_solver(make_solver(sc, threads), m)
+        if status != Status.OPTIMAL:
+            return None, {}
+        per = {w: float(pyo.value(m.value[w] - m.losses[w])) for w in m.W}
+        return float(pyo.value(m.objective)), per
+    finally:
+        m.non_anticipativity.activate()
+
+
+def _expected_grant_plan(
+    m: pyo.ConcreteModel, sc: Scenario, d: ModelData, expected: float, threads: int
+) -> tuple[float | None, str]:
+    """EEV: plan for the probability-weighted grant, commit its pre-confirmation decisions, then let each
+    outcome do its best from there. Returns (EEV or None, status of the step that decided it)."""
+    unc = sc.uncertainty
+    assert unc is not None
+    ev_data = dataclasses.replace(
+        d, outcomes=[Outcome("expected", 1.0, {**d.outcomes[0].core_amounts, unc.fy: expected})]
+    )
+    ev = build_model(sc, ev_data)
+    status, _ = run_solver(make_solver(sc, threads), ev)
+    if status != Status.OPTIMAL:
+        return None, f"expected-grant plan {status.value}"
+    fixed = []
+    for var, w, i, t in _shared_keys(m, d):
+        target = getattr(m, var)[w, i, t]
+        if target.fixed:
+            continue
+        value = getattr(ev, var)["expected", i, t].value or 0.0
+        target.fix(round(value) if var != "scale" else value)
+        fixed.append(target)
+    try:
+        status, _ = run_solver(make_solver(sc, threads), m)
+        if status != Status.OPTIMAL:
+            return None, f"two-stage model with the expected-grant commitments {status.value}"
+        return float(pyo.value(m.objective)), "optimal"
+    finally:
+        for target in fixed:
+            target.unfix()
+
+
+def _titles(sc: Scenario, names: list[str]) -> str:
+    return ", ".join(sc.interventions[i].title for i in names) or "none"
+
+
+def _here_and_now(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> dict[str, Any]:
+    """Decisions taken before confirmation (identical in every outcome): what runs, at what scale, which
+    notices are served and by when."""
+    first = d.outcomes[0].name
+    shared = d.shared_months
+    services, notices = [], []
+    for i in d.interventions:
+        item = sc.interventions[i]
+        scales = {t: round(float(m.scale[first, i, t].value or 0.0), 4) for t in shared}
+        running = [t for t in shared if round(float(m.on[first, i, t].value or 0.0)) == 1]
+        served = [t for t in shared if round(float(m.notice_served[first, i, t].value or 0.0)) == 1]
+        entry: dict[str, Any] = {
+            "intervention": i,
+            "title": item.title,
+            "running_months": len(running),
+            "runs_until_confirmation": bool(shared) and len(running) == len(shared),
+            "scale_min": min((scales[t] for t in running), default=0.0),
+            "scale_max": max((scales[t] for t in running), default=0.0),
+            "scale": scales,
+            "notice_by": served[0] if served else None,
+            "closes_from": periods.add_months(served[0], item.notice_months) if served else None,
+        }
+        services.append(entry)
+        if served:
+            notices.append({k: entry[k] for k in ("intervention", "title", "notice_by", "closes_from")})
+    notices.sort(key=lambda n: (n["notice_by"], n["intervention"]))
+    return {
+        "from": shared[0] if shared else None,
+        "until": shared[-1] if shared else None,
+        "confirmed_month": d.confirmation_month,
+        "services": services,
+        "notices": notices,
+    }
+
+
+def _outcome_reports(
+    sc: Scenario, d: ModelData, m: pyo.ConcreteModel, plans: pd.DataFrame, funding: pd.DataFrame
+) -> list[dict[str, Any]]:
+    unc = sc.uncertainty
+    assert unc is not None
+    conf = d.confirmation_month or ""
+    reports = []
+    for o in d.outcomes:
+        w = o.name
+        alloc = plans[plans["outcome"] == w]
+        f = funding[funding["outcome"] == w]
+        liab = f[f["stream"] == LIABILITY]
+        drawn = float(f[f["stream"] == d.underwriting]["amount"].sum()) if d.underwriting else 0.0
+        year = alloc[alloc["fy"] == unc.fy]
+        all_year = sorted(
+            i for i, rows in year.groupby("intervention", sort=False) if bool((rows["running"] == 1).all())
+        )
+        closed = closures(sc, alloc.drop(columns=["outcome", "probability"]))
+        reports.append({
+            "name": w,
+            "probability": o.probability,
+            "grant": round(d.grant(o, unc.fy), 2),
+            "objective": round(float(pyo.value(m.value[w] - m.losses[w])), 2),
+            "value": round(float(pyo.value(m.value[w])), 2),
+            "losses": round(float(pyo.value(m.losses[w])), 2),
+            "underwriting_drawn": round(drawn, 2),
+            "unfunded_liability": round(float(liab["amount"].sum()), 2),
+            "unfunded_liability_before_confirmation": round(float(liab[liab["period"] < conf]["amount"].sum()), 2),
+            "unfunded_liability_after_confirmation": round(float(liab[liab["period"] >= conf]["amount"].sum()), 2),
+            "running_all_year": all_year,
+            "closures": closed,
+            "notices_after_confirmation": [c for c in closed if c["notice_by"] >= conf],
+        })
+    return reports
+
+
+def _sentences(
+    sc: Scenario,
+    d: ModelData,
+    here: dict[str, Any],
+    reports: list[dict[str, Any]],
+    core: list[str],
+    figures: dict[str, Any],
+) -> list[str]:
+    unc = sc.uncertainty
+    assert unc is not None
+    conf = d.confirmation_month
+    out = [
+        f"The {unc.fy} grant is not known until {conf}. It may be "
+        + "; ".join(f"{r['name']} ({money(r['grant'])}, {r['probability']:.0%})" for r in reports) + "."
+    ]
+    kept = [s for s in here["services"] if s["runs_until_confirmation"]]
+    others = [s["intervention"] for s in here["services"] if not s["runs_until_confirmation"]]
+    if here["from"] and kept and len(others) < len(kept):
+        out.append(
+            f"From {here['from']} until the grant is confirmed in {conf}, whatever happens, keep running "
+            + (f"every service except: {_titles(sc, others)}." if others else "every service.")
+        )
+    elif here["from"] and kept:
+        out.append(
+            f"From {here['from']} until the grant is confirmed in {conf}, whatever happens, keep running: "
+            f"{_titles(sc, [s['intervention'] for s in kept])}."
+        )
+        for s in kept:
+            if s["scale_min"] < 0.9999:
+                out.append(f"Run {s['title']} at no less than {s['scale_min']:.2f} of design capacity before {conf}.")
+    for n in here["notices"]:
+        out.append(
+            f"Serve notice on {n['title']} by {n['notice_by']} whatever happens: it closes from {n['closes_from']} "
+            "in every outcome."
+        )
+    if not here["notices"]:
+        out.append(f"Serve no notices before {conf}: every closure can wait until the grant is known.")
+    for r in reports:
+        later = r["notices_after_confirmation"]
+        if not later:
+            out.append(f"If the grant is {r['name']} ({money(r['grant'])}), no further notices are needed.")
+            continue
+        groups: dict[tuple[str, str], list[str]] = {}
+        for c in later:
+            groups.setdefault((c["notice_by"], c["closes_from"]), []).append(c["intervention"])
+        for (by, closes), names in sorted(groups.items()):
+            out.append(
+                f"If the grant is {r['name']} ({money(r['grant'])}), serve notice by {by} on {_titles(sc, names)} "
+                f"(closing from {closes})."
+            )
+    if core:
+        out.append(f"No-regret core: {_titles(sc, core)} run all through {unc.fy} in every outcome.")
+    else:
+        out.append(f"No service runs all through {unc.fy} in every outcome.")
+    cap = sc.funding[d.underwriting].cap if d.underwriting else None
+    for r in reports:
+        if r["underwriting_drawn"] > 0:
+            out.append(
+                f"If the grant is {r['name']}, {money(r['underwriting_drawn'])} of "
+                f"{sc.funding[d.underwriting].title or d.underwriting} is drawn (cap {money(cap or 0)}) "
+                f"for spending before {conf}."
+            )
+    owing = [r for r in reports if r["unfunded_liability"] > 0]
+    for r in owing:
+        out.append(
+            f"If the grant is {r['name']}, {money(r['unfunded_liability'])} of {unc.fy} spending has no funding "
+            f"(unfunded liability: {money(r['unfunded_liability_before_confirmation'])} before {conf}, "
+            f"{money(r['unfunded_liability_after_confirmation'])} from {conf} on, for services still on notice "
+            "or kept for later years). Agree cover with the OPCC or serve notice earlier."
+        )
+    if not owing:
+        out.append("No outcome leaves an unfunded liability.")
+    if figures.get("vss") is not None:
+        out.append(
+            f"Planning for these outcomes instead of for the expected grant ({money(figures['expected_grant'])}) "
+            f"is worth {money(figures['vss'])} of expected value (VSS)."
+        )
+    elif figures.get("eev_status") not in (None, "optimal", "not computed"):
+        out.append(
+            f"Planning for the expected grant ({money(figures['expected_grant'])}) would leave some outcome "
+            f"without a lawful plan ({figures['eev_status']}); planning for the outcomes avoids that."
+        )
+    if figures.get("evpi") is not None:
+        out.append(
+            f"Knowing the {unc.fy} grant from the start ({d.months[0]}) instead of in {conf} would be worth "
+            f"{money(figures['evpi'])} of expected value (EVPI)."
+        )
+    return out
+
+
+def solve_cliff_edge(scenario: Scenario, *, threads: int = 1, value_of_information: bool = True) -> CliffEdgeResult:
+    """Solve the two-stage cliff-edge model; with `value_of_information`, also the wait-and-see and
+    expected-grant problems for EVPI and VSS (two more solves)."""
+    _check(scenario)
+    sc = scenario
+    unc = sc.uncertainty
+    assert unc is not None
+    started = time.perf_counter()
+    d = prepare(sc, two_stage=True)
+    m = build_model(sc, d)
+    status, res = run_solver(make_solver(sc, threads), m)
+    solved = time.perf_counter()
+    prob = {o.name: o.probability for o in d.outcomes}
+    has_plan = status in (Status.OPTIMAL, Status.TIME_LIMIT)
+    expected_grant = sum(o.probability * o.amount for o in unc.outcomes)
+    if not has_plan:
+        explanation = None
+        if status == Status.INFEASIBLE:
+            from vru_model.diagnostics import explain
+
+            try:
+                explanation = explain(sc, d, m)
+            except Exception:  # an explanation is a bonus; the status is the answer
+                explanation = None
+        summary = {
+            "scenario": sc.name, "title": sc.title, "status": status.value, "status_text": STATUS_TEXT[status],
+            "explanation": explanation, "sentences": [STATUS_TEXT[status]],
+            "provenance": _provenance(sc),
+        }
+        return CliffEdgeResult(
+            sc, status, None, {}, pd.DataFrame(columns=PLAN_COLUMNS), pd.DataFrame(columns=PLAN_FUNDING_COLUMNS),
+            [], None, None, [], {}, {}, summary["sentences"], summary,
+        )
+
+    allocation, funding = plan_tables(sc, d, m)
+    plans = allocation.assign(probability=allocation["outcome"].map(prob))[PLAN_COLUMNS]
+    funding = funding.assign(probability=funding["outcome"].map(prob))[PLAN_FUNDING_COLUMNS]
+    rp = float(pyo.value(m.objective))
+    here = _here_and_now(sc, d, m)
+    reports = _outcome_reports(sc, d, m, plans, funding)
+    in_all = set.intersection(*(set(r["running_all_year"]) for r in reports))
+    core = [i for i in d.interventions if i in in_all]
+    closed_sets = [{c["intervention"] for c in r["closures"]} for r in reports]
+    closed_everywhere = [i for i in d.interventions if all(i in s for s in closed_sets)]
+
+    figures: dict[str, Any] = {
+        "expected_grant": round(expected_grant, 2),
+        "expected_value": round(rp, 2),
+        "eev": None, "eev_status": "not computed", "vss": None, "vss_unbounded": False,
+        "wait_and_see": None, "evpi": None,
+    }
+    gap = sc.policy.mip_rel_gap
+    if value_of_information and status == Status.OPTIMAL:
+        ws, ws_by = _wait_and_see(m, sc, threads)
+        if ws is not None:
+            figures["wait_and_see"] = round(ws, 2)
+            figures["evpi"] = round(_within_gap(ws - rp, rp, gap), 2)
+            for r in reports:
+                r["wait_and_see"] = round(ws_by[r["name"]], 2)
+        eev, eev_status = _expected_grant_plan(m, sc, d, expected_grant, threads)
+        figures["eev_status"] = eev_status
+        figures["vss_unbounded"] = eev is None and eev_status.endswith(Status.INFEASIBLE.value)
+        if eev is not None:
+            figures["eev"] = round(eev, 2)
+            figures["vss"] = round(_within_gap(rp - eev, rp, gap), 2)
+    finished = time.perf_counter()
+
+    drawn = {r["name"]: r["underwriting_drawn"] for r in reports}
+    owing = {r["name"]: r["unfunded_liability"] for r in reports}
+    sentences = _sentences(sc, d, here, reports, core, figures)
+    summary: dict[str, Any] = {
+        "scenario": sc.name,
+        "title": sc.title,
+        "status": status.value,
+        "status_text": STATUS_TEXT[status],
+        "objective_sense": "expected discounted social value minus exit, disruption, underwriting and "
+        "unfunded-liability costs (GBP)",
+        "uncertainty": {
+            "stream": unc.stream,
+            "fy": unc.fy,
+            "confirmed_month": unc.confirmed_month,
+            "unfunded_penalty": unc.unfunded_penalty,
+            "outcomes": [o.model_dump() for o in unc.outcomes],
+        },
+        **figures,
+        "figures_text": {
+            "expected_value": "objective of the two-stage plan (RP)",
+            "eev": "expected value when the pre-confirmation decisions are those of a plan for the expected grant",
+            "vss": "value of the stochastic solution: expected_value - eev (>= 0); unbounded when the "
+            "expected-grant plan's commitments leave some outcome with no lawful plan",
+            "wait_and_see": "expected value if each outcome were known from the start",
+            "evpi": "expected value of perfect information: wait_and_see - expected_value (>= 0)",
+        },
+        "here_and_now": here,
+        "outcomes": reports,
+        "no_regret_core": [{"intervention": i, "title": sc.interventions[i].title} for i in core],
+        "closed_in_every_outcome": [{"intervention": i, "title": sc.interventions[i].title} for i in closed_everywhere],
+        "underwriting": {
+            "stream": d.underwriting,
+            "cap": sc.funding[d.underwriting].cap if d.underwriting else None,
+            "drawn": drawn,
+        },
+        "unfunded_liability": owing,
+        "sentences": sentences,
+        "mip_gap": mip_gap(res),
+        "solve_seconds": round(solved - started, 4),
+        "total_seconds": round(finished - started, 4),
+        "provenance": _provenance(sc),
+    }
+    return CliffEdgeResult(
+        scenario=sc,
+        status=status,
+        expected_value=rp,
+        here_and_now=here,
+        plans=plans,
+        funding=funding,
+        outcomes=reports,
+        vss=figures["vss"],
+        evpi=figures["evpi"],
+        no_regret_core=core,
+        underwriting_drawn=drawn,
+        unfunded_liability=owing,
+        sentences=sentences,
+        summary=summary,
+    )
+
+
+def _provenance(sc: Scenario) -> dict[str, Any]:
+    return {
+        "input_hash": input_hash(sc),
+        "versions": versions(),
+        "solver": "HiGHS via pyomo.contrib.solver",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
