@@ -15,7 +15,6 @@ from vru_model.model import RULES
 from vru_model.results_text import money
 from vru_model.schema import Scenario
 
-
 # Definitions rather than rules: always in an IIS, never the reason a director can act on.
 BOOKKEEPING = {"cost_split", "closure_definition", "opening_definition"}
 
