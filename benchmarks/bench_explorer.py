@@ -88,14 +88,36 @@ def run(scenarios: Path = ROOT / "scenarios", start: str = "baseline", repeats: 
     }
 
 
+def table(figures: dict[str, Any]) -> str:
+    """The figures as a Markdown table, for the README."""
+    rows = [
+        ("open the explorer (first solve)", figures["open_seconds_median"]),
+        ("grant slider moved -> updated view (persistent model), median",
+         figures["grant_change_to_view_seconds_median"]),
+        ("grant slider moved -> updated view (persistent model), slowest", figures["grant_change_to_view_seconds_max"]),
+        ("same moves rebuilding the model each time, median", figures["grant_change_rebuilding_model_seconds_median"]),
+        *((f"{name.replace('_', ' ')} changed -> updated view", sec)
+          for name, sec in figures["other_controls_seconds"].items()),
+        ("a setting already seen (cache)", figures["revisit_cached_seconds"]),
+    ]
+    lines = [f"Explorer on {figures['scenario']}, {figures['repeats']} moves (target: under "
+             f"{figures['target_seconds']:.0f} s per change)", "", "| step | seconds |", "|---|---|"]
+    lines += [f"| {name} | {sec:.3f} |" for name, sec in rows]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenarios", type=Path, default=ROOT / "scenarios")
     parser.add_argument("--start", default="baseline")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="three moves instead of seven")
+    parser.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
     args = parser.parse_args()
-    figures = run(args.scenarios, args.start, args.repeats)
-    print(json.dumps(figures, indent=2))
+    figures = run(args.scenarios, args.start, 3 if args.quick else args.repeats)
+    print(table(figures))
+    if args.json:
+        print(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

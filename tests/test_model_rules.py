@@ -125,6 +125,10 @@ def test_stream_budget_per_fy_without_carry_over(tmp_path):
     result = solved(sc, 24000, tmp_path)
     assert result.summary["fy"]["2021/22"]["unspent_by_stream"]["core"] == pytest.approx(12000)
     assert result.summary["fy"]["2022/23"]["spent_by_stream"]["core"] == pytest.approx(0)
+    # Another pound is worth nothing in 2021/22 (money is left over) and 2 in 2022/23.
+    worth = result.summary["shadow_prices"]["grant_value_per_pound"]
+    assert worth["2021/22"] == pytest.approx(0, abs=1e-3)
+    assert worth["2022/23"] == pytest.approx(2, abs=1e-3)
     assert_rule_matters(sc, 24000, 48000, ["stream_budget"])
 
 
@@ -162,6 +166,12 @@ def test_commissioning_minimum(tmp_path):
     )
     result = solved(sc, 19500, tmp_path)
     assert result.summary["fy"]["2021/22"]["commissioned_share"] == pytest.approx(0.25, abs=1e-4)
+    # Shadow prices: each pound the rule requires moves from n to c and loses 2 - 0.5 = 1.5 (4,500 in
+    # all); one more pound of grant is worth 2 on n, less 25% x 1.5 as the minimum grows with it: 1.625.
+    prices = result.summary["shadow_prices"]
+    assert prices["commissioning_rule"]["2021/22"]["value_per_pound_required"] == pytest.approx(1.5, abs=1e-3)
+    assert prices["commissioning_rule"]["2021/22"]["cost"] == pytest.approx(4500, abs=2)
+    assert prices["grant_value_per_pound"]["2021/22"] == pytest.approx(1.625, abs=1e-3)
     assert_rule_matters(sc, 19500, 24000, ["commissioning_minimum"])
 
 

@@ -230,3 +230,54 @@ def test_one_line_joins_problems() -> None:
 
     exc = ScenarioError([Problem("f.yaml", "a.b", "bad"), Problem("f.yaml", "c", "worse")])
     assert one_line(exc) == "a.b: bad; c: worse"
+
+
+def test_persistent_model_gives_the_same_plans_as_fresh_solves(tiny: Path) -> None:
+    from vru_model.solve import solve
+
+    ctl = ExplorerController(tiny, "tiny")
+    moves = [
+        lambda: ctl.set_grant("2022/23", 70000),
+        lambda: ctl.set_underwriting_cap(5000),
+        lambda: ctl.set_grant("2021/22", 20000),  # infeasible, in place
+        lambda: ctl.set_grant("2021/22", 100000),
+        lambda: ctl.set_grant("2022/23", 0),  # no grant in a year: the model is rebuilt
+        lambda: ctl.set_grant("2022/23", 90000),
+    ]
+    for move in moves:
+        view = move()
+        fresh = solve(ctl.scenario, shadow_prices=False)
+        assert view.status == fresh.status.value
+        assert _csv(ctl.result.allocation) == _csv(fresh.allocation)
+        assert ctl.result.objective == fresh.objective
+    assert ctl.warm is not None and ctl.warm.rebuilds == 3  # start, zero grant, grant back
+
+
+def test_a_broken_starting_scenario_is_refused_in_words(tiny: Path) -> None:
+    root = build_explorer(scenarios_dir=tiny, start="tiny")
+    (tiny / "broken.yaml").write_text("extends: tiny\nname: broken\nhorizon: {months: -3}\n")
+    start = _find(root, "vru-start")
+    start.options = [*start.options, ("Broken", "broken")]
+    start.value = "broken"
+    assert "Not accepted" in _find(root, "vru-busy").value and "horizon.months" in _find(root, "vru-busy").value
+    assert start.value == "tiny" and "Value of this plan" in _find(root, "vru-output").value
+
+
+def test_cliff_edge_plan_on_request(tmp_path: Path) -> None:
+    data = yaml.safe_load(TINY.read_text())
+    data["uncertainty"] = {
+        "stream": "core", "fy": "2022/23", "confirmed_month": "2022-06",
+        "outcomes": [{"name": "full", "probability": 0.5, "amount": 120000},
+                     {"name": "cut", "probability": 0.5, "amount": 50000}],
+    }
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(data))
+    root = build_explorer(scenarios_dir=tmp_path, start="tiny")
+    month = _find(root, "vru-uncertainty-month")
+    assert month.value == "2022-06"
+    month.value = "2022-08"
+    _find(root, "vru-cliff-edge-button").click()
+    page = _find(root, "vru-output").value
+    assert "Cliff-edge plan" in page and "Expected value of the cliff-edge plan" in page and "2022-08" in page
+    ctl = ExplorerController(tmp_path, "tiny")
+    assert ctl.set_uncertainty_month("2022-08").cliff_edge == []  # a change clears the old cliff-edge plan
+    assert ctl.overrides == {"uncertainty.confirmed_month": "2022-08"}

@@ -199,6 +199,7 @@ def execute(notebook: Path, output: Path, parameters: dict[str, Any], timeout: f
 
     os.environ.update(SINGLE_THREAD_ENV)
     deadline = time.monotonic() + timeout
+    message = f"the report took longer than {timeout:g} s"
     try:
         papermill.execute_notebook(
             str(notebook), str(output), parameters=parameters, kernel_name="python3", progress_bar=False,
@@ -206,15 +207,17 @@ def execute(notebook: Path, output: Path, parameters: dict[str, Any], timeout: f
             timeout=int(timeout) + 1,  # for the cells' surroundings (kernel info) as well
             timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
             interrupt_on_timeout=True,
-            error_on_timeout={"ename": "TimeoutError", "evalue": f"the report took longer than {timeout:g} s",
-                              "traceback": [f"TimeoutError: the report took longer than {timeout:g} s"]},
+            error_on_timeout={"ename": "TimeoutError", "evalue": message, "traceback": [f"TimeoutError: {message}"]},
         )
     except PapermillExecutionError as exc:
-        state = "timed_out" if time.monotonic() >= deadline else "failed"
-        return state, f"{exc.ename}: {exc.evalue}".strip()
+        # on time-out the kernel is interrupted: the cell shows KeyboardInterrupt or our TimeoutError
+        if exc.evalue == message or exc.ename == "KeyboardInterrupt":
+            return "timed_out", f"TimeoutError: {message}"
+        return "failed", f"{exc.ename}: {exc.evalue}".strip()
     except Exception as exc:  # kernel died, time-out outside a cell, ...: report it, keep the batch going
-        state = "timed_out" if time.monotonic() >= deadline else "failed"
-        return state, f"{type(exc).__name__}: {exc}".strip()
+        if isinstance(exc, TimeoutError):
+            return "timed_out", f"TimeoutError: {message}"
+        return "failed", f"{type(exc).__name__}: {exc}".strip()
     return "ok", ""
 
 
@@ -401,16 +404,15 @@ def index_page(out_dir: Path, tasks: list[Task], outcomes: dict[str, Outcome], c
             failed += 1
             error = o.error or read_stamp(folder).get("error", "")
             what = "timed out" if state == "timed_out" else "failed"
-            report = (f'<span class="tag tag-failed">✗ Report {what}</span> <span class="error">{esc(error)}</span>'
-                      f' <a href="{name}/report.ipynb">notebook with the error</a>')
-            plan_text = "–"
+            status = (f'<span class="tag tag-failed">✗&nbsp;Report&nbsp;{what}</span><br>'
+                      f'<span class="error">{esc(error)}</span>')
         else:
-            note = " (up to date, not re-run)" if o.state == "skipped" else ""
-            report = f'<span class="tag tag-ok">✓ Report ready</span>{esc(note)}'
-            plan_text = esc(status_label(h["status"])) if h else "–"
+            note = '<br><span class="name">up to date, not re-run</span>' if o.state == "skipped" else ""
+            status = (f'<span class="tag tag-ok">✓&nbsp;Report&nbsp;ready</span><br>'
+                      f'{esc(status_label(h["status"])) if h else ""}{note}')
         cells = [
             f'<th scope="row"><a href="{name}/report.html">{esc(t.title)}</a><br><span class="name">{name}</span></th>',
-            f"<td>{report}</td>", f"<td>{plan_text}</td>",
+            f"<td>{status}</td>",
         ]
         for key, kind in [("core_grant_total", "money"), ("value", "money"), ("services_closed", "closed"),
                           ("lowest_commissioned_share", "share"), ("unspent_core_grant", "money")]:
@@ -418,9 +420,9 @@ def index_page(out_dir: Path, tasks: list[Task], outcomes: dict[str, Outcome], c
             text = "–" if v is None else money(v) if kind == "money" else f"{v:.0%}" if kind == "share" else (
                 f"{v} of {h['services']}" if h else "–")
             cells.append(f'<td class="num">{esc(text)}</td>')
-        files = [("report.ipynb", "notebook"), ("allocation.csv", "allocation CSV"), ("funding.csv", "funding CSV"),
-                 ("summary.json", "summary JSON")]
-        links = ", ".join(f'<a href="{name}/{f}">{label}</a>' for f, label in files if (folder / f).is_file())
+        files = [("report.ipynb", "notebook"), ("allocation.csv", "allocation (CSV)"), ("funding.csv", "funding (CSV)"),
+                 ("summary.json", "summary (JSON)")]
+        links = "<br>".join(f'<a href="{name}/{f}">{label}</a>' for f, label in files if (folder / f).is_file())
         cells.append(f"<td>{links}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     n = len(tasks)
@@ -431,10 +433,10 @@ def index_page(out_dir: Path, tasks: list[Task], outcomes: dict[str, Outcome], c
                     if compare.state not in FAILED else
                     f'<li><span class="tag tag-failed">✗ The comparison report failed</span> {esc(compare.error)} '
                     '<a href="compare.ipynb">notebook with the error</a></li>')
-    head = ["Scenario", "Report", "Plan", "Core grant (plan)", "Social value", "Services closing",
-            "Lowest commissioned share", "Unspent core grant", "Files"]
+    head = ["Scenario", "Status", "Core grant", "Social value", "Services closing", "Lowest commissioned share",
+            "Unspent core grant", "Files"]
     num = ' class="num"'
-    header = "".join(f'<th scope="col"{num if 3 <= k <= 7 else ""}>{esc(c)}</th>' for k, c in enumerate(head))
+    header = "".join(f'<th scope="col"{num if 2 <= k <= 6 else ""}>{esc(c)}</th>' for k, c in enumerate(head))
     body = f"""<h1>Scenario reports</h1>
 <p class="lead">{esc(lead)}</p>
 <ul>
@@ -444,16 +446,16 @@ scenario)</li>
 <li><a href="manifest.json">Manifest</a> (every file with its SHA-256 checksum)</li>
 </ul>
 <h2>Scenarios</h2>
-<table class="data"><caption>Every scenario: report status, plan and headline figures over the whole plan</caption>
+<table class="data"><caption>Every scenario: its status and headline figures over its whole plan</caption>
 <thead><tr>{header}</tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>
 <h2>Reading this page</h2>
 <dl>
-<dt>Report</dt><dd>✓ the report ran; ✗ it failed or timed out, and the notebook keeps the error for inspection.</dd>
-<dt>Plan</dt><dd>“Plan found” means every grant condition can be met; “No possible plan” means the scenario's
-rules contradict each other, and its report explains why.</dd>
+<dt>Status</dt><dd>✓ the report ran; ✗ it failed or timed out, and its notebook keeps the error for inspection.
+“Plan found” means every grant condition can be met; “No possible plan” means the scenario's rules contradict each
+other, and its report explains why.</dd>
 <dt>Social value</dt><dd>Violence avoided, priced with Home Office unit costs of crime and weighted by the strength of
 the evidence; many inputs are illustrative assumptions.</dd>
 </dl>"""

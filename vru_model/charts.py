@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.patheffects import withStroke
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--"]
@@ -56,6 +58,8 @@ def _png(fig: Figure) -> bytes:
 
 
 def millions(x: float, _pos: object = None) -> str:
+    if x == 0:
+        return "£0"
     return f"£{x / 1e6:.1f}m" if abs(x) >= 1e5 else f"£{x / 1e3:.0f}k"
 
 
@@ -69,8 +73,8 @@ def stacked_bars(
     alt: str,
     caption: str,
 ) -> Chart:
-    """Vertical stacked bars with hatching per series and a total above each bar."""
-    fig = _figure(7.5, 3.8)
+    """Vertical stacked bars with hatching per series, a total above each bar and an optional level per bar."""
+    fig = _figure(8.0, 4.4)
     ax = fig.add_subplot()
     bottoms = [0.0] * len(categories)
     handles = []
@@ -83,12 +87,15 @@ def stacked_bars(
         ax.annotate(millions(total), (x, total), ha="center", va="bottom", fontsize=9, color=TEXT,
                     xytext=(0, 2), textcoords="offset points")
     if marker:
-        xs = [categories.index(c) for c in marker if c in categories]
-        ax.scatter(xs, [marker[categories[x]] for x in xs], marker="_", s=900, color=TEXT, linewidths=2, zorder=3)
-        handles.append(ax.scatter([], [], marker="_", s=200, color=TEXT, label=marker_label))
+        halo = [withStroke(linewidth=4, foreground="white")]
+        for x, c in enumerate(categories):
+            if c in marker:
+                ax.hlines(marker[c], x - 0.45, x + 0.45, colors=TEXT, linestyles="--", linewidth=2, zorder=3,
+                          path_effects=halo)
+        handles.append(ax.plot([], [], color=TEXT, linestyle="--", linewidth=2, label=marker_label)[0])
     ax.yaxis.set_major_formatter(millions)
     ax.set_ylabel(ylabel)
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=2, frameon=False, fontsize=8)
     _style(ax)
     return Chart(_png(fig), alt, caption)
 
@@ -102,10 +109,11 @@ def share_bars(categories: Sequence[str], shares: Sequence[float], minimum: floa
         ax.annotate(f"{s:.0%}", (x, s * 100), ha="center", va="bottom", fontsize=9, color=TEXT,
                     xytext=(0, 2), textcoords="offset points")
     ax.axhline(minimum * 100, color=OKABE_ITO[5], linestyle="--", linewidth=1.8)
-    ax.annotate(f"minimum {minimum:.0%}", (len(categories) - 0.5, minimum * 100), ha="right", va="bottom",
-                fontsize=9, color=TEXT, xytext=(0, 3), textcoords="offset points")
+    ax.text(0.01, minimum * 100 + 1, f"minimum {minimum:.0%}", transform=ax.get_yaxis_transform(), ha="left",
+            va="bottom", fontsize=9, color=TEXT, path_effects=[withStroke(linewidth=3, foreground="white")])
     ax.set_ylim(0, max(100, max(shares, default=0) * 110))
-    ax.set_ylabel("% of core grant")
+    ax.yaxis.set_major_formatter(PercentFormatter())
+    ax.set_ylabel("share of core grant")
     _style(ax)
     return Chart(_png(fig), alt, caption)
 
@@ -160,21 +168,28 @@ def horizontal_bars(
     alt: str,
     caption: str,
     fmt=millions,  # type: ignore[no-untyped-def]
+    shared: bool = False,
 ) -> Chart:
-    """One or more side-by-side panels of labelled horizontal bars (largest first)."""
+    """Side-by-side panels of labelled horizontal bars, largest first; `shared` panels have the same rows in the
+    first panel's order, labelled once."""
     longest = max((len(p[1]) for p in panels), default=1)
     fig = _figure(9.0, 1.2 + 0.34 * longest)
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    axes = fig.subplots(1, len(panels), squeeze=False, sharey=shared)[0]
+    first = panels[0][2]
     for k, (ax, (title, labels, values)) in enumerate(zip(axes, panels, strict=True)):
-        order = sorted(range(len(values)), key=lambda j: -values[j])
+        order = sorted(range(len(values)), key=lambda j: -(first if shared else values)[j])
         ax.barh([labels[j] for j in order], [values[j] for j in order], color=OKABE_ITO[k * 2 % len(OKABE_ITO)],
                 hatch=HATCHES[k % len(HATCHES)], edgecolor="white")
         top = max(values, default=0) or 1
         for y, j in enumerate(order):
             ax.annotate(fmt(values[j]), (values[j], y), va="center", ha="left", fontsize=8, color=TEXT,
                         xytext=(3, 0), textcoords="offset points")
-        ax.set_xlim(0, top * 1.25)
-        ax.invert_yaxis()
+        ax.set_xlim(0, top * 1.3)
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        if not (shared and k):
+            ax.invert_yaxis()
+        else:
+            ax.tick_params(axis="y", left=False, labelleft=False)
         ax.set_title(title, fontsize=10, color=TEXT, loc="left")
         ax.xaxis.set_major_formatter(fmt)
         ax.tick_params(axis="y", labelsize=8)

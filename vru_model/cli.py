@@ -135,7 +135,7 @@ def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, time
         click.echo(line)
     if report.compare.state not in ("ok", "skipped"):
         click.echo(f"comparison: REPORT FAILED: {report.compare.error}")
-    click.echo(f"open {out_dir / 'index.html'}")
+    click.echo(f"wrote {out_dir / 'index.html'}")
     sys.exit(report.exit_code)
 
 
@@ -143,9 +143,7 @@ def _named_file(path: Path, exc: ScenarioError) -> ScenarioError:
     """Problems the library reports against the scenario's name, re-addressed to the file the user gave."""
     from vru_model.errors import Problem
 
-    return ScenarioError(
-        [p if p.file.startswith("-") else Problem(str(path), p.key, p.message) for p in exc.problems]
-    )
+    return ScenarioError([Problem(str(path), p.key, p.message) for p in exc.problems])
 
 
 @main.command("cliff-edge")

@@ -82,8 +82,9 @@ def prepare(scenario: Scenario, core_amounts: dict[str, float] | None = None, tw
 
     unc = scenario.uncertainty if two_stage else None
     if unc is not None:
+        settled = [fy for fy in fys if fy == unc.fy or (unc.persists and fy > unc.fy)]
         outcomes = [
-            Outcome(o.name, o.probability, {**known, unc.fy: o.amount}) for o in unc.outcomes
+            Outcome(o.name, o.probability, {**known, **dict.fromkeys(settled, o.amount)}) for o in unc.outcomes
         ]
         conf_month: str | None = unc.confirmed_month
     else:
@@ -118,12 +119,14 @@ def prepare(scenario: Scenario, core_amounts: dict[str, float] | None = None, tw
         elif stream.kind == "underwriting":
             if not conf_month or not stream.cap:
                 continue
-            covered = [m for m in months if fy_of[m] == conf_fy and m < conf_month]
-            if not covered:
-                continue
-            streams.append(s)
+            # Spending before confirmation, and the notice period of a service stopped at confirmation.
             for i in names:
-                pays[s, i] = covered
+                until = periods.add_months(conf_month, scenario.interventions[i].notice_months)
+                covered = [m for m in months if fy_of[m] == conf_fy and m < until]
+                if covered:
+                    pays[s, i] = covered
+            if any(key[0] == s for key in pays):
+                streams.append(s)
         else:
             funded_fys = {fy for fy, amount in stream.amounts.items() if amount > 0 and fy in fys}
             if not funded_fys:

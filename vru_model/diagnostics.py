@@ -123,11 +123,12 @@ def explain(scenario: Scenario, data: ModelData, model: pyo.ConcreteModel) -> di
             still_needed = max(0.0, kappa * grant - floor["commissioned_part"])
             if still_needed > 0.5:
                 parts.append(f"the {money(still_needed)} more that the {kappa:.0%} commissioning minimum needs")
-            joined = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
-            sentences.append(
-                f"The {money(grant)} core grant for {y} cannot cover {joined} "
-                f"(at least {money(floor_total + still_needed)} in all)."
-            )
+            if parts:  # none when what binds is not a floor (e.g. a service kept for a later year)
+                joined = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+                sentences.append(
+                    f"The {money(grant)} core grant for {y} cannot cover {joined} "
+                    f"(at least {money(floor_total + still_needed)} in all)."
+                )
             sentences.append(f"At least {money(need)} more core grant in {y} would make a lawful plan possible.")
     elif extra is None:
         sentences.append("No amount of extra core grant would help: the rules contradict each other.")

@@ -44,9 +44,11 @@ def _underwriting_bound(data: ModelData, grant_in_conf_fy: float) -> float:
     if data.underwriting is None:
         return 0.0
     cap = data.scenario.funding[data.underwriting].cap or 0.0
-    covered = data.pays[data.underwriting, data.interventions[0]]
     most = sum(
-        data.cost[i, t] * data.scenario.interventions[i].scale.max for i in data.interventions for t in covered
+        data.cost[i, t] * data.scenario.interventions[i].scale.max
+        for (s, i), covered in data.pays.items()
+        if s == data.underwriting
+        for t in covered
     )
     return min(cap, max(0.0, most - grant_in_conf_fy))
 
@@ -173,9 +175,12 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     m.closure_definition = pyo.Constraint(WIT, ["drop", "was_on", "now_off"], rule=closure_definition)
     def opening_definition(_, w, i, t, part):
         # Bounded on both sides, like a closure: a loose `open` would let the plan "spend" grant on
-        # phantom start-up costs (e.g. to meet the commissioning minimum).
+        # phantom start-up costs (e.g. to meet the commissioning minimum). The upper bounds are not
+        # needed where `no_reopening` already holds every opening at zero.
         if part == "rise":
             return m.open[w, i, t] >= m.on[w, i, t] - was_on(w, i, t)
+        if not policy.allow_reopening and items[i].running_at_start:
+            return pyo.Constraint.Skip
         if part == "was_off":
             return m.open[w, i, t] <= 1 - was_on(w, i, t)
         return m.open[w, i, t] <= m.on[w, i, t]
@@ -219,7 +224,11 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     early = [
         (w, i, t)
         for (w, i, t) in WIT
-        if not items[i].running_at_start and confirmed is not None and t < confirmed
+        if not items[i].running_at_start
+        and (
+            (confirmed is not None and t < confirmed)
+            or (d.two_stage and d.fy_of[t] == d.confirmation_fy and t < (d.confirmation_month or ""))
+        )
     ]
     m.no_new_commitments_before_confirmation = pyo.Constraint(early, rule=lambda _, w, i, t: m.open[w, i, t] == 0)
 

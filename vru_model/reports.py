@@ -51,6 +51,10 @@ def words(n: int) -> str:
     return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else f"{n:,}"
 
 
+def months_text(n: int) -> str:
+    return f"{n} month{'s' if n != 1 else ''}"
+
+
 def month_name(month: str) -> str:
     """'2022-04' -> 'April 2022'."""
     year, mon = month.split("-")
@@ -146,6 +150,7 @@ class ScenarioReport:
     result: Any  # vru_model.results.Result
     baseline: dict[str, Any] | None = None  # the baseline's summary, when there is a baseline to compare with
     kernel: dict[str, str] = field(default_factory=dict)
+    threads: int = 1
 
     @classmethod
     def run(
@@ -166,7 +171,7 @@ class ScenarioReport:
         baseline = None
         if baseline_path and Path(baseline_path).resolve() != Path(scenario_path).resolve():
             baseline = baseline_summary(baseline_path, output_dir, threads)
-        return cls(result, baseline, kernel_info())
+        return cls(result, baseline, kernel_info(), threads)
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -187,7 +192,7 @@ class ScenarioReport:
         if sc.description:
             out.append(para(sc.description))
         out.append(Html(f'<p class="status status-{esc(s["status"])}"><strong>Result:</strong> '
-                        f'{esc(status_label(s["status"]))}. {esc(s["status_text"])}</p>'))
+                        f'{esc(s["status_text"])}</p>'))
         return out
 
     def headline_section(self) -> list[object]:
@@ -208,7 +213,8 @@ class ScenarioReport:
                 ["Core grant left unspent", _fmt(h["unspent_core_grant"])],
             ]
         out.append(table(rows, ["Figure", "Value"], "Headline figures"))
-        out.append(Html(f'<p class="note">{esc(VALUE_NOTE)}</p>'))
+        if _plan(self.summary):
+            out.append(Html(f'<p class="note">{esc(VALUE_NOTE)}</p>'))
         return out
 
     def feasibility(self) -> list[object]:
@@ -218,8 +224,8 @@ class ScenarioReport:
             out: list[object] = [para("No plan can meet every rule of this scenario. This is why:")]
             out.append(Html('<div class="explanation">' + bullets(exp.get("sentences") or [exp.get("text", "")])
                             + "</div>"))
-            extra = exp.get("extra_core_grant_needed") or {}
-            if any(v > 0 for v in extra.values()):
+            extra = {y: v for y, v in (exp.get("extra_core_grant_needed") or {}).items() if v > 0.005}
+            if extra:
                 out.append(table([[y, money(v)] for y, v in extra.items()],
                                  ["Financial year", "Extra core grant needed"],
                                  "The least extra core grant that would make a lawful plan possible", [False, True]))
@@ -239,16 +245,17 @@ class ScenarioReport:
         years = list(fy)
         titles = {k: (v.title or k) for k, v in self.scenario.funding.items()}
         streams = [k for k in next(iter(fy.values()))["spent_by_stream"]]
-        series = {short_title(titles.get(k, k)): [fy[y]["spent_by_stream"].get(k, 0.0) for y in years] for k in streams
-                  if any(fy[y]["spent_by_stream"].get(k, 0.0) > 0 for y in years)}
+        series = {short_title(titles.get(k, k), 64): [fy[y]["spent_by_stream"].get(k, 0.0) for y in years]
+                  for k in streams if any(fy[y]["spent_by_stream"].get(k, 0.0) > 0 for y in years)}
         series["Partners (mainstreaming)"] = [fy[y]["partner_spend"] for y in years]
         grant = {y: fy[y]["core_grant"] for y in years}
         alt = "Stacked bar chart of spending by funding stream in each financial year. " + " ".join(
             f"{y}: " + ", ".join(f"{name} {money(vals[k])}" for name, vals in series.items() if vals[k] > 0)
             + f"; core grant available {money(grant[y])}." for k, y in enumerate(years))
-        chart = charts.stacked_bars(years, series, ylabel="spend per year", marker=grant, marker_label="core grant",
-                                    alt=alt, caption="Spending by funding stream and financial year; the black line "
-                                    "marks the core grant available that year.")
+        chart = charts.stacked_bars(
+            years, series, ylabel="spend per year", marker=grant, marker_label="core grant available", alt=alt,
+            caption="Spending by funding stream and financial year; the dashed black line marks the core grant "
+                    "available that year.")
         rows = []
         for y in years:
             row = fy[y]
@@ -288,7 +295,7 @@ class ScenarioReport:
         alloc = self.result.allocation
         months = list(self.scenario.months)
         index = {m: k for k, m in enumerate(months)}
-        rows = []
+        rows, idle = [], []
         for i, item in self.scenario.interventions.items():
             running = alloc[alloc["intervention"] == i]["running"].astype(int).tolist()
             close = next((c for c in closed if c["intervention"] == i), None)
@@ -296,19 +303,23 @@ class ScenarioReport:
             if close:
                 closes = index.get(close["closes_from"])
                 notice = max(0, index.get(close["notice_by"], 0)) if close["notice_by"] >= months[0] else 0
-            rows.append((short_title(item.title, 48), running, notice, closes))
+            if any(running) or close:
+                rows.append((short_title(item.title, 48), running, notice, closes))
+            else:
+                idle.append(item.title)
         order = sorted(range(len(rows)), key=lambda k: (rows[k][3] is None, rows[k][3] or 0, rows[k][0]))
         rows = [rows[k] for k in order]
         alt = (f"Timeline of {len(rows)} services over {month_name(months[0])} to {month_name(months[-1])}. "
                + (f"{len(closed)} close: " + "; ".join(
                    f"{c['title']}, notice by {month_name(c['notice_by'])}, closes from {month_name(c['closes_from'])}"
                    for c in closed) + "." if closed else "Every service runs throughout."))
-        chart = charts.timeline(rows, months, alt=alt, caption="When each service runs, when notice must be served "
-                                "and when it closes (services that close are listed first).")
+        note = f" Not shown, as they do not run in this plan: {'; '.join(idle)}." if idle else ""
+        chart = charts.timeline(rows, months, alt=alt + note, caption="When each service runs, when notice must be "
+                                "served and when it closes (services that close are listed first)." + note)
         out: list[object] = [chart]
         if closed:
             out.append(table(
-                [[c["title"], month_name(c["notice_by"]), month_name(c["closes_from"]), f"{c['notice_months']} months",
+                [[c["title"], month_name(c["notice_by"]), month_name(c["closes_from"]), months_text(c["notice_months"]),
                   money(c["exit_cost"]), f"{c['participants_per_year']:,.0f}"] for c in closed],
                 ["Service", "Serve notice by", "Closes from", "Notice period", "Exit cost", "Participants a year"],
                 "Services that close, and when notice must be served", [False, False, False, True, True, True]))
@@ -350,8 +361,8 @@ class ScenarioReport:
         ledger = self.summary.get("compliance") or []
         if not ledger:
             return [para("There is no plan, so there is nothing to check against the grant conditions.")]
-        rows = [[RULE_NAMES.get(c["rule"], c["rule"]), c.get("fy", "all years"),
-                 "✓ Met" if c["passed"] else "✗ NOT met", c["text"]] for c in ledger]
+        rows = [[RULE_NAMES.get(c["rule"], c["rule"]), c.get("fy", "all\u00a0years"),
+                 "✓\u00a0Met" if c["passed"] else "✗\u00a0NOT\u00a0met", c["text"]] for c in ledger]
         failed = sum(not c["passed"] for c in ledger)
         lead = "Every grant condition is met." if not failed else f"{words(failed).capitalize()} condition(s) NOT met."
         return [para(lead), table(rows, ["Rule", "Year", "Met?", "In words"], "Compliance ledger")]
@@ -370,23 +381,30 @@ class ScenarioReport:
                                  ("Lowest commissioned share", "lowest_commissioned_share", "share")]:
             a, z = hs[key], hb[key]
             diff = None if a is None or z is None else a - z
-            dtext = "–" if diff is None else (("+" if diff > 0 else "") + (
-                f"{diff * 100:.0f} points" if kind == "share" else _fmt(diff, kind)))
+            if diff is None:
+                dtext = "–"
+            elif abs(diff) < (0.005 if kind == "share" else 0.5):
+                dtext = "no change"
+            else:
+                sign = "+" if diff > 0 else ""
+                dtext = sign + (f"{diff * 100:.0f} points" if kind == "share" else _fmt(diff, kind))
             rows.append([label, _fmt(a, kind), _fmt(z, kind), dtext])
         out: list[object] = [table(rows, ["Figure", "This scenario", "Baseline", "Difference"],
                                    f"This scenario against the baseline ({b.get('title', 'baseline')})")]
         mine = {c["intervention"]: c for c in s.get("closures", [])}
         theirs = {c["intervention"] for c in b.get("closures", [])}
         extra = [c["title"] for i, c in mine.items() if i not in theirs]
-        if _plan(s):
-            out.append(para(f"Closing here but not in the baseline: {'; '.join(extra)}." if extra
-                            else "No service closes here that the baseline keeps."))
+        if _plan(s) and extra:
+            out += [para(f"{words(len(extra)).capitalize()} service{'s' if len(extra) != 1 else ''} close here "
+                         "that the baseline keeps:"), bullets(extra)]
+        elif _plan(s):
+            out.append(para("No service closes here that the baseline keeps."))
         return out
 
     def cliff_edge(self) -> list[object]:
         if self.scenario.uncertainty is None:
             return [para("This scenario treats every year's grant as known, so there is no cliff-edge plan.")]
-        return cliff_edge_section(self.scenario)
+        return cliff_edge_section(self.scenario, self.threads)
 
     def provenance(self) -> list[object]:
         p = self.summary["provenance"]
@@ -431,12 +449,7 @@ def narrative(summary: dict[str, Any], baseline: dict[str, Any] | None) -> str:
     """A few plain-English sentences a partner can read without the tables."""
     status = summary["status"]
     fy = summary.get("fy", {})
-    core = _core_total(summary)
-    level = ""
-    if baseline and _core_total(baseline) > 0:
-        level = f"At {core / _core_total(baseline):.0%} of the baseline's core grant ({money(core)} over the plan), "
-    else:
-        level = f"With a core grant of {money(core)} over the plan, "
+    level = funding_level(summary, baseline)
     if status == "infeasible":
         exp = (summary.get("explanation") or {}).get("text", "")
         return f"{level}no plan can meet every rule. {exp}".strip()
@@ -448,7 +461,7 @@ def narrative(summary: dict[str, Any], baseline: dict[str, Any] | None) -> str:
     if n == 0:
         first = f"{level}every service keeps running."
     else:
-        listed = [f"{short_title(c['title'], 60)} (notice by {month_name(c['notice_by'])}, closes from "
+        listed = [f"{c['title'].split(' (')[0]} (notice by {month_name(c['notice_by'])}, closes from "
                   f"{month_name(c['closes_from'])})" for c in closed[:5]]
         more = f"; and {words(n - 5)} more (see the timeline)" if n > 5 else ""
         first = (f"{level}{words(n)} service{'s' if n != 1 else ''} close{'s' if n == 1 else ''}: "
@@ -473,6 +486,24 @@ def narrative(summary: dict[str, Any], baseline: dict[str, Any] | None) -> str:
     if status == "time_limit":
         third += " The solver stopped at its time limit, so a better plan may exist."
     return " ".join([first, second, third])
+
+
+def funding_level(summary: dict[str, Any], baseline: dict[str, Any] | None) -> str:
+    """'At 75% of the baseline's core grant in 2022/23 and 2023/24, ' or 'With a core grant of ..., '."""
+    fy = summary.get("fy", {})
+    base = (baseline or {}).get("fy", {})
+    if not base or not any(b.get("core_grant") for b in base.values()):
+        return f"With a core grant of {money(_core_total(summary))} over the plan, "
+    levels: dict[str, list[str]] = {}
+    for y, row in fy.items():
+        b = base.get(y, {}).get("core_grant") or 0.0
+        pct = f"{row['core_grant'] / b:.0%}" if b else money(row["core_grant"])
+        levels.setdefault(pct, []).append(y)
+    if len(levels) == 1:
+        return f"At {next(iter(levels))} of the baseline's core grant in every year, "
+    parts = [f"{pct} of the baseline in {' and '.join(ys)}" for pct, ys in levels.items() if pct != "100%"]
+    same = " (as the baseline in other years)" if "100%" in levels else ""
+    return f"With the core grant at {'; '.join(parts)}{same}, "
 
 
 def sources_of(scenario: Any) -> list[tuple[str, str]]:
@@ -526,52 +557,57 @@ def baseline_summary(baseline_path: str, output_dir: str, threads: int = 1) -> d
     return solve(scenario, threads=threads, shadow_prices=False).summary
 
 
-def cliff_edge_section(scenario: Any) -> list[object]:
+def cliff_edge_section(scenario: Any, threads: int = 1) -> list[object]:
     """The cliff-edge (two-stage) plan, when `vru_model.stochastic` is installed; a note otherwise."""
     try:
         from vru_model import stochastic
     except ImportError:
         return [para("The cliff-edge analysis (vru_model.stochastic) is not available in this installation.")]
     try:
-        plan = stochastic.solve_cliff_edge(scenario)
+        plan = stochastic.solve_cliff_edge(scenario, threads=threads)
     except Exception as exc:  # the report must still render when the extra analysis fails
         return [para(f"The cliff-edge analysis failed: {type(exc).__name__}: {exc}")]
-    return describe_cliff_edge(plan, scenario)
+    return describe_cliff_edge(plan.summary)
 
 
-def _get(obj: Any, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
-
-
-def describe_cliff_edge(plan: Any, scenario: Any) -> list[object]:
-    """Whatever the cliff-edge result offers among the DESIGN section 5 figures, in words and a chart."""
-    summary = _get(plan, "summary") if _get(plan, "summary") is not None else plan
-    unc = scenario.uncertainty
-    out: list[object] = [para(
-        f"The {unc.fy} core grant is not known until {month_name(unc.confirmed_month)}. It may be: " + "; ".join(
-            f"{o.name.replace('_', ' ')} {money(o.amount)} (probability {o.probability:.0%})" for o in unc.outcomes)
-        + ". Decisions before then are shared by every outcome.")]
-    figures = [("Expected value of the plan", "expected_value"),
-               ("Value of planning for the uncertainty (VSS)", "vss"),
-               ("What knowing the grant in April would be worth (EVPI)", "evpi")]
-    rows = [[label, money(float(v))] for label, key in figures if isinstance(v := _get(summary, key), int | float)]
-    if rows:
-        out.append(table(rows, ["Figure", "Value"], "Cliff-edge plan: headline figures", [False, True]))
-    for key, lead in [("text", None), ("no_regret", "No-regret core (kept whatever the grant):")]:
-        v = _get(summary, key)
-        if isinstance(v, str) and v:
-            out.append(para(v))
-        elif isinstance(v, list) and v:
-            items = [x.get("title", x.get("intervention", "")) if isinstance(x, dict) else str(x) for x in v]
-            out += ([para(lead)] if lead else []) + [bullets(items)]
-    values = _get(summary, "outcome_values") or _get(summary, "outcomes")
-    if isinstance(values, dict) and all(isinstance(v, int | float) for v in values.values()) and values:
-        names = list(values)
+def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
+    """The DESIGN section 5 cliff-edge figures in words, a table per grant outcome and a chart."""
+    if summary.get("status") not in ("optimal", "time_limit"):
+        why = (summary.get("explanation") or {}).get("text", "")
+        return [para("The cliff-edge plan has no solution:", summary.get("status_text", ""), why)]
+    sentences = summary.get("sentences") or []
+    out: list[object] = [para(sentences[0])] if sentences else []
+    if len(sentences) > 1:
+        out += [para("What to do, before and after the grant is confirmed:"), bullets(sentences[1:])]
+    vss = "unbounded (planning for the average grant leaves some outcome with no lawful plan)" if summary.get(
+        "vss_unbounded") else _fmt(summary.get("vss"))
+    rows = [["Expected value of the cliff-edge plan", _fmt(summary.get("expected_value"))],
+            ["Expected value if the grant were known in April", _fmt(summary.get("wait_and_see"))],
+            ["What knowing the grant in April would be worth (EVPI)", _fmt(summary.get("evpi"))],
+            ["What planning for every outcome gains over planning for the average grant (VSS)", vss]]
+    out.append(table(rows, ["Figure", "Value"], "Cliff-edge plan: what the uncertainty costs", [False, True]))
+    outcomes = summary.get("outcomes") or []
+    if outcomes:
+        out.append(table(
+            [[o["name"].replace("_", " "), f"{o['probability']:.0%}", money(o["grant"]), money(o["value"]),
+              f"{len(o.get('closures', []))}", money(o.get("underwriting_drawn", 0.0)),
+              money(o.get("unfunded_liability", 0.0))] for o in outcomes],
+            ["Grant outcome", "Probability", "Grant", "Social value", "Services closing", "Underwriting drawn",
+             "Unfunded liability"], "Each grant outcome's plan", [False] + [True] * 6))
+        names = [o["name"].replace("_", " ") for o in outcomes]
+        values = [float(o["value"]) for o in outcomes]
         out.append(charts.horizontal_bars(
-            [("Value by grant outcome", [n.replace("_", " ") for n in names], [float(values[n]) for n in names])],
-            alt="Bar chart of the plan's value under each grant outcome: " + ", ".join(
-                f"{n.replace('_', ' ')} {money(float(values[n]))}" for n in names) + ".",
-            caption="Value of the cliff-edge plan under each grant outcome."))
+            [("Social value by grant outcome", names, values)],
+            alt="Bar chart of the plan's social value under each grant outcome: " + ", ".join(
+                f"{n} {money(v)} (probability {o['probability']:.0%})" for n, v, o in zip(names, values, outcomes,
+                                                                                          strict=True)) + ".",
+            caption="Social value of the cliff-edge plan under each grant outcome."))
+    core = summary.get("no_regret_core") or []
+    if core:
+        out += [para(f"The no-regret core: {words(len(core))} services run all year whatever the grant turns out "
+                     "to be."), Html("<details><summary>Show the no-regret core</summary>"
+                                     + bullets(c.get("title", c.get("intervention", "")) for c in core)
+                                     + "</details>")]
     return out
 
 
@@ -579,12 +615,10 @@ def describe_cliff_edge(plan: Any, scenario: Any) -> list[object]:
 
 
 def load_summaries(output_dir: str, names: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Every scenario summary a batch wrote, in the batch's order (its manifest) or by name."""
+    """The summaries of the named scenarios, in that order; by default every scenario under OUTPUT_DIR."""
     out = Path(output_dir)
     if names is None:
-        state = out / "batch-state.json"
-        names = json.loads(state.read_text())["order"] if state.is_file() else sorted(
-            p.parent.name for p in out.glob("*/summary.json"))
+        names = sorted(p.parent.name for p in out.glob("*/summary.json"))
     found = []
     for name in names:
         path = out / name / "summary.json"
@@ -635,7 +669,7 @@ class Comparison:
             f"{s.get('title', s['scenario'])}: social value {money(v)}, core grant {money(g)}"
             for s, v, g in zip(planned, values, grants, strict=True)) + "."
         return [charts.horizontal_bars([("Social value over the plan", labels, values),
-                                        ("Core grant over the plan", labels, grants)],
+                                        ("Core grant over the plan", labels, grants)], shared=True,
                                        alt=alt, caption="Social value and core grant over the plan, by scenario.")]
 
     def closures_chart(self) -> list[object]:
@@ -650,7 +684,7 @@ class Comparison:
             for s, c, e in zip(planned, closed, exits, strict=True)) + "."
         return [charts.horizontal_bars([("Services closing", labels, closed), ("Exit costs", labels, exits)],
                                        alt=alt, caption="Services closing and their exit costs, by scenario.",
-                                       fmt=_count_or_money)]
+                                       fmt=_count_or_money, shared=True)]
 
     def commissioning_table(self) -> list[object]:
         planned = [s for s in self.summaries if _plan(s)]
@@ -662,7 +696,7 @@ class Comparison:
 
 
 def _count_or_money(x: float, _pos: object = None) -> str:
-    return f"{x:.0f}" if abs(x) < 1000 else charts.millions(x)
+    return f"{x:.0f}" if abs(x) < 100 else charts.millions(x)
 
 
 def page(title: str, body: str, *, home: str | None = None, generated: str | None = None) -> str:
@@ -697,7 +731,7 @@ published data.</p></footer>
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Arial,sans-serif;font-size:1rem;line-height:1.5;color:#1a1a1a;
 background:#fff;margin:0}
-header,main,footer{max-width:70rem;margin:0 auto;padding:0 1.25rem}
+header,main,footer{max-width:76rem;margin:0 auto;padding:0 1.25rem}
 header{display:flex;gap:1.5rem;align-items:baseline;border-bottom:4px solid #0b0c0c;padding-top:.75rem}
 .brand{font-weight:700;margin:.25rem 0 .5rem;order:-1}
 a{color:#1d4f91}a:visited{color:#4c2c92}a:focus{outline:3px solid #f5b800;background:#f5e89a}
@@ -707,16 +741,20 @@ padding-top:1rem}h3{font-size:1.2rem}
 a.anchor-link{display:none}
 .lead{font-size:1.25rem}.name{color:#505a5f}.note,.caption,footer{color:#3d4448;font-size:.9rem}
 footer{border-top:1px solid #b1b4b6;margin-top:3rem;padding-bottom:2rem}
-table{border-collapse:collapse;margin:1rem 0 1.5rem;width:100%;font-size:.92rem}
+table{border-collapse:collapse;margin:1rem 0 1.5rem;min-width:60%;max-width:100%;font-size:.92rem}
+tbody th{min-width:10rem}
 caption{text-align:left;font-weight:700;padding-bottom:.4rem}
 th,td{border-bottom:1px solid #b1b4b6;padding:.4rem .6rem;text-align:left;vertical-align:top}
 thead th{border-bottom:2px solid #0b0c0c}tbody th{font-weight:600}
-.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.num{text-align:right;font-variant-numeric:tabular-nums}td.num{white-space:nowrap}
+td a{white-space:nowrap}
 img{max-width:100%;height:auto}
 .status{padding:.5rem .75rem;border-left:6px solid #1d70b8;background:#f3f2f1}
 .status-infeasible,.status-error,.status-failed{border-left-color:#b10e1e}
 .explanation{border-left:6px solid #b10e1e;background:#fbeeee;padding:.25rem 1rem}
-.tag{display:inline-block;padding:0 .4rem;border:1px solid currentColor;border-radius:3px;font-weight:600}
+dt{font-weight:700}.error{font-size:.85rem}
+.tag{display:inline-block;white-space:nowrap;padding:0 .4rem;border:1px solid currentColor;border-radius:3px;
+font-weight:600}
 .tag-failed{color:#b10e1e}.tag-ok{color:#00703c}.tag-skipped{color:#505a5f}
 details{margin:.5rem 0 1rem}summary{cursor:pointer;color:#1d4f91}
 pre{white-space:pre-wrap;background:#f3f2f1;padding:.75rem;overflow-x:auto;font-size:.85rem}

@@ -245,6 +245,12 @@ def shadow_price_report(sc: Scenario, d: ModelData, m: pyo.ConcreteModel, duals:
     if not duals:
         return {"available": False, "grant_value_per_pound": {}, "streams": {}, "commissioning_rule": {}, "text": []}
     first = d.outcomes[0].name
+    kappa = sc.policy.commissioning_min_share
+    required = {  # value lost per pound the commissioning minimum requires, by FY
+        y: abs(duals.get(m.commissioning_minimum[first, y], 0.0))
+        for y in d.fys
+        if (first, y) in m.commissioning_minimum
+    }
     streams: dict[str, dict[str, float]] = {}
     texts = []
     for s in d.streams:
@@ -252,17 +258,15 @@ def shadow_price_report(sc: Scenario, d: ModelData, m: pyo.ConcreteModel, duals:
             if (first, s, y) not in m.stream_budget:
                 continue
             v = abs(duals.get(m.stream_budget[first, s, y], 0.0))
+            if s == d.core:  # the minimum grows with the grant: each extra pound also requires kappa more
+                v -= kappa * required.get(y, 0.0)
             streams.setdefault(s, {})[y] = round(v, 4)
             if s == d.core:
                 texts.append(f"One more pound of {y} core grant is worth £{v:,.2f} of value.")
             elif v > 1e-6:
                 texts.append(f"One more pound of {sc.funding[s].title or s} in {y} is worth £{v:,.2f} of value.")
-    kappa = sc.policy.commissioning_min_share
     rule: dict[str, dict[str, float]] = {}
-    for y in d.fys:
-        if (first, y) not in m.commissioning_minimum:
-            continue
-        v = abs(duals.get(m.commissioning_minimum[first, y], 0.0))
+    for y, v in required.items():
         cost = v * kappa * d.grant(d.outcomes[0], y)
         rule[y] = {"value_per_pound_required": round(v, 4), "cost": round(cost, 2)}
         if v > 1e-6:

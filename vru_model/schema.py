@@ -168,6 +168,7 @@ class Uncertainty(Strict):
     confirmed_month: Month
     outcomes: Annotated[list[GrantOutcome], Field(min_length=1, max_length=50)]
     unfunded_penalty: NonNegative = 10.0
+    persists: bool = Field(True, description="the outcome's amount also holds for every later year of the horizon")
     sources: dict[str, Text] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -20,6 +20,7 @@ from vru_model.model import build_model
 from vru_model.schema import Scenario
 
 logging.getLogger("pyomo.contrib.solver").setLevel(logging.ERROR)
+logging.getLogger("pyomo.core").setLevel(logging.ERROR)  # W1002: values a hair outside bounds after a solve
 
 
 class Status(StrEnum):

@@ -128,7 +128,7 @@ def _expected_grant_plan(
         if target.fixed:
             continue
         value = getattr(ev, var)["expected", i, t].value or 0.0
-        target.fix(round(value) if var != "scale" else value)
+        target.fix(max(0.0, value) if var == "scale" else round(value))  # solver round-off off the bounds
         fixed.append(target)
     try:
         status, _ = run_solver(make_solver(sc, threads), m)
@@ -242,9 +242,12 @@ def _sentences(
             f"From {here['from']} until the grant is confirmed in {conf}, whatever happens, keep running: "
             f"{_titles(sc, [s['intervention'] for s in kept])}."
         )
-        for s in kept:
-            if s["scale_min"] < 0.9999:
-                out.append(f"Run {s['title']} at no less than {s['scale_min']:.2f} of design capacity before {conf}.")
+    reduced = [f"{s['title']} ({s['scale_min']:.2f})" for s in kept if s["scale_min"] < 0.9999]
+    if reduced:
+        out.append(
+            f"Before {conf} these run below design capacity at times (lowest scale; month by month in the "
+            f"here-and-now plan): {', '.join(reduced)}."
+        )
     for n in here["notices"]:
         out.append(
             f"Serve notice on {n['title']} by {n['notice_by']} whatever happens: it closes from {n['closes_from']} "
@@ -257,13 +260,12 @@ def _sentences(
         if not later:
             out.append(f"If the grant is {r['name']} ({money(r['grant'])}), no further notices are needed.")
             continue
-        groups: dict[tuple[str, str], list[str]] = {}
+        groups: dict[str, list[str]] = {}
         for c in later:
-            groups.setdefault((c["notice_by"], c["closes_from"]), []).append(c["intervention"])
-        for (by, closes), names in sorted(groups.items()):
+            groups.setdefault(c["notice_by"], []).append(f"{c['title']} (closes from {c['closes_from']})")
+        for by, closing in sorted(groups.items()):
             out.append(
-                f"If the grant is {r['name']} ({money(r['grant'])}), serve notice by {by} on {_titles(sc, names)} "
-                f"(closing from {closes})."
+                f"If the grant is {r['name']} ({money(r['grant'])}), serve notice by {by} on {', '.join(closing)}."
             )
     if core:
         out.append(f"No-regret core: {_titles(sc, core)} run all through {unc.fy} in every outcome.")

@@ -71,9 +71,9 @@ def _check(scenario: Scenario, start: float, stop: float, steps: int) -> None:
     if scenario.policy.objective != "max_value":
         problems.append(Problem(scenario.name, "policy.objective", "the frontier sweeps value: needs max_value"))
     if not 0 <= start <= stop:
-        problems.append(Problem("--from/--to", "", f"need 0 <= from <= to (got {start:g} and {stop:g})"))
+        problems.append(Problem(scenario.name, "--from/--to", f"need 0 <= from <= to (got {start:g} and {stop:g})"))
     if not 1 <= steps <= MAX_STEPS:
-        problems.append(Problem("--steps", "", f"need 1 to {MAX_STEPS} levels (got {steps})"))
+        problems.append(Problem(scenario.name, "--steps", f"need 1 to {MAX_STEPS} levels (got {steps})"))
     if problems:
         raise ScenarioError(problems)
 
@@ -143,6 +143,14 @@ def frontier(
     fys = sc.fys
     own = {y: sc.core_grant(y) for y in fys}
     opt = make_solver(sc, threads)
+    if persistent:  # between levels only parameter values change: skip HiGHS's search for other changes
+        updates = opt.config.auto_updates
+        for flag in (
+            "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars", "check_for_new_or_removed_params",
+            "check_for_new_objective", "update_constraints", "update_vars", "update_named_expressions",
+            "update_objective",
+        ):
+            setattr(updates, flag, False)
     m: pyo.ConcreteModel | None = None
     d: ModelData | None = None
     zero_fys: frozenset[str] | None = None

@@ -135,6 +135,7 @@ class ExplorerView:
     error: str | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    cliff_edge: list[str] = field(default_factory=list)  # sentences of the two-stage plan, when asked for
 
     @property
     def optimal(self) -> bool:
@@ -282,12 +283,14 @@ class ExplorerController:
     # --- starting point -------------------------------------------------------------------
     def set_start(self, name: str) -> ExplorerView:
         """Start again from another shipped scenario (the director's changes are cleared)."""
+        if name not in self.available:  # saved since the list was made?
+            self.available = scenario_names(self.scenarios_dir)
         if name not in self.available:
             raise ScenarioError([Problem(str(self.scenarios_dir), "start", f"no scenario named {name!r}")])
-        self.start = name
-        self.path = self.scenarios_dir / f"{name}.yaml"
-        self._start_dict = load_dict(self.path)
-        self.base = validate(self._start_dict, str(self.path))
+        path = self.scenarios_dir / f"{name}.yaml"
+        start_dict = load_dict(path)
+        base = validate(start_dict, str(path))  # a broken file raises here, leaving the explorer as it was
+        self.start, self.path, self._start_dict, self.base = name, path, start_dict, base
         self._base_plain = scenario_to_dict(self.base)
         self._cache.clear()
         self.overrides: dict[str, Any] = {}
@@ -365,6 +368,32 @@ class ExplorerController:
         if unknown:
             raise ValueError(f"unknown interventions: {', '.join(sorted(unknown))}")
         return self._set({f"interventions.{i}.protected": i in chosen for i in self.base.interventions})
+
+    def uncertainty_months(self) -> list[str]:
+        """Months the uncertain grant (cliff edge) could be confirmed in: its financial year."""
+        unc = self.scenario.uncertainty
+        return [m for m in self.base.months if unc is not None and periods.fy_of(m) == unc.fy]
+
+    def set_uncertainty_month(self, month: str) -> ExplorerView:
+        """When the cliff-edge grant is revealed (scenarios with an `uncertainty` block)."""
+        if self.base.uncertainty is None:
+            raise ValueError(f"scenario {self.start!r} has no uncertain grant (no uncertainty block)")
+        return self._set({"uncertainty.confirmed_month": month})
+
+    def cliff_edge(self) -> ExplorerView:
+        """The two-stage plan for the current settings, with VSS and EVPI, in sentences (slower: on request)."""
+        from vru_model.stochastic import solve_cliff_edge
+
+        if self.scenario.uncertainty is None:
+            raise ValueError(f"scenario {self.start!r} has no uncertain grant (no uncertainty block)")
+        found = solve_cliff_edge(self.scenario)
+        if found.optimal:
+            head = f"Expected value of the cliff-edge plan: {money(found.expected_value or 0.0)}."
+            sentences = [head, *found.sentences]
+        else:
+            sentences = [found.summary.get("status_text", "No cliff-edge plan was found."), *found.sentences]
+        self.view = replace(self.view, cliff_edge=sentences)
+        return self.view
 
     @property
     def protected(self) -> list[str]:
@@ -461,8 +490,11 @@ class ExplorerController:
         totals = res.summary["totals"]
         notes = []
         if sc.uncertainty is not None:
-            notes.append("This scenario also has a cliff-edge grant outcome set; the explorer plans for the known "
-                         "grant amounts shown here.")
+            notes.append(f"This plan assumes the grant amounts set on the left. The {sc.uncertainty.fy} grant is "
+                         "uncertain in this scenario: use 'Work out the cliff-edge plan' to plan for every outcome.")
+        if sc.policy.objective == "min_grant":
+            notes.append("This scenario looks for the least core grant that keeps its target value: the headline "
+                         "figure is that grant, not a value.")
         return ExplorerView(
             start=self.start,
             start_title=self.base.title,
@@ -497,19 +529,18 @@ def _signed(x: float) -> str:
     return ("+" if x >= 0 else "") + money(x)
 
 
-def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None = None, caption: str = "") -> str:
+def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None = None) -> str:
     numeric = numeric or set()
     head = "".join(f"<th scope=\"col\" {_CELL}>{_e(h)}</th>" for h in headers)
     body = "".join(
         "<tr>" + "".join(f"<td {_NUM if k in numeric else _CELL}>{c}</td>" for k, c in enumerate(r)) + "</tr>"
         for r in rows
     )
-    cap = f"<caption style=\"text-align:left;font-weight:bold\">{_e(caption)}</caption>" if caption else ""
-    return f"<table {_TABLE}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table {_TABLE}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _banner(kind: str, title: str, text: str) -> str:
-    colours = {"error": ("#fdecea", "#b3261e"), "warn": ("#fff4e5", "#8a4b00"), "ok": ("#e8f4ea", "#1e6b2f")}
+    colours = {"error": ("#fdecea", "#b3261e"), "ok": ("#e8f4ea", "#1e6b2f")}
     bg, fg = colours[kind]
     return (f'<div class="vru-banner vru-{kind}" role="status" style="background:{bg};border-left:6px solid {fg};'
             f'padding:8px 12px;margin:0 0 10px 0"><strong>{_e(title)}</strong> {_e(text)}</div>')
@@ -526,6 +557,10 @@ def render_html(view: ExplorerView) -> str:
         parts.append("<p>Change a setting (for example, raise the grant) to see a plan again.</p>")
     else:
         parts.append(_headline(view))
+        if view.cliff_edge:
+            items = "".join(f"<li>{_e(t)}</li>" for t in view.cliff_edge)
+            parts.append('<h4>Cliff-edge plan: what to do before the grant is known</h4>'
+                         f'<ul class="vru-cliff-edge">{items}</ul>')
         parts.append(_closures(view))
         parts.append(_changes(view))
         parts.append(_spend_table(view))
@@ -775,15 +810,49 @@ class ExplorerApp:
                 _label("Services that must not close", "click one; hold Ctrl (Cmd on a Mac) to choose several"),
                 self.protect,
             ]
+            if ctl.base.uncertainty is not None:
+                others += self._cliff_edge_controls()
             self.other_box.children = others
             self._update_pct()
         finally:
             self._quiet = False
 
+    def _cliff_edge_controls(self) -> list[widgets.Widget]:
+        unc = self.ctl.scenario.uncertainty
+        assert unc is not None
+        self.uncertainty_month = widgets.Dropdown(
+            options=[(month_label(m), m) for m in self.ctl.uncertainty_months()], value=unc.confirmed_month,
+            layout=widgets.Layout(width="220px"),
+        )
+        self.uncertainty_month.add_class("vru-uncertainty-month")
+        self.uncertainty_month.observe(
+            lambda ch: self._run(lambda: self.ctl.set_uncertainty_month(ch["new"])), names="value"
+        )
+        self.cliff_button = widgets.Button(description="Work out the cliff-edge plan", icon="sitemap",
+                                           layout=widgets.Layout(width="auto", margin="6px 0 0 0"))
+        self.cliff_button.add_class("vru-cliff-edge-button")
+        self.cliff_button.on_click(lambda _: self._run(self.ctl.cliff_edge, busy="Planning for every grant outcome "
+                                                       "(this takes about ten seconds)…"))
+        outcomes = ", ".join(f"{o.name} {money(o.amount)} ({o.probability:.0%})" for o in unc.outcomes)
+        return [
+            widgets.HTML(f"<h4 style='margin:14px 0 0 0'>Cliff edge: the {_e(unc.fy)} grant is uncertain</h4>"
+                         f"<p style='margin:0'>Possible grants: {_e(outcomes)}.</p>"),
+            _label(f"Month the {unc.fy} grant becomes known"),
+            self.uncertainty_month,
+            self.cliff_button,
+        ]
+
     # --- events -----------------------------------------------------------------------------------
     def _on_start(self, change: dict[str, Any]) -> None:
-        if not self._quiet:
-            self._run(lambda: self.ctl.set_start(change["new"]), rebuild=True)
+        if self._quiet:
+            return
+        self._run(lambda: self.ctl.set_start(change["new"]), rebuild=True)
+        if self.start.value != self.ctl.start:  # the new start was refused: show the one still in use
+            self._quiet = True
+            try:
+                self.start.value = self.ctl.start
+            finally:
+                self._quiet = False
 
     def _on_confirmation(self, change: dict[str, Any]) -> None:
         if change["new"]:
@@ -806,14 +875,16 @@ class ExplorerApp:
         finally:
             self._quiet = False
 
-    def _run(self, action: Any, rebuild: bool = False) -> None:
+    def _run(self, action: Any, rebuild: bool = False, busy: str = "Working out the plan…") -> None:
         if self._quiet:
             return
-        self.busy.value = "<p class='vru-working' role='status'><em>Working out the plan…</em></p>"
+        self.busy.value = f"<p class='vru-working' role='status'><em>{_e(busy)}</em></p>"
         try:
             action()
-        finally:
-            self.busy.value = ""
+        except ScenarioError as exc:  # e.g. a scenario file that broke after the list was made
+            self.busy.value = _banner("error", "Not accepted:", one_line(exc))
+            return
+        self.busy.value = ""
         if rebuild:
             self._build_controls()
         else:
@@ -838,6 +909,8 @@ class ExplorerApp:
             self.pickup.value = sc.policy.partner_pickup
             self.commissioning.value = sc.policy.commissioning_min_share
             self.protect.value = tuple(self.ctl.protected)
+            if sc.uncertainty is not None and self.ctl.base.uncertainty is not None:
+                self.uncertainty_month.value = sc.uncertainty.confirmed_month
         finally:
             self._quiet = False
         self._update_pct()

@@ -1,0 +1,293 @@
+"""`vru batch`: the output contract over the shipped scenarios, escaping, failure isolation, re-runs, Dask.
+
+Papermill tests share one xdist group (they start kernels) and the shipped batch runs once per session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from vru_model.batch import SCENARIO_FILES, Task, discover, is_template, plan, run_batch, run_one, sheet_names
+from vru_model.cli import main
+from vru_model.results import ALLOCATION_COLUMNS, FUNDING_COLUMNS
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+SHIPPED = ["baseline", "inflation_erosion", "cut_25", "cut_50", "grant_ends", "late_confirmation",
+           "partner_fails_to_mainstream", "growth_20", "infeasible_example"]
+EVIL = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<script>window.__xss=1</script>"]
+XSS_YAML = f"""name: xss_probe
+title: "Hostile {EVIL[0]} {EVIL[1]}"
+description: "{EVIL[2]}"
+extends: baseline
+interventions:
+  iris:
+    title: "IRIS {EVIL[1]}"
+  mentors_in_violence_prevention:
+    title: "MVP {EVIL[0]}"
+"""
+papermill = [pytest.mark.slow, pytest.mark.xdist_group("papermill")]
+_RUNS: dict[str, tuple[Path, object]] = {}
+
+
+def _run_shipped(tmp: Path) -> tuple[Path, object]:
+    scenarios = tmp / "scenarios"
+    scenarios.mkdir()
+    for path in (ROOT / "scenarios").glob("*.yaml"):
+        shutil.copy(path, scenarios / path.name)
+    (scenarios / "xss_probe.yaml").write_text(XSS_YAML)
+    out = tmp / "outputs"
+    result = CliRunner().invoke(main, ["batch", *map(str, sorted(scenarios.glob("*.yaml"))), "--out", str(out),
+                                       "--workers", "2", "--timeout", "600"])
+    return out, result
+
+
+@pytest.fixture(scope="session")
+def shipped_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    """The batch over every shipped scenario plus a hostile one, run once per session (shared with the browser
+    test through this module's cache)."""
+    if "shipped" not in _RUNS:
+        _RUNS["shipped"] = _run_shipped(tmp_path_factory.mktemp("shipped"))
+    return _RUNS["shipped"]
+
+
+def _names(out: Path) -> list[str]:
+    return sorted(p.name for p in out.iterdir() if p.is_dir())
+
+
+# -- fast: no kernels --------------------------------------------------------------------------
+
+
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((FIXTURES / "tiny.yaml").read_text().replace("annual_cost: 120000", "annual_cost: -1"))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(FIXTURES / "tiny.yaml"), str(bad), "--out", str(out)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "bad.yaml" in lines[0] and "interventions.mentoring.annual_cost" in lines[0]
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_duplicate_names_are_bad_input(tmp_path: Path) -> None:
+    copy = tmp_path / "copy.yaml"
+    shutil.copy(FIXTURES / "tiny.yaml", copy)
+    result = CliRunner().invoke(main, ["batch", str(FIXTURES / "tiny.yaml"), str(copy), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "'tiny' is also the name of" in result.output
+
+
+def test_templates_are_left_out_of_the_default_set(tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "tiny.yaml", tmp_path / "tiny.yaml")
+    (tmp_path / "_draft.yaml").write_text("name: draft\n")
+    (tmp_path / "new.yaml").write_text("name: new_scenario\ntitle: Template for a new scenario\n")
+    assert is_template(tmp_path / "new.yaml") and is_template(tmp_path / "_draft.yaml")
+    assert discover([], tmp_path) == [tmp_path / "tiny.yaml"]
+
+
+def test_the_key_follows_the_resolved_scenario(tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "tiny.yaml", tmp_path / "tiny.yaml")
+    first = plan([tmp_path / "tiny.yaml"], tmp_path / "out")[0]
+    assert plan([tmp_path / "tiny.yaml"], tmp_path / "out")[0].key == first.key
+    text = (tmp_path / "tiny.yaml").read_text()
+    (tmp_path / "tiny.yaml").write_text(text.replace("# A tiny", "# Only a comment changed in a tiny"))
+    assert plan([tmp_path / "tiny.yaml"], tmp_path / "out")[0].key == first.key
+    (tmp_path / "tiny.yaml").write_text(text.replace("exit_cost: 5000", "exit_cost: 6000"))
+    assert plan([tmp_path / "tiny.yaml"], tmp_path / "out")[0].key != first.key
+
+
+def test_sheet_names_fit_excel() -> None:
+    names = sheet_names(["a" * 40, "a" * 35, "summary", "baseline"])
+    assert all(len(n) <= 31 for n in names.values())
+    assert len({n.lower() for n in names.values()} | {"summary"}) == 5
+
+
+# -- the shipped batch -------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_batch_writes_the_whole_contract(shipped_batch: tuple[Path, object]) -> None:
+    out, result = shipped_batch
+    assert result.exit_code == 0, result.output  # an infeasible scenario is a result, not a failure
+    assert set(SHIPPED) | {"xss_probe"} <= set(_names(out))
+    for name in [*SHIPPED, "xss_probe"]:
+        folder = out / name
+        for f in SCENARIO_FILES:
+            assert (folder / f).is_file(), f"{name}/{f}"
+        assert (folder / "allocation.csv").read_text().splitlines()[0].split(",")[:11] == ALLOCATION_COLUMNS[:11]
+        assert (folder / "funding.csv").read_text().splitlines()[0].split(",") == FUNDING_COLUMNS
+        summary = json.loads((folder / "summary.json").read_text())
+        assert {"scenario", "status", "objective", "solve_seconds", "fy", "closures", "shadow_prices",
+                "compliance", "explanation", "provenance"} <= set(summary)
+        nb = nbformat.read(folder / "report.ipynb", as_version=4)
+        assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"], name
+        html = (folder / "report.html").read_text()
+        assert '<html lang="en-GB">' in html
+        assert "ScenarioReport.run" not in html and "In&nbsp;[" not in html  # no code, no prompts
+        headings = re.findall(r"<h([1-6])", html)
+        assert headings[0] == "1" and headings.count("1") == 1 and set(headings[1:]) <= {"2", "3"}
+        assert "<script" not in html.replace("&lt;script", "")
+        if summary["status"] == "optimal":
+            imgs = re.findall(r"<img [^>]*>", html)
+            assert len(imgs) >= 4 and all(re.search(r'alt="[^"]{40,}"', i) for i in imgs)
+            assert '<th scope="col"' in html
+        assert "<td>ipc</td>" in html  # the kernel was reached over IPC, not TCP
+    index = (out / "index.html").read_text()
+    assert '<html lang="en-GB">' in index and '<th scope="col"' in index
+    for name in [*SHIPPED, "xss_probe"]:
+        assert f'href="{name}/report.html"' in index
+    assert index.count("✓&nbsp;Report&nbsp;ready") == len(SHIPPED) + 1
+    assert "No possible plan (infeasible)" in index
+    compare = (out / "compare.html").read_text()
+    assert "<h1" in compare and re.search(r'<img [^>]*alt="', compare) and "Headline figures by scenario" in compare
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_infeasible_report_explains_why(shipped_batch: tuple[Path, object]) -> None:
+    out, _ = shipped_batch
+    summary = json.loads((out / "infeasible_example" / "summary.json").read_text())
+    assert summary["status"] == "infeasible"
+    html = (out / "infeasible_example" / "report.html").read_text()
+    assert "No plan can meet every rule of this scenario" in html
+    first = summary["explanation"]["sentences"][0]
+    assert first.replace("'", "&#x27;") in html
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_cliff_edge_figures_for_a_scenario_with_uncertainty(shipped_batch: tuple[Path, object]) -> None:
+    html = (shipped_batch[0] / "late_confirmation" / "report.html").read_text()
+    assert "What knowing the grant in April would be worth (EVPI)" in html
+    assert "Each grant outcome" in html
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_scenario_text_is_escaped_in_every_page(shipped_batch: tuple[Path, object]) -> None:
+    out, _ = shipped_batch
+    for page in [out / "index.html", out / "compare.html", out / "xss_probe" / "report.html"]:
+        html = page.read_text()
+        for bad in EVIL:
+            assert bad not in html, page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, page
+    report = (out / "xss_probe" / "report.html").read_text()
+    assert "IRIS &lt;img src=x onerror=alert(1)&gt;" in report
+    assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in report
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_spreadsheet_and_manifest(shipped_batch: tuple[Path, object]) -> None:
+    out, _ = shipped_batch
+    wb = load_workbook(out / "allocations.xlsx")
+    assert wb.sheetnames[0] == "Summary" and len(wb.sheetnames) == len(SHIPPED) + 2
+    assert all(len(n) <= 31 for n in wb.sheetnames)
+    summary_rows = list(wb["Summary"].iter_rows(values_only=True))
+    assert summary_rows[0][0] == "Scenario" and len(summary_rows) == len(SHIPPED) + 2
+    assert wb["baseline"].cell(4, 1).value and wb["baseline"].cell(3, 7).value == "VRU spend (GBP)"
+    assert str(wb["infeasible_example"].cell(3, 1).value).startswith("No plan")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["exit_code"] == 0 and "pyomo" in manifest["versions"]
+    assert manifest["scenarios"]["infeasible_example"] == manifest["scenarios"]["infeasible_example"] | {
+        "report": "ok", "status": "infeasible"}
+    for rel, entry in manifest["files"].items():
+        assert hashlib.sha256((out / rel).read_bytes()).hexdigest() == entry["sha256"], rel
+    for name in SHIPPED:
+        assert {f"{name}/{f}" for f in SCENARIO_FILES} <= set(manifest["files"])
+    assert {"index.html", "compare.html", "allocations.xlsx"} <= set(manifest["files"])
+    assert not list(out.rglob(".*.tmp")) and not list(out.rglob(".report-*"))
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_rerun_skips_what_is_up_to_date(shipped_batch: tuple[Path, object]) -> None:
+    out, _ = shipped_batch
+    before = {p: p.stat().st_mtime_ns for p in out.glob("*/report.html")}
+    scenarios = sorted((out.parent / "scenarios").glob("*.yaml"))
+    result = CliRunner().invoke(main, ["batch", *map(str, scenarios), "--out", str(out), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("up to date") == len(SHIPPED) + 1
+    assert before == {p: p.stat().st_mtime_ns for p in out.glob("*/report.html")}
+    assert json.loads((out / "manifest.json").read_text())["compare"]["state"] == "ok"
+
+
+# -- failures ----------------------------------------------------------------------------------
+
+
+def _failing_notebook(tmp: Path) -> Path:
+    """The real report notebook with one more cell that the scenario named `broken` cannot get past."""
+    nb = nbformat.read(ROOT / "notebooks" / "scenario_report.ipynb", as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell(
+        'if report.scenario.name == "broken":\n    raise RuntimeError("this report cannot handle the scenario")'))
+    path = tmp / "report.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_a_failing_notebook_leaves_the_rest_whole(tmp_path: Path) -> None:
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    shutil.copy(FIXTURES / "tiny.yaml", scenarios / "tiny.yaml")
+    (scenarios / "broken.yaml").write_text((FIXTURES / "tiny.yaml").read_text().replace("name: tiny", "name: broken"))
+    out = tmp_path / "out"
+    args = ["batch", str(scenarios / "tiny.yaml"), str(scenarios / "broken.yaml"), "--out", str(out),
+            "--workers", "2", "--notebook", str(_failing_notebook(tmp_path))]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "broken: REPORT FAILED: RuntimeError: this report cannot handle the scenario" in result.output
+    assert "tiny: report ready (optimal)" in result.output
+    assert all((out / "tiny" / f).is_file() for f in SCENARIO_FILES)
+    kept = nbformat.read(out / "broken" / "report.ipynb", as_version=4)
+    errors = [o for c in kept.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors and errors[0].ename == "RuntimeError"
+    assert "this report cannot handle the scenario" in (out / "broken" / "report.html").read_text()
+    index = (out / "index.html").read_text()
+    assert "✗&nbsp;Report&nbsp;failed" in index and "1 report failed" in index
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scenarios"]["broken"]["report"] == "failed" and manifest["exit_code"] == 1
+    # the re-run skips the good scenario and tries the failed one again
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "tiny: up to date" in result.output and "broken: REPORT FAILED" in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_a_notebook_that_runs_too_long_is_stopped_and_kept(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time\ntime.sleep(60)")],
+                                  metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    slow = tmp_path / "slow.ipynb"
+    nbformat.write(nb, slow)
+    task = Task("tiny", "Tiny", str(FIXTURES / "tiny.yaml"), "", str(tmp_path / "out"), str(slow), "k", timeout=3)
+    outcome = run_one(task)
+    assert outcome.state == "timed_out" and "took longer than 3 s" in outcome.error
+    kept = nbformat.read(tmp_path / "out" / "tiny" / "report.ipynb", as_version=4)
+    assert kept.metadata["papermill"]["exception"] is True
+    assert (tmp_path / "out" / "tiny" / "report.html").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_dask_executor_with_a_local_cluster(tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        report = run_batch([FIXTURES / "tiny.yaml"], out, scheduler=cluster.scheduler_address, progress=False)
+    assert report.exit_code == 0 and report.outcomes["tiny"].state == "ok"
+    assert all((out / "tiny" / f).is_file() for f in SCENARIO_FILES)
+    assert (out / "index.html").is_file() and (out / "manifest.json").is_file()
