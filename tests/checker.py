@@ -133,12 +133,18 @@ def check_plan(sc: Scenario, alloc_rows: list[dict[str, str]], fund_rows: list[d
         n = sum(v for (ss, _y), v in rows_stream_fy.items() if ss == s)
         if drawn > (stream.cap or 0.0) + _sum_slack(n, drawn):
             bad.append(f"underwriting: {s} draws {drawn:.2f}, above its cap {stream.cap or 0.0:.2f}")
+        # It covers spending before the grant is confirmed, and the notice period of a service
+        # stopped at confirmation, within the confirmation's financial year.
         confirmed = sc.funding[core].confirmed_month
         for row in fund_rows:
-            if row["stream"] == s and (confirmed is None or row["period"] >= confirmed
-                                       or periods.fy_of(row["period"]) != periods.fy_of(confirmed)):
+            if row["stream"] != s or row["intervention"] not in sc.interventions:
+                continue
+            until = None if confirmed is None else periods.add_months(
+                confirmed, sc.interventions[row["intervention"]].notice_months
+            )
+            if until is None or row["period"] >= until or periods.fy_of(row["period"]) != periods.fy_of(confirmed):
                 bad.append(f"underwriting: {s} pays {row['intervention']} in {row['period']}, after the grant "
-                           f"is confirmed ({confirmed}) or outside its financial year")
+                           f"is confirmed ({confirmed}) and the service's notice period, or outside that year")
 
     # --- commissioning minimum ----------------------------------------------------------------
     if not min_grant and policy.commissioning_min_share > 0:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,3 +102,19 @@ def test_identical_inputs_give_identical_csvs(sc, tmp_path_factory):
     second = solve(sc).write(tmp_path_factory.mktemp("second"))
     for name in ("allocation.csv", "funding.csv", "resolved.yaml"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_identical_csvs_across_processes(tmp_path):
+    """Separate processes with different string-hash seeds (set and dict orders) give the same bytes."""
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "cut_50.yaml"
+    folders = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        command = [sys.executable, "-c", "from vru_model.cli import main; main()", "solve", str(scenario),
+                   "--out", str(out)]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        folders.append(out / "cut_50")
+    for name in ("allocation.csv", "funding.csv"):
+        assert (folders[0] / name).read_bytes() == (folders[1] / name).read_bytes(), name

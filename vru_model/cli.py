@@ -113,7 +113,8 @@ def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> N
 @click.argument("scenarios", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
               show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Reports run at once.")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Reports run at once (local pool; a Dask cluster uses its own workers).")
 @click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
               help="Seconds one scenario's report may take before it is stopped and marked failed.")
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Run on a Dask cluster (e.g. tcp://host:8786).")

@@ -197,6 +197,13 @@ class ScenarioReport:
 
     def headline_section(self) -> list[object]:
         out: list[object] = [Html(f'<p class="narrative">{esc(narrative(self.summary, self.baseline))}</p>')]
+        unc = self.scenario.uncertainty
+        if unc is not None:
+            grant = money(self.scenario.core_grant(unc.fy))
+            out.append(para(f"This summary and the sections after it take the {unc.fy} grant as {grant}, as if it "
+                            f"were known from the start; it is in fact confirmed only in "
+                            f"{month_name(unc.confirmed_month)}. The cliff-edge plan below shows what to do before "
+                            "then."))
         h = headline(self.summary)
         fy = self.summary["fy"]
         rows = [["Plan status", status_label(h["status"])]]
@@ -295,10 +302,15 @@ class ScenarioReport:
         alloc = self.result.allocation
         months = list(self.scenario.months)
         index = {m: k for k, m in enumerate(months)}
-        rows, idle = [], []
+        rows, idle, every = [], [], []
         for i, item in self.scenario.interventions.items():
-            running = alloc[alloc["intervention"] == i]["running"].astype(int).tolist()
+            mine = alloc[alloc["intervention"] == i]
+            running = mine["running"].astype(int).tolist()
             close = next((c for c in closed if c["intervention"] == i), None)
+            on = mine[mine["running"] == 1]
+            every.append([item.title, f"{len(on)} of {len(months)}",
+                          f"{on['scale'].mean():.2f}" if len(on) else "–",
+                          month_name(close["closes_from"]) if close else ("does not run" if on.empty else "–")])
             notice = closes = None
             if close:
                 closes = index.get(close["closes_from"])
@@ -325,6 +337,9 @@ class ScenarioReport:
                 "Services that close, and when notice must be served", [False, False, False, True, True, True]))
         else:
             out.append(para("No service closes in this plan."))
+        out.append(Html("<details><summary>Show every service's months running (the timeline as a table)</summary>"
+                        + table(every, ["Service", "Months running", "Average scale when running", "Closes from"],
+                                "Every service in the plan", [False, True, True, False]) + "</details>"))
         return out
 
     def value(self) -> list[object]:
@@ -604,8 +619,9 @@ def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
             caption="Social value of the cliff-edge plan under each grant outcome."))
     core = summary.get("no_regret_core") or []
     if core:
-        out += [para(f"The no-regret core: {words(len(core))} services run all year whatever the grant turns out "
-                     "to be."), Html("<details><summary>Show the no-regret core</summary>"
+        n = len(core)
+        out += [para(f"The no-regret core: {words(n)} service{'s run' if n != 1 else ' runs'} all year whatever the "
+                     "grant turns out to be."), Html("<details><summary>Show the no-regret core</summary>"
                                      + bullets(c.get("title", c.get("intervention", "")) for c in core)
                                      + "</details>")]
     return out

@@ -644,7 +644,8 @@ def _all_services(view: ExplorerView) -> str:
 
 
 # --- ipywidgets -------------------------------------------------------------------------------
-_FULL = widgets.Layout(width="100%")
+def _full() -> widgets.Layout:
+    return widgets.Layout(width="100%")
 
 
 def _close(widget: widgets.Widget) -> None:
@@ -664,22 +665,22 @@ class ExplorerApp:
     def __init__(self, controller: ExplorerController):
         self.ctl = controller
         self._quiet = False  # set while the app itself moves controls, so that moves no solve
-        self.output = widgets.HTML(layout=_FULL)
+        self.output = widgets.HTML(layout=_full())
         self.output.add_class("vru-output")
         self.busy = widgets.HTML()
         self.busy.add_class("vru-busy")
-        self.start = widgets.Dropdown(options=self._start_options(), value=controller.start, layout=_FULL)
+        self.start = widgets.Dropdown(options=self._start_options(), value=controller.start, layout=_full())
         self.start.add_class("vru-start")
         self.start.observe(self._on_start, names="value")
-        self.grant_box = widgets.VBox(layout=_FULL)
-        self.other_box = widgets.VBox(layout=_FULL)
+        self.grant_box = widgets.VBox(layout=_full())
+        self.other_box = widgets.VBox(layout=_full())
         self.reset_button = widgets.Button(description="Undo all my changes", icon="undo",
                                            layout=widgets.Layout(width="auto", margin="12px 0 0 0"))
         self.reset_button.add_class("vru-reset")
         self.reset_button.on_click(lambda _: self._run(self.ctl.reset))
-        self.save_name = widgets.Text(placeholder="e.g. grant_cut_30", layout=_FULL)
+        self.save_name = widgets.Text(placeholder="e.g. grant_cut_30", layout=_full())
         self.save_name.add_class("vru-save-name")
-        self.save_title = widgets.Text(placeholder="e.g. Grant cut by 30% from 2022/23", layout=_FULL)
+        self.save_title = widgets.Text(placeholder="e.g. Grant cut by 30% from 2022/23", layout=_full())
         self.save_title.add_class("vru-save-title")
         self.save_overwrite = widgets.Checkbox(description="Replace a scenario with this name", indent=False)
         self.save_button = widgets.Button(description="Save as scenario", button_style="primary", icon="save",
@@ -718,7 +719,7 @@ class ExplorerApp:
             "which services keep running, which close and when notice must be served, and what value is lost. "
             "Figures marked as illustrative assumptions in the scenario files are not published figures.</p>"
         )
-        self.root = widgets.VBox([title, widgets.HBox([controls, results], layout=_FULL)], layout=_FULL)
+        self.root = widgets.VBox([title, widgets.HBox([controls, results], layout=_full())], layout=_full())
         self.root.add_class("vru-explorer")
         self._build_controls()
         self._show()
@@ -743,7 +744,7 @@ class ExplorerApp:
                 now = round(ctl.grant(fy))
                 slider = widgets.IntSlider(
                     value=now, min=0, max=int(max(1.5 * top, now)), step=1000, continuous_update=False,
-                    readout_format=",d", description=f"{fy} £", style={"description_width": "70px"}, layout=_FULL,
+                    readout_format=",d", description=f"{fy} £", style={"description_width": "70px"}, layout=_full(),
                 )
                 text = widgets.FloatText(value=now, continuous_update=False, description="exact £",
                                          style={"description_width": "70px"}, layout=widgets.Layout(width="210px"))
@@ -774,7 +775,7 @@ class ExplorerApp:
                 base_cap = round(ctl.base.funding[ctl.underwriting_stream].cap or 0)
                 self.underwriting = widgets.IntSlider(
                     value=cap, min=0, max=max(2 * base_cap, 500_000, cap), step=5000, readout_format=",d",
-                    continuous_update=False, layout=_FULL,
+                    continuous_update=False, layout=_full(),
                 )
                 self.underwriting.add_class("vru-underwriting")
                 self.underwriting.observe(lambda ch: self._run(lambda: self.ctl.set_underwriting_cap(ch["new"])),
@@ -784,20 +785,20 @@ class ExplorerApp:
             policy = ctl.scenario.policy
             self.pickup = widgets.FloatSlider(
                 value=policy.partner_pickup, min=0, max=1, step=0.05, readout_format=".0%",
-                continuous_update=False, layout=_FULL,
+                continuous_update=False, layout=_full(),
             )
             self.pickup.add_class("vru-pickup")
             self.pickup.observe(lambda ch: self._run(lambda: self.ctl.set_partner_pickup(ch["new"])), names="value")
             self.commissioning = widgets.FloatSlider(
                 value=policy.commissioning_min_share, min=0, max=1, step=0.01, readout_format=".0%",
-                continuous_update=False, layout=_FULL,
+                continuous_update=False, layout=_full(),
             )
             self.commissioning.add_class("vru-commissioning")
             self.commissioning.observe(lambda ch: self._run(lambda: self.ctl.set_commissioning_min(ch["new"])),
                                        names="value")
             self.protect = widgets.SelectMultiple(
                 options=[(item.title, key) for key, item in ctl.base.interventions.items()],
-                value=tuple(ctl.protected), rows=10, layout=_FULL,
+                value=tuple(ctl.protected), rows=10, layout=_full(),
             )
             self.protect.add_class("vru-protect")
             self.protect.observe(lambda ch: self._run(lambda: self.ctl.set_protected(ch["new"])), names="value")
