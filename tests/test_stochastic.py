@@ -76,11 +76,10 @@ def test_plan_csv_non_anticipativity_and_shape(tmp_path: Path):
     full, none = (_before(plan, conf, name) for name in ("full", "none"))
     assert len(full) == len(scenario.interventions) * 14
     pd.testing.assert_frame_equal(full, none)
-    # the hedge is visible: before June 2022 spending is held to what the OPCC underwrites (GBP 20,000)
-    may = plan[(plan["period"] == "2022-05") & (plan["outcome"] == "none")]
-    assert may["vru_spend"].sum() + plan[(plan["period"] == "2022-04") & (plan["outcome"] == "none")][
-        "vru_spend"
-    ].sum() == pytest.approx(20000, abs=1)
+    # the hedge is visible: with no grant, the OPCC underwriting (GBP 20,000) pays for April 2022 onwards
+    # (before confirmation, and the notice periods of services stopped at confirmation) up to its cap
+    assert result.underwriting_drawn["none"] == pytest.approx(20000, abs=1)
+    assert result.underwriting_drawn["full"] == 0
     after = plan[plan["period"] >= conf]
     assert not after[after["outcome"] == "full"]["running"].equals(after[after["outcome"] == "none"]["running"])
 
@@ -138,7 +137,8 @@ def late_confirmation():
     path = SCENARIOS / "late_confirmation.yaml"
     if not path.is_file():
         pytest.skip("scenarios/late_confirmation.yaml not written yet")
-    scenario = load_scenario(path)
+    # "Full underwriting": the OPCC covers whatever the grant cannot until services can be stopped.
+    scenario = load_scenario(path, ["funding.opcc_underwriting.cap=5000000"])
     return scenario, solve_cliff_edge(scenario, value_of_information=False)
 
 
@@ -152,8 +152,9 @@ def test_late_confirmation_plan_is_actionable(late_confirmation, tmp_path: Path)
     for outcome in result.outcomes:  # decided at confirmation: inside the uncertain year
         for c in outcome["notices_after_confirmation"]:
             assert periods.fy_of(c["notice_by"]) == unc.fy and c["notice_by"] >= unc.confirmed_month
-        # the OPCC underwriting at its cap covers everything spent before confirmation
+        # at full underwriting nothing is left unfunded, before or after confirmation
         assert outcome["unfunded_liability_before_confirmation"] == 0
+        assert outcome["unfunded_liability"] == 0
     full = next(o for o in result.outcomes if o["name"] == "full")
     assert full["unfunded_liability"] == 0 and full["underwriting_drawn"] == 0
     for name, owed in result.unfunded_liability.items():  # never silent

@@ -53,6 +53,17 @@ def _underwriting_bound(data: ModelData, grant_in_conf_fy: float) -> float:
     return min(cap, max(0.0, most - grant_in_conf_fy))
 
 
+def set_grants(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Load `data`'s grant amounts into a built model's mutable parameters, for a persistent re-solve.
+
+    Valid only when `data` has the same shape as the model was built from (same outcomes, and the same
+    years with and without a grant: the central capability floor depends on that)."""
+    for o in data.outcomes:
+        for y in data.fys:
+            m.grant[o.name, y].set_value(data.grant(o, y))
+        m.underwriting_bound[o.name].set_value(_underwriting_bound(data, data.grant(o, data.confirmation_fy or "")))
+
+
 def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.ConcreteModel:
     """A Pyomo model of the scenario. Grant amounts are mutable parameters (`m.grant`)."""
     d = data or prepare(scenario)

@@ -57,7 +57,7 @@ class Policy(Strict):
     disruption_penalty_per_participant: Money = 0.0
     discount_rate_annual: Share = 0.035
     cost_inflation_annual: Share = 0.0
-    underwriting_cost_weight: NonNegative = 1.0
+    underwriting_cost_weight: NonNegative = 5.0  # a last resort: below the unfunded-liability penalty (10)
     confidence_factors: dict[Confidence, Share] = Field(
         default_factory=lambda: {"very_low": 0.25, "low": 0.5, "moderate": 0.75, "high": 1.0}
     )

@@ -22,7 +22,7 @@ import pyomo.environ as pyo
 from vru_model.data import ModelData, prepare
 from vru_model.errors import Problem, ScenarioError
 from vru_model.files import atomic_write_text
-from vru_model.model import _underwriting_bound, build_model
+from vru_model.model import build_model, set_grants
 from vru_model.results import input_hash, versions
 from vru_model.results_text import money
 from vru_model.scenarios import dump_yaml, scenario_to_dict
@@ -168,10 +168,8 @@ def frontier(
             if not persistent:
                 opt = make_solver(sc, threads)
         else:
-            w = d.outcomes[0].name
-            for y in fys:
-                m.grant[w, y].set_value(amounts[y])
-            m.underwriting_bound[w].set_value(_underwriting_bound(d, amounts.get(d.confirmation_fy or "", 0.0)))
+            d = prepare(sc, core_amounts=amounts)
+            set_grants(m, d)
         status, _ = run_solver(opt, m)
         row: dict[str, Any] = {
             "scenario": sc.name, "level": level, "grant": round(sum(amounts.values()), 2), "status": status.value,

@@ -235,7 +235,7 @@ class WarmModel:
     def solve(self, scenario: Scenario) -> Result:
         from vru_model.data import prepare
         from vru_model.diagnostics import explain
-        from vru_model.model import _underwriting_bound, build_model
+        from vru_model.model import build_model, set_grants
         from vru_model.results import make_result
         from vru_model.solve import Status, make_solver, run_solver
 
@@ -246,12 +246,7 @@ class WarmModel:
             self.model, self.opt, self.shape = build_model(scenario, data), make_solver(scenario), shape
             self.rebuilds += 1
         else:
-            m = self.model
-            for o in data.outcomes:
-                for fy in data.fys:
-                    m.grant[o.name, fy].set_value(data.grant(o, fy))
-                conf = data.grant(o, data.confirmation_fy or "")
-                m.underwriting_bound[o.name].set_value(_underwriting_bound(data, conf))
+            set_grants(self.model, data)
         built = time.perf_counter()
         status, res = run_solver(self.opt, self.model)
         solved = time.perf_counter()
