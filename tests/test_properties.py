@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from strategies import scenarios
@@ -53,18 +52,19 @@ def _with_policy(sc: Scenario, **changes: object) -> Scenario:
     return sc.model_copy(update={"policy": sc.policy.model_copy(update=changes)})
 
 
-@pytest.mark.xfail(strict=True, reason="model: the commissioning minimum is a share of the whole grant, so a grant "
-                   "larger than commissioned services can absorb makes the scenario infeasible (reported to the "
-                   "model owner; remove this marker if the rule changes)")
-def test_more_grant_can_outgrow_commissioned_capacity():
-    # tiny.yaml: the only commissioned service costs at most GBP 120,000 a year. A GBP 500,000 grant
-    # needs 20% = 100,000 commissioned: feasible. GBP 700,000 needs 140,000: infeasible, although the
-    # larger grant could do everything the smaller one does.
+def test_grant_larger_than_commissioned_capacity_is_infeasible_and_explained():
+    # The commissioning minimum is a share of the whole core grant (DESIGN section 5), so a grant larger
+    # than commissioned services can absorb has no lawful plan. tiny.yaml: the only commissioned service
+    # costs at most GBP 120,000 a year. A GBP 500,000 grant needs 20% = 100,000 commissioned: feasible.
+    # GBP 700,000 needs 140,000: infeasible, and the explanation must say why in words.
     sc = load_scenario(TINY)
     small = solve(sc, shadow_prices=False, data=prepare(sc, core_amounts={"2021/22": 500000, "2022/23": 500000}))
-    large = solve(sc, shadow_prices=False, data=prepare(sc, core_amounts={"2021/22": 700000, "2022/23": 700000}))
+    large_sc = load_scenario(TINY, ["funding.core.amounts.2021/22=700000", "funding.core.amounts.2022/23=700000"])
+    large = solve(large_sc, shadow_prices=False)
     assert small.optimal
-    assert large.optimal and large.objective >= small.objective
+    assert large.status.value == "infeasible"
+    text = large.summary["explanation"]["text"]
+    assert "commissioning minimum needs £140k" in text and "at most £125k" in text  # 120k running + 5k exit cost
 
 
 def _check_money(sc, result) -> None:

@@ -203,3 +203,7 @@ def frontier_command(
         click.echo(f"- {sentence}")
     failed = any(s not in ("optimal", "infeasible") for s in statuses)
     sys.exit(EXIT_FAILED if failed or "optimal" not in statuses else EXIT_OK)
+
+
+if __name__ == "__main__":
+    main()

@@ -99,6 +99,29 @@ def _floor_costs(scenario: Scenario, data: ModelData, fy: str) -> dict[str, floa
     return floor
 
 
+def _grant_outgrows_commissioning(scenario: Scenario, data: ModelData) -> list[str]:
+    """Years where the commissioning minimum asks more than commissioned services can take at full capacity."""
+    kappa = scenario.policy.commissioning_min_share
+    found = []
+    for y in data.fys:
+        grant = scenario.core_grant(y)
+        most = sum(
+            data.cost[i, t] * scenario.interventions[i].scale.max + scenario.interventions[i].exit_cost / 12
+            for i in data.interventions
+            if scenario.interventions[i].is_commissioned
+            for t in data.months
+            if data.fy_of[t] == y
+        )
+        if kappa * grant > most + 0.5:
+            found.append(
+                f"In {y} the {kappa:.0%} commissioning minimum needs {money(kappa * grant)} of the {money(grant)} "
+                f"core grant on commissioned services, but they can take at most {money(most)} even at full "
+                "capacity, so more grant makes this worse, not better. A smaller grant, more commissioned "
+                "capacity or a lower minimum would make a lawful plan possible."
+            )
+    return found
+
+
 def explain(scenario: Scenario, data: ModelData, model: pyo.ConcreteModel) -> dict[str, Any]:
     """A plain-English account of an infeasible scenario."""
     rules = iis_rules(model)
@@ -131,7 +154,10 @@ def explain(scenario: Scenario, data: ModelData, model: pyo.ConcreteModel) -> di
                 )
             sentences.append(f"At least {money(need)} more core grant in {y} would make a lawful plan possible.")
     elif extra is None:
-        sentences.append("No amount of extra core grant would help: the rules contradict each other.")
+        too_big = _grant_outgrows_commissioning(scenario, data)
+        sentences.extend(too_big)
+        if not too_big:
+            sentences.append("No amount of extra core grant would help: the rules contradict each other.")
     stated = [g for g in groups if g not in BOOKKEEPING]
     if stated:
         sentences.append("The rules that conflict: " + "; ".join(f"{RULES.get(g, g)} ({g})" for g in stated) + ".")

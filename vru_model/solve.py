@@ -80,18 +80,20 @@ def mip_gap(res: Any) -> float | None:
     return abs(bound - obj) / max(1.0, abs(obj))
 
 
-def lp_duals(model: pyo.ConcreteModel, scenario: Scenario) -> dict[Any, float]:
-    """Duals of the LP with the running decisions fixed at their optimum.
+def lp_duals(model: pyo.ConcreteModel, opt: Highs) -> dict[Any, float]:
+    """Duals of the LP with the running decisions pinned at their optimum, on the same persistent solver.
 
-    A fresh solver is quicker here than updating the persistent one variable by variable."""
-    fixed = []
+    Pinning by bounds (not `fix`) lets the solver update column bounds in place, which is far quicker
+    than a rebuild; `solve_relaxation` makes HiGHS treat the pinned binaries as continuous."""
+    pinned = []
     for var in model.on.values():
         if not var.fixed:
-            var.fix(round(var.value or 0.0))
-            fixed.append(var)
+            pinned.append((var, var.lb, var.ub))
+            value = round(var.value or 0.0)
+            var.setlb(value)
+            var.setub(value)
+    opt.config.solver_options["solve_relaxation"] = True
     try:
-        opt = make_solver(scenario)
-        opt.config.solver_options["solve_relaxation"] = True  # with binaries fixed, HiGHS then returns duals
         res = opt.solve(model)
         if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
             return {}
@@ -99,8 +101,10 @@ def lp_duals(model: pyo.ConcreteModel, scenario: Scenario) -> dict[Any, float]:
     except Exception:  # shadow prices are a bonus; never fail a solve for them
         return {}
     finally:
-        for var in fixed:
-            var.unfix()
+        del opt.config.solver_options["solve_relaxation"]
+        for var, lb, ub in pinned:
+            var.setlb(lb)
+            var.setub(ub)
 
 
 def solve(scenario: Scenario, *, threads: int = 1, data: ModelData | None = None, shadow_prices: bool = True):
@@ -116,7 +120,7 @@ def solve(scenario: Scenario, *, threads: int = 1, data: ModelData | None = None
     solved = time.perf_counter()
     duals: dict[Any, float] = {}
     if status == Status.OPTIMAL and shadow_prices:
-        duals = lp_duals(model, scenario)
+        duals = lp_duals(model, opt)
     explanation = None
     if status == Status.INFEASIBLE:
         from vru_model.diagnostics import explain
