@@ -133,6 +133,17 @@ def _several_cross(small, write):
     ]
 
 
+def _schema_and_cross(small, write):
+    small["interventions"]["mentoring"]["anual_cost"] = 5
+    small["funding"]["yjb"]["eligible"] = ["nope"]
+    small["interventions"]["mentoring"]["committed_until"] = "2030-01"
+    return write("bad", small), [
+        ("interventions.mentoring.anual_cost", "unknown key"),
+        ("funding.yjb.eligible", "names unknown intervention 'nope'"),
+        ("interventions.mentoring.committed_until", "outside the horizon"),
+    ]
+
+
 ROWS: dict[str, Row] = {
     "negative money": _field(
         "interventions|mentoring|annual_cost", -1, "interventions.mentoring.annual_cost", "greater than or equal to 0"
@@ -189,6 +200,7 @@ ROWS: dict[str, Row] = {
     "scenario name with a path": _field("name", "../../etc", "name", "should match pattern"),
     "several problems": _several,
     "several cross-reference problems": _several_cross,
+    "a typo and dangling references together": _schema_and_cross,
     "deep nesting": _text("a: " + "[" * 2000 + "]" * 2000, "a.0.0", "nested deeper than"),
     "duplicate key": _text("name: a\nname: b\n", "name", "duplicate key at line 2"),
     "top level is a list": _text("- name: a\n", "(top level)", "top level must be a mapping"),

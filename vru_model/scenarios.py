@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from vru_model import periods
 from vru_model.errors import Problem, ScenarioError
 from vru_model.schema import NAME_PATTERN, Scenario, cross_check
 
@@ -228,6 +229,34 @@ def _loc_to_key(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def raw_cross_check(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The cross-reference checks that can still be made on a dict that failed schema validation, so
+    that a file with a typo *and* a dangling reference gets both reported in one go."""
+    problems: list[tuple[str, str]] = []
+    interventions = data.get("interventions")
+    funding = data.get("funding")
+    if not isinstance(interventions, Mapping) or not isinstance(funding, Mapping):
+        return problems
+    for key, stream in funding.items():
+        eligible = stream.get("eligible") if isinstance(stream, Mapping) else None
+        for name in eligible if isinstance(eligible, list) else []:
+            if isinstance(name, str) and name not in interventions:
+                problems.append((f"funding.{key}.eligible", f"names unknown intervention {name!r}"))
+    horizon = data.get("horizon")
+    if isinstance(horizon, Mapping) and periods.is_month(horizon.get("start")) and isinstance(
+        horizon.get("months"), int
+    ) and 1 <= horizon["months"] <= 240:
+        months = set(periods.months(horizon["start"], horizon["months"]))
+        first, last = min(months), max(months)
+        for key, item in interventions.items():
+            until = item.get("committed_until") if isinstance(item, Mapping) else None
+            if periods.is_month(until) and until not in months:
+                problems.append(
+                    (f"interventions.{key}.committed_until", f"{until} is outside the horizon {first} to {last}")
+                )
+    return problems
+
+
 def validate(data: dict[str, Any], source: str) -> Scenario:
     """Validate a fully merged scenario dict, reporting every problem at once."""
     try:
@@ -241,6 +270,8 @@ def validate(data: dict[str, Any], source: str) -> Scenario:
             elif err["type"] == "missing":
                 message = "required key is missing"
             problems.append(Problem(source, _loc_to_key(err["loc"]), message))
+        seen = {(p.key, p.message) for p in problems}
+        problems += [Problem(source, k, m) for k, m in raw_cross_check(data) if (k, m) not in seen]
         raise ScenarioError(problems) from None
     problems = [Problem(source, key, msg) for key, msg in cross_check(scenario)]
     if problems:
