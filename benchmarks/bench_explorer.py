@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vru_model.widgets import ExplorerApp, ExplorerController, render_html
+from vru_model.explorer import ExplorerController, render_html
+from vru_model.widgets import ExplorerApp
 
 ROOT = Path(__file__).resolve().parent.parent
 

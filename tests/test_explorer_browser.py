@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from vru_model import load_scenario
-from vru_model.widgets import SCENARIOS_ENV, ExplorerController, free_port
+from vru_model.explorer import SCENARIOS_ENV, ExplorerController, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

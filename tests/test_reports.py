@@ -10,7 +10,8 @@ import pytest
 
 from vru_model import load_scenario
 from vru_model.charts import Chart
-from vru_model.reports import Comparison, Html, ScenarioReport, describe_cliff_edge, headline, narrative, page, table
+from vru_model.narrative import narrative
+from vru_model.reports import Comparison, Html, ScenarioReport, describe_cliff_edge, headline, page, table
 from vru_model.solve import solve
 
 FIXTURES = Path(__file__).parent / "fixtures"

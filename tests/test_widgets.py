@@ -13,8 +13,9 @@ from click.testing import CliRunner
 
 from vru_model import ScenarioError, load_scenario
 from vru_model.cli import main
+from vru_model.explorer import ExplorerController, one_line, render_html, voila_command
 from vru_model.scenarios import scenario_to_dict
-from vru_model.widgets import ExplorerController, build_explorer, one_line, render_html, voila_command
+from vru_model.widgets import build_explorer
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "tiny.yaml"

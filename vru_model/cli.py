@@ -92,7 +92,7 @@ def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> N
     import os
 
     from vru_model.errors import Problem
-    from vru_model.widgets import NOTEBOOK, SCENARIOS_ENV, default_scenarios_dir, free_port, voila_command
+    from vru_model.explorer import NOTEBOOK, SCENARIOS_ENV, default_scenarios_dir, free_port, voila_command
 
     if not NOTEBOOK.is_file():
         raise ScenarioError([Problem(str(NOTEBOOK), "", "the explorer notebook is missing")])

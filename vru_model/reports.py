@@ -18,11 +18,9 @@ from typing import Any
 
 from vru_model import charts
 from vru_model.charts import Chart
+from vru_model.narrative import core_grant_total, has_plan, month_name, narrative, words
 from vru_model.results_text import money
 
-NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
-MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-               "November", "December"]
 RULE_NAMES = {
     "commissioning_minimum": "Commissioning minimum",
     "stream_budget": "Stream budget",
@@ -46,19 +44,8 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def words(n: int) -> str:
-    """Small counts in words, as a partner would write them."""
-    return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else f"{n:,}"
-
-
 def months_text(n: int) -> str:
     return f"{n} month{'s' if n != 1 else ''}"
-
-
-def month_name(month: str) -> str:
-    """'2022-04' -> 'April 2022'."""
-    year, mon = month.split("-")
-    return f"{MONTH_NAMES[int(mon) - 1]} {year}"
 
 
 def table(
@@ -103,29 +90,25 @@ def show(items: Iterable[object]) -> None:
         display(item)
 
 
-def _core_total(summary: dict[str, Any]) -> float:
-    return sum(row["core_grant"] for row in summary.get("fy", {}).values())
-
-
 def headline(summary: dict[str, Any]) -> dict[str, Any]:
     """The handful of figures an index or a spreadsheet shows for one scenario."""
     fy = summary.get("fy", {})
     shares = [row["commissioned_share"] for row in fy.values() if row.get("commissioned_share") is not None]
     totals = summary.get("totals", {})
-    has_plan = summary.get("status") in ("optimal", "time_limit")
+    planned = has_plan(summary)
     core = next(iter(summary.get("fy", {}).values()), {}).get("spent_by_stream", {})
     core_stream = next(iter(core), None)
     unspent = sum(row["unspent_by_stream"].get(core_stream, 0.0) for row in fy.values()) if core_stream else 0.0
     return {
         "status": summary.get("status", "unknown"),
-        "core_grant_total": _core_total(summary),
-        "value": totals.get("value") if has_plan else None,
-        "participants": totals.get("participants") if has_plan else None,
+        "core_grant_total": core_grant_total(summary),
+        "value": totals.get("value") if planned else None,
+        "participants": totals.get("participants") if planned else None,
         "services": totals.get("services"),
-        "services_closed": totals.get("services_closed") if has_plan else None,
-        "exit_costs": totals.get("exit_costs") if has_plan else None,
-        "lowest_commissioned_share": min(shares) if shares and has_plan else None,
-        "unspent_core_grant": round(unspent, 2) if has_plan else None,
+        "services_closed": totals.get("services_closed") if planned else None,
+        "exit_costs": totals.get("exit_costs") if planned else None,
+        "lowest_commissioned_share": min(shares) if shares and planned else None,
+        "unspent_core_grant": round(unspent, 2) if planned else None,
     }
 
 
@@ -137,10 +120,6 @@ def _fmt(value: object, kind: str = "money") -> str:
     if kind == "share":
         return f"{float(value):.0%}"  # type: ignore[arg-type]
     return f"{float(value):,.0f}"  # type: ignore[arg-type]
-
-
-def _plan(summary: dict[str, Any]) -> bool:
-    return summary.get("status") in ("optimal", "time_limit")
 
 
 @dataclass
@@ -208,7 +187,7 @@ class ScenarioReport:
         fy = self.summary["fy"]
         rows = [["Plan status", status_label(h["status"])]]
         rows += [[f"Core grant {y}", money(row["core_grant"])] for y, row in fy.items()]
-        if _plan(self.summary):
+        if has_plan(self.summary):
             rows += [
                 ["Social value over the plan (illustrative)", _fmt(h["value"])],
                 ["Participants supported over the plan", _fmt(h["participants"], "count")],
@@ -220,7 +199,7 @@ class ScenarioReport:
                 ["Core grant left unspent", _fmt(h["unspent_core_grant"])],
             ]
         out.append(table(rows, ["Figure", "Value"], "Headline figures"))
-        if _plan(self.summary):
+        if has_plan(self.summary):
             out.append(Html(f'<p class="note">{esc(VALUE_NOTE)}</p>'))
         return out
 
@@ -246,7 +225,7 @@ class ScenarioReport:
         return [para(text)]
 
     def spending(self) -> list[object]:
-        if not _plan(self.summary):
+        if not has_plan(self.summary):
             return [para("There is no plan, so there is no spending to show.")]
         fy = self.summary["fy"]
         years = list(fy)
@@ -274,7 +253,7 @@ class ScenarioReport:
                              [False, True, True, True, True])]
 
     def commissioning(self) -> list[object]:
-        if not _plan(self.summary):
+        if not has_plan(self.summary):
             return [para("There is no plan, so there is no commissioned share to show.")]
         fy = {y: r for y, r in self.summary["fy"].items() if r.get("commissioned_share") is not None}
         kappa = self.scenario.policy.commissioning_min_share
@@ -296,7 +275,7 @@ class ScenarioReport:
         return out
 
     def closures(self) -> list[object]:
-        if not _plan(self.summary):
+        if not has_plan(self.summary):
             return [para("There is no plan, so no closures are scheduled.")]
         closed = self.summary["closures"]
         alloc = self.result.allocation
@@ -343,7 +322,7 @@ class ScenarioReport:
         return out
 
     def value(self) -> list[object]:
-        if not _plan(self.summary):
+        if not has_plan(self.summary):
             return [para("There is no plan, so there is no value to show.")]
         by = self.summary["by"]
         systems = list(by["system"])
@@ -409,10 +388,10 @@ class ScenarioReport:
         mine = {c["intervention"]: c for c in s.get("closures", [])}
         theirs = {c["intervention"] for c in b.get("closures", [])}
         extra = [c["title"] for i, c in mine.items() if i not in theirs]
-        if _plan(s) and extra:
+        if has_plan(s) and extra:
             out += [para(f"{words(len(extra)).capitalize()} service{'s' if len(extra) != 1 else ''} close here "
                          "that the baseline keeps:"), bullets(extra)]
-        elif _plan(s):
+        elif has_plan(s):
             out.append(para("No service closes here that the baseline keeps."))
         return out
 
@@ -458,67 +437,6 @@ def area_label(area: str, full: bool = False) -> str:
     if len(parts) > 1 and not full:
         return f"{len(parts)} local authorities"
     return area
-
-
-def narrative(summary: dict[str, Any], baseline: dict[str, Any] | None) -> str:
-    """A few plain-English sentences a partner can read without the tables."""
-    status = summary["status"]
-    fy = summary.get("fy", {})
-    level = funding_level(summary, baseline)
-    if status == "infeasible":
-        exp = (summary.get("explanation") or {}).get("text", "")
-        return f"{level}no plan can meet every rule. {exp}".strip()
-    if status == "error":
-        return "The solver failed, so this scenario has no plan."
-    closed = summary.get("closures", [])
-    totals = summary.get("totals", {})
-    n = len(closed)
-    if n == 0:
-        first = f"{level}every service keeps running."
-    else:
-        listed = [f"{c['title'].split(' (')[0]} (notice by {month_name(c['notice_by'])}, closes from "
-                  f"{month_name(c['closes_from'])})" for c in closed[:5]]
-        more = f"; and {words(n - 5)} more (see the timeline)" if n > 5 else ""
-        first = (f"{level}{words(n)} service{'s' if n != 1 else ''} close{'s' if n == 1 else ''}: "
-                 f"{'; '.join(listed)}{more}.")
-    value = totals.get("value") or 0.0
-    second = (f"The plan supports about {totals.get('participants', 0):,.0f} participants and delivers an estimated "
-              f"{money(value)} of social value")
-    if baseline and _plan(baseline) and (baseline.get("totals") or {}).get("value"):
-        bv = baseline["totals"]["value"]
-        diff = value - bv
-        second += (f", {money(abs(diff))} ({abs(diff) / bv:.0%}) {'less' if diff < 0 else 'more'} than the baseline"
-                   if abs(diff) >= 0.005 * bv else ", about the same as the baseline")
-    second += "."
-    shares = [r["commissioned_share"] for r in fy.values() if r.get("commissioned_share") is not None]
-    ledger = summary.get("compliance", [])
-    failed = [c for c in ledger if not c["passed"]]
-    third = ("Every grant condition is met" if not failed else f"{words(len(failed)).capitalize()} grant condition"
-             f"{'s are' if len(failed) > 1 else ' is'} not met")
-    if shares:
-        third += f"; the commissioned share of the core grant is at least {min(shares):.0%} in every year"
-    third += "."
-    if status == "time_limit":
-        third += " The solver stopped at its time limit, so a better plan may exist."
-    return " ".join([first, second, third])
-
-
-def funding_level(summary: dict[str, Any], baseline: dict[str, Any] | None) -> str:
-    """'At 75% of the baseline's core grant in 2022/23 and 2023/24, ' or 'With a core grant of ..., '."""
-    fy = summary.get("fy", {})
-    base = (baseline or {}).get("fy", {})
-    if not base or not any(b.get("core_grant") for b in base.values()):
-        return f"With a core grant of {money(_core_total(summary))} over the plan, "
-    levels: dict[str, list[str]] = {}
-    for y, row in fy.items():
-        b = base.get(y, {}).get("core_grant") or 0.0
-        pct = f"{row['core_grant'] / b:.0%}" if b else money(row["core_grant"])
-        levels.setdefault(pct, []).append(y)
-    if len(levels) == 1:
-        return f"At {next(iter(levels))} of the baseline's core grant in every year, "
-    parts = [f"{pct} of the baseline in {' and '.join(ys)}" for pct, ys in levels.items() if pct != "100%"]
-    same = " (as the baseline in other years)" if "100%" in levels else ""
-    return f"With the core grant at {'; '.join(parts)}{same}, "
 
 
 def sources_of(scenario: Any) -> list[tuple[str, str]]:
@@ -655,7 +573,7 @@ class Comparison:
 
     def introduction(self) -> list[object]:
         n = len(self.summaries)
-        infeasible = [s for s in self.summaries if not _plan(s)]
+        infeasible = [s for s in self.summaries if not has_plan(s)]
         text = f"{words(n).capitalize()} scenario{'s' if n != 1 else ''} compared."
         if infeasible:
             text += " Without a plan: " + "; ".join(f"{s.get('title', s['scenario'])} ({status_label(s['status'])})"
@@ -675,12 +593,12 @@ class Comparison:
                       [False, False, True, True, True, True, True, True])]
 
     def value_chart(self) -> list[object]:
-        planned = [s for s in self.summaries if _plan(s)]
+        planned = [s for s in self.summaries if has_plan(s)]
         if not planned:
             return [para("No scenario has a plan.")]
         labels = [short_title(s.get("title", s["scenario"]), 44) for s in planned]
         values = [float(s["totals"]["value"]) for s in planned]
-        grants = [_core_total(s) for s in planned]
+        grants = [core_grant_total(s) for s in planned]
         alt = "Two bar charts by scenario. " + "; ".join(
             f"{s.get('title', s['scenario'])}: social value {money(v)}, core grant {money(g)}"
             for s, v, g in zip(planned, values, grants, strict=True)) + "."
@@ -689,7 +607,7 @@ class Comparison:
                                        alt=alt, caption="Social value and core grant over the plan, by scenario.")]
 
     def closures_chart(self) -> list[object]:
-        planned = [s for s in self.summaries if _plan(s)]
+        planned = [s for s in self.summaries if has_plan(s)]
         if not planned:
             return []
         labels = [short_title(s.get("title", s["scenario"]), 44) for s in planned]
@@ -703,7 +621,7 @@ class Comparison:
                                        fmt=_count_or_money, shared=True)]
 
     def commissioning_table(self) -> list[object]:
-        planned = [s for s in self.summaries if _plan(s)]
+        planned = [s for s in self.summaries if has_plan(s)]
         years = sorted({y for s in planned for y in s["fy"]})
         rows = [[s.get("title", s["scenario"])] + [
             _fmt(s["fy"].get(y, {}).get("commissioned_share"), "share") for y in years] for s in planned]

@@ -1,0 +1,660 @@
+"""The director's explorer without widgets: move a control, re-solve, see what runs, what closes and what is lost.
+
+`ExplorerController` is plain Python (tested without a browser): it starts from a shipped
+scenario, keeps the director's changes as dotted override keys (the same form as `vru solve
+--set`), re-solves after each change and builds an `ExplorerView`. `render_html` turns a view
+into escaped HTML; `vru_model.widgets` puts ipywidgets controls over the controller, and
+`voila_command` serves that notebook for `vru explore`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import re
+import socket
+import sys
+import tempfile
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from vru_model import periods
+from vru_model.errors import Problem, ScenarioError
+from vru_model.results import Result
+from vru_model.results_text import money
+from vru_model.scenarios import apply_overrides, dump_yaml, load_dict, load_scenario, scenario_to_dict, validate
+from vru_model.schema import NAME_PATTERN, Scenario
+from vru_model.solve import solve
+
+SCENARIOS_ENV = "VRU_SCENARIOS_DIR"
+CACHE_SIZE = 32
+REPO_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "explorer.ipynb"
+
+
+def month_label(month: str | None) -> str:
+    """'2021-09' -> 'September 2021' (what a reader expects, not an ISO code)."""
+    if not month:
+        return "not set"
+    year, mon = (int(x) for x in month.split("-"))
+    return date(year, mon, 1).strftime("%B %Y")
+
+
+def _plain(value: Any) -> Any:
+    """Whole-pound floats as ints, so saved YAML reads `2500000`, not `2500000.0`."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+        return math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=1e-9)
+    return a == b
+
+
+def _lookup(data: dict[str, Any], key: str) -> Any:
+    node: Any = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _nest(overrides: dict[str, Any]) -> dict[str, Any]:
+    """Dotted keys to the nested mapping a scenario file holds."""
+    return apply_overrides({}, {k: _plain(v) for k, v in sorted(overrides.items())})
+
+
+def one_line(exc: ScenarioError) -> str:
+    """A validation error as one line for the director: key and message, no file paths."""
+    return "; ".join(f"{p.key or 'scenario'}: {p.message}" for p in exc.problems)
+
+
+def scenario_names(scenarios_dir: Path) -> dict[str, str]:
+    """Scenario name -> title for every loadable YAML file in the folder (others are skipped)."""
+    found: dict[str, str] = {}
+    for path in sorted(scenarios_dir.glob("*.yaml")):
+        if not re.fullmatch(NAME_PATTERN[1:-1], path.stem):
+            continue
+        try:
+            data = load_dict(path)
+        except ScenarioError:
+            continue
+        found[path.stem] = str(data.get("title") or path.stem)
+    return found
+
+
+def default_scenarios_dir() -> Path:
+    """$VRU_SCENARIOS_DIR when set (tests and `vru explore --scenarios`), else the repository's scenarios/."""
+    return Path(os.environ.get(SCENARIOS_ENV) or REPO_SCENARIOS)
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    key: str
+    title: str
+    status: str  # runs | closes | not_running | opens | partial
+    text: str  # one phrase a reader understands
+    mean_scale: float | None
+    notice_by: str | None = None
+    closes_from: str | None = None
+    exit_cost: float = 0.0
+
+
+@dataclass(frozen=True)
+class ExplorerView:
+    """Everything the explorer shows, as data (HTML is rendered from it)."""
+
+    start: str
+    start_title: str
+    overrides: dict[str, Any]
+    status: str
+    status_text: str
+    objective: float | None
+    base_objective: float | None
+    total_value: float | None
+    participants: float | None
+    base_participants: float | None
+    services: list[ServiceRow]
+    closures: list[ServiceRow]
+    spend: dict[str, dict[str, Any]]  # FY -> {core_grant, streams{title: spent}, unspent_core, commissioned_share}
+    compliance: list[dict[str, Any]]
+    changes: list[tuple[str, str, str]]  # (service title, in the starting scenario, now)
+    explanation: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    cliff_edge: list[str] = field(default_factory=list)  # sentences of the two-stage plan, when asked for
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "optimal"
+
+    @property
+    def value_change(self) -> float | None:
+        if self.objective is None or self.base_objective is None:
+            return None
+        return self.objective - self.base_objective
+
+
+def _strength(running: Any) -> str:
+    """Service level by financial year, when it is not simply design strength throughout."""
+    by_fy = running.groupby("fy", sort=True)["scale"].mean().round(2)
+    if by_fy.empty or all(abs(v - 1.0) < 0.005 for v in by_fy):
+        return ""
+    if by_fy.nunique() == 1:
+        return f" at {by_fy.iloc[0]:.0%} of design strength"
+    return "; strength " + ", ".join(f"{v:.0%} in {fy}" for fy, v in by_fy.items())
+
+
+def _services(scenario: Scenario, result: Result) -> list[ServiceRow]:
+    """What happens to each service in the plan."""
+    if result.allocation.empty:
+        return []
+    closes = {}
+    for c in result.summary["closures"]:
+        closes.setdefault(c["intervention"], c)
+    rows = []
+    for key, alloc in result.allocation.groupby("intervention", sort=False):
+        item = scenario.interventions[str(key)]
+        running = alloc["running"].tolist()
+        on = alloc[alloc["running"] == 1]
+        scale = round(float(on["scale"].mean()), 2) if len(on) else None
+        level = _strength(on)
+        c = closes.get(str(key))
+        if c is not None:
+            rows.append(ServiceRow(
+                str(key), item.title, "closes",
+                f"closes from {month_label(c['closes_from'])} (notice by {month_label(c['notice_by'])})",
+                scale, c["notice_by"], c["closes_from"], float(c["exit_cost"]),
+            ))
+        elif all(running):
+            rows.append(ServiceRow(str(key), item.title, "runs", f"runs throughout{level}", scale))
+        elif not any(running):
+            rows.append(ServiceRow(str(key), item.title, "not_running", "does not run", None))
+        elif not item.running_at_start:
+            first = alloc.loc[alloc["running"] == 1, "period"].iloc[0]
+            rows.append(ServiceRow(str(key), item.title, "opens", f"opens from {month_label(first)}{level}", scale))
+        else:
+            rows.append(ServiceRow(str(key), item.title, "partial", f"runs part of the time{level}", scale))
+    return rows
+
+
+def _spend(scenario: Scenario, result: Result) -> dict[str, dict[str, Any]]:
+    out = {}
+    core = scenario.core_stream
+    for fy, row in result.summary["fy"].items():
+        streams = {
+            (scenario.funding[s].title or s) if s in scenario.funding else s: amount
+            for s, amount in row["spent_by_stream"].items()
+        }
+        out[fy] = {
+            "core_grant": row["core_grant"],
+            "streams": streams,
+            "partners": row.get("partner_spend", 0.0),
+            "unspent_core": row["unspent_by_stream"].get(core, 0.0),
+            "commissioned_share": row["commissioned_share"],
+        }
+    return out
+
+
+class WarmModel:
+    """One built model and persistent HiGHS solver, re-solved in place when only the core grant amounts or
+    the underwriting cap change (both reach the model as mutable parameters: `m.grant`,
+    `m.underwriting_bound`). Any other change, or a change in which years have a grant (the central
+    capability floor exists only in those) or whether underwriting exists at all, rebuilds the model.
+    Shadow prices are not computed: the explorer does not show them."""
+
+    def __init__(self) -> None:
+        self.shape: str | None = None
+        self.model: Any = None
+        self.opt: Any = None
+        self.rebuilds = 0
+
+    @staticmethod
+    def _shape(scenario: Scenario) -> str:
+        data = scenario_to_dict(scenario)
+        core = data["funding"][scenario.core_stream]
+        core["amounts"] = sorted(fy for fy, amount in core["amounts"].items() if amount > 0)
+        for stream in data["funding"].values():
+            if stream["kind"] == "underwriting":
+                stream["cap"] = bool(stream["cap"])
+        return json.dumps(data, sort_keys=True)
+
+    def solve(self, scenario: Scenario) -> Result:
+        from vru_model.data import prepare
+        from vru_model.diagnostics import explain
+        from vru_model.model import build_model, set_grants
+        from vru_model.results import make_result
+        from vru_model.solve import Status, make_solver, run_solver
+
+        started = time.perf_counter()
+        data = prepare(scenario)
+        shape = self._shape(scenario)
+        if shape != self.shape:
+            self.model, self.opt, self.shape = build_model(scenario, data), make_solver(scenario), shape
+            self.rebuilds += 1
+        else:
+            set_grants(self.model, data)
+        built = time.perf_counter()
+        status, res = run_solver(self.opt, self.model)
+        solved = time.perf_counter()
+        explanation = explain(scenario, data, self.model) if status == Status.INFEASIBLE else None
+        timings = {"build_seconds": built - started, "solve_seconds": solved - built,
+                   "total_seconds": time.perf_counter() - started}
+        return make_result(scenario, data, self.model, status, res, {}, explanation, timings)
+
+
+class ExplorerController:
+    """The explorer's state: a starting scenario plus the director's changes, as dotted overrides.
+
+    Every control method records an override, re-solves and returns the new `ExplorerView`.
+    A value the schema rejects leaves the plan as it was and puts a one-line error in the view;
+    an infeasible setting shows the plain-English explanation. Nothing here raises for bad input
+    except `save` (a bad name or an existing file), which raises ScenarioError.
+    """
+
+    def __init__(self, scenarios_dir: str | Path | None = None, start: str | None = None, persistent: bool = True):
+        """`persistent=False` rebuilds the model for every change (the benchmark's comparison)."""
+        self.warm = WarmModel() if persistent else None
+        self.scenarios_dir = Path(scenarios_dir) if scenarios_dir else default_scenarios_dir()
+        self.available = scenario_names(self.scenarios_dir)
+        if not self.available:
+            raise ScenarioError([Problem(str(self.scenarios_dir), "", "no loadable scenario files (*.yaml) here")])
+        self._cache: OrderedDict[str, Result] = OrderedDict()
+        self.set_start(start or ("baseline" if "baseline" in self.available else next(iter(self.available))))
+
+    # --- starting point -------------------------------------------------------------------
+    def set_start(self, name: str) -> ExplorerView:
+        """Start again from another shipped scenario (the director's changes are cleared)."""
+        if name not in self.available:  # saved since the list was made?
+            self.available = scenario_names(self.scenarios_dir)
+        if name not in self.available:
+            raise ScenarioError([Problem(str(self.scenarios_dir), "start", f"no scenario named {name!r}")])
+        path = self.scenarios_dir / f"{name}.yaml"
+        start_dict = load_dict(path)
+        base = validate(start_dict, str(path))  # a broken file raises here, leaving the explorer as it was
+        self.start, self.path, self._start_dict, self.base = name, path, start_dict, base
+        self._base_plain = scenario_to_dict(self.base)
+        self._cache.clear()
+        self.overrides: dict[str, Any] = {}
+        started = time.perf_counter()
+        self.base_result = self._solve(self.base)
+        self.base_services = _services(self.base, self.base_result)
+        self.scenario = self.base
+        self.result = self.base_result
+        self.view = self._make_view(time.perf_counter() - started)
+        return self.view
+
+    def reset(self) -> ExplorerView:
+        """Drop every change: back to the starting scenario."""
+        return self._apply({})
+
+    # --- what the controls know about the scenario -----------------------------------------
+    @property
+    def core_stream(self) -> str:
+        return self.base.core_stream
+
+    @property
+    def underwriting_stream(self) -> str | None:
+        return next((k for k, s in self.base.funding.items() if s.kind == "underwriting"), None)
+
+    @property
+    def fys(self) -> list[str]:
+        return self.base.fys
+
+    def base_grant(self, fy: str) -> float:
+        return self.base.core_grant(fy)
+
+    def grant(self, fy: str) -> float:
+        return self.scenario.core_grant(fy)
+
+    def confirmation_months(self) -> list[str]:
+        """Months the grant could be confirmed in: the financial year of the starting confirmation."""
+        conf = self.base.funding[self.core_stream].confirmed_month or self.base.months[0]
+        fy = periods.fy_of(conf)
+        return [m for m in self.base.months if periods.fy_of(m) == fy]
+
+    # --- controls ---------------------------------------------------------------------------
+    def set_grant(self, fy: str, pounds: float) -> ExplorerView:
+        """Core grant for one financial year, in pounds."""
+        self._check_fy(fy)
+        return self._set({f"funding.{self.core_stream}.amounts.{fy}": pounds})
+
+    def set_grant_percent(self, fy: str, percent: float) -> ExplorerView:
+        """Core grant for one financial year as a percentage of the starting scenario's."""
+        self._check_fy(fy)
+        base = self.base_grant(fy)
+        if base <= 0:
+            raise ValueError(f"the starting scenario has no core grant in {fy}; set it in pounds")
+        return self.set_grant(fy, round(base * percent / 100.0, 2))
+
+    def set_confirmation_month(self, month: str) -> ExplorerView:
+        return self._set({f"funding.{self.core_stream}.confirmed_month": month})
+
+    def set_underwriting_cap(self, pounds: float) -> ExplorerView:
+        stream = self.underwriting_stream
+        if stream is None:
+            raise ValueError(f"scenario {self.start!r} has no underwriting stream")
+        return self._set({f"funding.{stream}.cap": pounds})
+
+    def set_partner_pickup(self, share: float) -> ExplorerView:
+        """How much of the promised partner pick-up of tapers really happens (0 to 1)."""
+        return self._set({"policy.partner_pickup": share})
+
+    def set_commissioning_min(self, share: float) -> ExplorerView:
+        return self._set({"policy.commissioning_min_share": share})
+
+    def set_protected(self, names: Iterable[str]) -> ExplorerView:
+        """Exactly these services are protected from closure (others as in the starting scenario minus these)."""
+        chosen = set(names)
+        unknown = chosen - set(self.base.interventions)
+        if unknown:
+            raise ValueError(f"unknown interventions: {', '.join(sorted(unknown))}")
+        return self._set({f"interventions.{i}.protected": i in chosen for i in self.base.interventions})
+
+    def uncertainty_months(self) -> list[str]:
+        """Months the uncertain grant (cliff edge) could be confirmed in: its financial year."""
+        unc = self.scenario.uncertainty
+        return [m for m in self.base.months if unc is not None and periods.fy_of(m) == unc.fy]
+
+    def set_uncertainty_month(self, month: str) -> ExplorerView:
+        """When the cliff-edge grant is revealed (scenarios with an `uncertainty` block)."""
+        if self.base.uncertainty is None:
+            raise ValueError(f"scenario {self.start!r} has no uncertain grant (no uncertainty block)")
+        return self._set({"uncertainty.confirmed_month": month})
+
+    def cliff_edge(self) -> ExplorerView:
+        """The two-stage plan for the current settings, with VSS and EVPI, in sentences (slower: on request)."""
+        from vru_model.stochastic import solve_cliff_edge
+
+        if self.scenario.uncertainty is None:
+            raise ValueError(f"scenario {self.start!r} has no uncertain grant (no uncertainty block)")
+        found = solve_cliff_edge(self.scenario)
+        if found.optimal:
+            head = f"Expected value of the cliff-edge plan: {money(found.expected_value or 0.0)}."
+            sentences = [head, *found.sentences]
+        else:
+            sentences = [found.summary.get("status_text", "No cliff-edge plan was found."), *found.sentences]
+        self.view = replace(self.view, cliff_edge=sentences)
+        return self.view
+
+    @property
+    def protected(self) -> list[str]:
+        return [i for i, item in self.scenario.interventions.items() if item.protected]
+
+    # --- save -------------------------------------------------------------------------------
+    def scenario_yaml(self, name: str, title: str | None = None) -> str:
+        """The minimal `extends:` scenario for the current state: name, title and the overridden keys only."""
+        changes = "; ".join(f"{k} = {_plain(v)}" for k, v in sorted(self.overrides.items())) or "no changes"
+        head = {
+            "extends": self.start,
+            "name": name,
+            "title": title or f"{self.base.title} (explorer: {name})",
+            "description": f"Saved from the explorer, starting from {self.start}. Changes: {changes}.",
+        }
+        return f"# Saved by the VRU explorer on {date.today().isoformat()}.\n" + dump_yaml(
+            {**head, **_nest(self.overrides)}
+        )
+
+    def save(self, name: str, title: str | None = None, overwrite: bool = False) -> Path:
+        """Write scenarios/<name>.yaml (validated before it appears); refuse to replace a file unless asked."""
+        name = name.strip()
+        where = str(self.scenarios_dir / f"{name}.yaml")
+        if not re.fullmatch(NAME_PATTERN[1:-1], name) or len(name) > 64:
+            raise ScenarioError([Problem(where, "name", "use lower-case letters, digits and _ (e.g. grant_cut_30)")])
+        if name == self.start:
+            raise ScenarioError([Problem(where, "name", "a scenario cannot extend itself; choose another name")])
+        target = self.scenarios_dir / f"{name}.yaml"
+        if target.exists() and not overwrite:
+            message = "a scenario with this name exists; tick 'Replace' to overwrite it"
+            raise ScenarioError([Problem(where, "name", message)])
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.scenarios_dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.scenario_yaml(name, title))
+            load_scenario(tmp)  # the file must load on its own before it is published
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self.available = scenario_names(self.scenarios_dir)
+        return target
+
+    # --- internals --------------------------------------------------------------------------
+    def _check_fy(self, fy: str) -> None:
+        if fy not in self.fys:
+            raise ValueError(f"{fy} is not a financial year of scenario {self.start!r} ({', '.join(self.fys)})")
+
+    def _set(self, changes: dict[str, Any]) -> ExplorerView:
+        new = dict(self.overrides)
+        for key, value in changes.items():
+            if _same(value, _lookup(self._base_plain, key)):
+                new.pop(key, None)  # back at the starting value: not an override any more
+            else:
+                new[key] = value
+        return self._apply(new)
+
+    def _apply(self, overrides: dict[str, Any]) -> ExplorerView:
+        started = time.perf_counter()
+        try:
+            merged = apply_overrides(self._start_dict, overrides)
+            scenario = validate(merged, str(self.path)) if overrides else self.base
+        except ScenarioError as exc:
+            self.view = replace(self.view, error=f"That value was not accepted ({one_line(exc)}). "
+                                                 "The plan shown is the last valid one.")
+            return self.view
+        self.overrides = overrides
+        self.scenario = scenario
+        self.result = self._solve(scenario)
+        self.view = self._make_view(time.perf_counter() - started)
+        return self.view
+
+    def _solve(self, scenario: Scenario) -> Result:
+        key = json.dumps(scenario_to_dict(scenario), sort_keys=True)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        result = self.warm.solve(scenario) if self.warm else solve(scenario, shadow_prices=False)
+        self._cache[key] = result
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return result
+
+    def _make_view(self, seconds: float) -> ExplorerView:
+        sc, res = self.scenario, self.result
+        services = _services(sc, res) if res.optimal or not res.allocation.empty else []
+        before = {s.key: s for s in self.base_services}
+        changes = [
+            (s.title, before[s.key].text, s.text)
+            for s in services
+            if s.key in before and (before[s.key].text != s.text)
+        ]
+        explanation = (res.summary.get("explanation") or {}).get("text")
+        totals = res.summary["totals"]
+        notes = []
+        if sc.uncertainty is not None:
+            notes.append(f"This plan assumes the grant amounts set on the left. The {sc.uncertainty.fy} grant is "
+                         "uncertain in this scenario: use 'Work out the cliff-edge plan' to plan for every outcome.")
+        if sc.policy.objective == "min_grant":
+            notes.append("This scenario looks for the least core grant that keeps its target value: the headline "
+                         "figure is that grant, not a value.")
+        return ExplorerView(
+            start=self.start,
+            start_title=self.base.title,
+            overrides=dict(self.overrides),
+            status=res.status.value,
+            status_text=res.summary["status_text"],
+            objective=res.objective,
+            base_objective=self.base_result.objective,
+            total_value=totals.get("value"),
+            participants=totals.get("participants"),
+            base_participants=self.base_result.summary["totals"].get("participants"),
+            services=services,
+            closures=[s for s in services if s.status == "closes"],
+            spend=_spend(sc, res) if services else {},
+            compliance=list(res.summary.get("compliance") or []),
+            changes=changes,
+            explanation=explanation,
+            error=None,
+            seconds=seconds,
+            notes=notes,
+        )
+
+
+# --- HTML -------------------------------------------------------------------------------------
+_e = html.escape
+_TABLE = 'style="border-collapse:collapse;margin:0.3em 0 1em 0;max-width:100%"'
+_CELL = 'style="border:1px solid #999;padding:3px 8px;text-align:left;vertical-align:top"'
+_NUM = 'style="border:1px solid #999;padding:3px 8px;text-align:right"'
+
+
+def _signed(x: float) -> str:
+    return ("+" if x >= 0 else "") + money(x)
+
+
+def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None = None) -> str:
+    numeric = numeric or set()
+    head = "".join(f"<th scope=\"col\" {_CELL}>{_e(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td {_NUM if k in numeric else _CELL}>{c}</td>" for k, c in enumerate(r)) + "</tr>"
+        for r in rows
+    )
+    return f"<table {_TABLE}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def banner(kind: str, title: str, text: str) -> str:
+    """A coloured status line; shared with the widgets, so a refusal looks the same wherever it appears."""
+    colours = {"error": ("#fdecea", "#b3261e"), "ok": ("#e8f4ea", "#1e6b2f")}
+    bg, fg = colours[kind]
+    return (f'<div class="vru-banner vru-{kind}" role="status" style="background:{bg};border-left:6px solid {fg};'
+            f'padding:8px 12px;margin:0 0 10px 0"><strong>{_e(title)}</strong> {_e(text)}</div>')
+
+
+def render_html(view: ExplorerView) -> str:
+    """The explorer's results as HTML. Every piece of scenario text is escaped."""
+    parts = ['<div class="vru-explorer-view" style="font-size:14px;line-height:1.4">']
+    if view.error:
+        parts.append(banner("error", "Not accepted:", view.error))
+    if not view.optimal:
+        parts.append(banner("error", "No workable plan with these settings.",
+                             view.explanation or view.status_text))
+        parts.append("<p>Change a setting (for example, raise the grant) to see a plan again.</p>")
+    else:
+        parts.append(_headline(view))
+        if view.cliff_edge:
+            items = "".join(f"<li>{_e(t)}</li>" for t in view.cliff_edge)
+            parts.append('<h4>Cliff-edge plan: what to do before the grant is known</h4>'
+                         f'<ul class="vru-cliff-edge">{items}</ul>')
+        parts.append(_closures(view))
+        parts.append(_changes(view))
+        parts.append(_spend_table(view))
+        parts.append(_ledger(view))
+        parts.append(_all_services(view))
+    for note in view.notes:
+        parts.append(f"<p><em>{_e(note)}</em></p>")
+    parts.append(f'<p style="color:#555">Solved in {view.seconds:.1f} s. Values are discounted social value '
+                 "(harm avoided) minus exit costs, from the scenario's evidence figures.</p></div>")
+    return "".join(parts)
+
+
+def _headline(view: ExplorerView) -> str:
+    running = sum(1 for s in view.services if s.status in ("runs", "opens", "partial"))
+    closing = len(view.closures)
+    change = view.value_change
+    if change is None or abs(change) < 0.5:
+        versus = "no change"
+    else:
+        pct = f" ({change / abs(view.base_objective):+.0%})" if view.base_objective else ""
+        versus = f"{_signed(change)}{pct}"
+    people = ""
+    if view.participants is not None and view.base_participants is not None:
+        lost = view.base_participants - view.participants
+        more = f" ({lost:,.0f} fewer)" if lost > 0.5 else f" ({-lost:,.0f} more)" if lost < -0.5 else ""
+        people = f" People reached over the plan: {view.participants:,.0f}{more}."
+    return (
+        f'<h3 style="margin:0 0 4px 0">Value of this plan: <span class="vru-headline-value">'
+        f"{_e(money(view.objective or 0.0))}</span></h3>"
+        f'<p class="vru-headline" style="margin:0 0 8px 0">Compared with the starting scenario: '
+        f'<strong class="vru-value-change">{_e(versus)}</strong>. '
+        f'<span class="vru-services-count">{running} of {len(view.services)} services run; '
+        f"{closing} {'closes' if closing == 1 else 'close'}.</span>{_e(people)}</p>"
+    )
+
+
+def _closures(view: ExplorerView) -> str:
+    if not view.closures:
+        return '<h4>Services that close</h4><p class="vru-closures">None: every running service continues.</p>'
+    rows = [[_e(s.title), _e(month_label(s.notice_by)), _e(month_label(s.closes_from)), _e(money(s.exit_cost))]
+            for s in view.closures]
+    return ('<h4>Services that close</h4><div class="vru-closures">'
+            + _table(["Service", "Notice must be served by", "Closes from", "Exit cost"], rows, {3}) + "</div>")
+
+
+def _changes(view: ExplorerView) -> str:
+    title = f"Compared with the starting scenario ({view.start_title})"
+    if not view.changes:
+        return f"<h4>{_e(title)}</h4><p class=\"vru-changes\">No service changes.</p>"
+    rows = [[_e(t), _e(a), _e(b)] for t, a, b in view.changes]
+    return (f"<h4>{_e(title)}</h4><div class=\"vru-changes\">"
+            + _table(["Service", "Starting scenario", "With your changes"], rows) + "</div>")
+
+
+def _spend_table(view: ExplorerView) -> str:
+    fys = list(view.spend)
+    streams: list[str] = []
+    for row in view.spend.values():
+        streams += [s for s in row["streams"] if s not in streams]
+    rows = [[_e("Core grant available")] + [_e(money(view.spend[y]["core_grant"])) for y in fys]]
+    rows += [[f"Spent from {_e(s)}"] + [_e(money(view.spend[y]["streams"].get(s, 0.0))) for y in fys] for s in streams]
+    rows.append(["Paid by partners"] + [_e(money(view.spend[y]["partners"])) for y in fys])
+    rows.append(["Core grant left unspent"] + [_e(money(view.spend[y]["unspent_core"])) for y in fys])
+    rows.append(["Share of core grant on commissioned services"] + [
+        _e(f"{view.spend[y]['commissioned_share']:.0%}") if view.spend[y]["commissioned_share"] is not None else "–"
+        for y in fys
+    ])
+    return "<h4>Spend by funding stream</h4>" + _table(["", *fys], rows, set(range(1, len(fys) + 1)))
+
+
+def _ledger(view: ExplorerView) -> str:
+    rows = [["Met" if c.get("passed") else "<strong>NOT met</strong>", _e(str(c.get("text", "")))]
+            for c in view.compliance]
+    return "<h4>Grant conditions</h4>" + _table(["Met?", "Condition"], rows)
+
+
+def _all_services(view: ExplorerView) -> str:
+    rows = [[_e(s.title), _e(s.text)] for s in view.services]
+    return (f"<details><summary>All services ({len(view.services)})</summary>"
+            + _table(["Service", "In this plan"], rows) + "</details>")
+
+
+# --- serving with Voila -----------------------------------------------------------------------
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def voila_command(port: int, open_browser: bool = False, notebook: Path = NOTEBOOK) -> list[str]:
+    """Voila serving the explorer notebook on 127.0.0.1 only, code cells stripped, no tracebacks sent to the
+    page, kernels talking over IPC rather than TCP ports, and no silent move to another port."""
+    return [
+        sys.executable, "-m", "voila", str(notebook),
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        "--Voila.port_retries=0",
+        "--strip_sources=True",
+        "--show_tracebacks=False",
+        "--KernelManager.transport=ipc",
+        "--Voila.open_browser=True" if open_browser else "--no-browser",
+    ]
