@@ -65,13 +65,28 @@ class Result:
 
     def write(self, directory: str | Path) -> Path:
         """Write the output contract into DIR/<scenario name>/ atomically."""
-        out = Path(directory) / self.scenario.name
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "resolved.yaml", dump_yaml(scenario_to_dict(self.scenario)))
-        atomic_write_text(out / "allocation.csv", self.allocation.to_csv(index=False, lineterminator="\n"))
-        atomic_write_text(out / "funding.csv", self.funding.to_csv(index=False, lineterminator="\n"))
-        atomic_write_text(out / "summary.json", json.dumps(self.summary, indent=2, ensure_ascii=False) + "\n")
-        return out
+        return write_outputs(
+            directory,
+            self.scenario,
+            {"allocation.csv": self.allocation, "funding.csv": self.funding},
+            {"summary.json": self.summary},
+        )
+
+
+def write_outputs(
+    directory: str | Path, scenario: Scenario, tables: dict[str, pd.DataFrame], documents: dict[str, Any]
+) -> Path:
+    """DIR/<scenario name>/ with resolved.yaml, CSV tables and JSON documents, each written atomically.
+
+    CSVs use "\n" line ends whatever the platform, so identical inputs give identical bytes."""
+    out = Path(directory) / scenario.name
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "resolved.yaml", dump_yaml(scenario_to_dict(scenario)))
+    for name, table in tables.items():
+        atomic_write_text(out / name, table.to_csv(index=False, lineterminator="\n"))
+    for name, document in documents.items():
+        atomic_write_text(out / name, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    return out
 
 
 def _val(var: Any) -> float:

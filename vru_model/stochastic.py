@@ -10,7 +10,6 @@ start), and we turn the plans into sentences a director can act on.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,11 +22,17 @@ import pyomo.environ as pyo
 from vru_model import periods
 from vru_model.data import LIABILITY, ModelData, Outcome, prepare
 from vru_model.errors import Problem, ScenarioError
-from vru_model.files import atomic_write_text
 from vru_model.model import build_model
-from vru_model.results import ALLOCATION_COLUMNS, FUNDING_COLUMNS, closures, input_hash, plan_tables, versions
+from vru_model.results import (
+    ALLOCATION_COLUMNS,
+    FUNDING_COLUMNS,
+    closures,
+    input_hash,
+    plan_tables,
+    versions,
+    write_outputs,
+)
 from vru_model.results_text import money
-from vru_model.scenarios import dump_yaml, scenario_to_dict
 from vru_model.schema import Scenario
 from vru_model.solve import STATUS_TEXT, Status, make_solver, mip_gap, run_solver
 
@@ -61,13 +66,12 @@ class CliffEdgeResult:
 
     def write(self, directory: str | Path) -> Path:
         """Write DIR/<name>/: resolved.yaml, plan.csv, plan_funding.csv and cliff_edge.json, each atomically."""
-        out = Path(directory) / self.scenario.name
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "resolved.yaml", dump_yaml(scenario_to_dict(self.scenario)))
-        atomic_write_text(out / "plan.csv", self.plans.to_csv(index=False, lineterminator="\n"))
-        atomic_write_text(out / "plan_funding.csv", self.funding.to_csv(index=False, lineterminator="\n"))
-        atomic_write_text(out / "cliff_edge.json", json.dumps(self.summary, indent=2, ensure_ascii=False) + "\n")
-        return out
+        return write_outputs(
+            directory,
+            self.scenario,
+            {"plan.csv": self.plans, "plan_funding.csv": self.funding},
+            {"cliff_edge.json": self.summary},
+        )
 
 
 def _check(scenario: Scenario) -> None:

@@ -9,7 +9,6 @@ capability floor exists only in FYs with a grant.
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,11 +20,9 @@ import pyomo.environ as pyo
 
 from vru_model.data import ModelData, prepare
 from vru_model.errors import Problem, ScenarioError
-from vru_model.files import atomic_write_text
 from vru_model.model import build_model, set_grants
-from vru_model.results import input_hash, versions
+from vru_model.results import input_hash, versions, write_outputs
 from vru_model.results_text import money
-from vru_model.scenarios import dump_yaml, scenario_to_dict
 from vru_model.schema import Scenario
 from vru_model.solve import Status, make_solver, run_solver
 
@@ -50,13 +47,12 @@ class FrontierResult:
 
     def write(self, directory: str | Path) -> Path:
         """Write DIR/<name>/: resolved.yaml, frontier.csv, breakpoints.csv and frontier.json, each atomically."""
-        out = Path(directory) / self.scenario.name
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "resolved.yaml", dump_yaml(scenario_to_dict(self.scenario)))
-        atomic_write_text(out / "frontier.csv", self.table.to_csv(index=False, lineterminator="\n"))
-        atomic_write_text(out / "breakpoints.csv", self.breakpoints.to_csv(index=False, lineterminator="\n"))
-        atomic_write_text(out / "frontier.json", json.dumps(self.summary, indent=2, ensure_ascii=False) + "\n")
-        return out
+        return write_outputs(
+            directory,
+            self.scenario,
+            {"frontier.csv": self.table, "breakpoints.csv": self.breakpoints},
+            {"frontier.json": self.summary},
+        )
 
 
 def levels(start: float, stop: float, steps: int) -> list[float]:
