@@ -99,7 +99,13 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     m.close = pyo.Var(WIT, bounds=(0, 1))
     m.open = pyo.Var(WIT, bounds=(0, 1))
     m.notice_served = pyo.Var(WIT, bounds=(0, 1))
-    m.partner = pyo.Var(WIT, domain=pyo.NonNegativeReals)
+    def partner_pays(i: str, t: str) -> float:
+        """Most a partner pays per unit of scale: the untapered share, times how much of it is picked up."""
+        return (1 - d.vru_share[i, t]) * d.pickup[i] * d.cost[i, t]
+
+    # Where the VRU pays everything the partner's spend is held at zero by its bounds, so those
+    # services need no taper row (most of them: it keeps the model small).
+    m.partner = pyo.Var(WIT, bounds=lambda _, w, i, t: (0, None if partner_pays(i, t) > 0 else 0))
     FI = [(w, s, i, t) for w in m.W for (s, i), ts in d.pays.items() for t in ts]
     m.spend = pyo.Var(FI, domain=pyo.NonNegativeReals)
     spend_by: dict[tuple[str, str, str], list[tuple[str, str, str, str]]] = {}
@@ -126,8 +132,9 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     m.cost_split = pyo.Constraint(WIT, rule=cost_split)
 
     def taper(_, w, i, t):
-        partner_max = (1 - d.vru_share[i, t]) * d.pickup[i] * d.cost[i, t]
-        return m.partner[w, i, t] <= partner_max * m.scale[w, i, t]
+        if partner_pays(i, t) <= 0:
+            return pyo.Constraint.Skip
+        return m.partner[w, i, t] <= partner_pays(i, t) * m.scale[w, i, t]
 
     m.taper = pyo.Constraint(WIT, rule=taper)
 
