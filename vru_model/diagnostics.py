@@ -146,13 +146,26 @@ def explain(scenario: Scenario, data: ModelData, model: pyo.ConcreteModel) -> di
             still_needed = max(0.0, kappa * grant - floor["commissioned_part"])
             if still_needed > 0.5:
                 parts.append(f"the {money(still_needed)} more that the {kappa:.0%} commissioning minimum needs")
-            if parts:  # none when what binds is not a floor (e.g. a service kept for a later year)
-                joined = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+            unavoidable = floor_total + still_needed
+            joined = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
+            if parts and unavoidable > grant:
                 sentences.append(
-                    f"The {money(grant)} core grant for {y} cannot cover {joined} "
-                    f"(at least {money(floor_total + still_needed)} in all)."
+                    f"The {money(grant)} core grant for {y} cannot cover {joined} ({money(unavoidable)} in all)."
                 )
-            sentences.append(f"At least {money(need)} more core grant in {y} would make a lawful plan possible.")
+            elif parts:
+                sentences.append(
+                    f"In {y} the costs no plan can avoid ({joined}: {money(unavoidable)}) fit within the "
+                    f"{money(grant)} core grant, but not together with what follows from them: exit costs of the "
+                    "services that must then close, and services that must keep running into later years."
+                )
+            gap = unavoidable - grant
+            why = (
+                f", more than the {money(gap)} gap above because closing services costs exit payments and some "
+                "must keep running for later years"
+                if parts and gap > 0 and need > gap * 1.05 + 1
+                else ""
+            )
+            sentences.append(f"At least {money(need)} more core grant in {y} would make a lawful plan possible{why}.")
     elif extra is None:
         too_big = _grant_outgrows_commissioning(scenario, data)
         sentences.extend(too_big)

@@ -32,6 +32,13 @@ ALLOCATION_COLUMNS = [
 ]
 FUNDING_COLUMNS = ["scenario", "stream", "intervention", "period", "fy", "amount"]
 TOL = 0.01  # pounds
+VALUE_DEFINITIONS = {
+    "value": "social value: violence avoided priced with Home Office unit costs of crime, weighted by the "
+    "confidence of the evidence; summed month by month, not discounted (as in allocation.csv)",
+    "value_discounted": "the same, discounted at the scenario's rate (Green Book 3.5% a year by default)",
+    "objective": "value_discounted minus exit costs and the disruption penalty of closures (and, in cliff-edge "
+    "plans, the weighted cost of underwriting and unfunded liability)",
+}
 
 
 def input_hash(scenario: Scenario) -> str:
@@ -89,6 +96,16 @@ def write_outputs(
     return out
 
 
+def _round(x: float, digits: int) -> float:
+    """Rounded for the CSVs, with no negative zero ("-0.0" reads as a bug to finance)."""
+    return round(x, digits) + 0.0
+
+
+def undiscounted_value(d: ModelData, m: pyo.ConcreteModel, w: str) -> float:
+    """Social value as allocation.csv adds it up: per month at the month's scale, not discounted."""
+    return sum(d.value[i] * _val(m.scale[w, i, t]) for i in d.interventions for t in d.months)
+
+
 def _val(var: Any) -> float:
     v = var.value
     return 0.0 if v is None else float(v)
@@ -109,20 +126,22 @@ def plan_tables(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> tuple[pd.Da
     for w in m.W:
         for i in d.interventions:
             for k, t in enumerate(months):
-                scale = round(_val(m.scale[w, i, t]), 4)
                 running = round(_val(m.on[w, i, t]))
+                # Money and people from the unrounded scale (rounding it first could put the cost
+                # identity off by pounds on a large service); solver noise around zero is cleared.
+                scale = min(max(_val(m.scale[w, i, t]), 0.0), items[i].scale.max) if running else 0.0
                 closes_next = _val(m.close[w, i, months[k + 1]]) if k + 1 < len(months) else 0.0
                 closes_now = _val(m.close[w, i, t]) if k == 0 else 0.0
                 exit_cost = round(items[i].exit_cost * round(closes_next + closes_now), 2)
                 arows.append((
-                    w, sc.name, i, t, d.fy_of[t], running, scale,
-                    round(d.cost[i, t] * scale, 2),
-                    round(spend.get((w, i, t), 0.0), 2),
-                    round(_val(m.partner[w, i, t]), 2),
-                    round(items[i].participants_per_year / 12.0 * scale, 4),
-                    round(d.value[i] * scale, 2),
+                    w, sc.name, i, t, d.fy_of[t], running, _round(scale, 4),
+                    _round(d.cost[i, t] * scale, 2),
+                    _round(spend.get((w, i, t), 0.0), 2),
+                    _round(_val(m.partner[w, i, t]), 2),
+                    _round(items[i].participants_per_year / 12.0 * scale, 4),
+                    _round(d.value[i] * scale, 2),
                     exit_cost,
-                    round(items[i].startup_cost * round(_val(m.open[w, i, t])), 2),  # paid in the opening month
+                    _round(items[i].startup_cost * round(_val(m.open[w, i, t])), 2),  # paid in the opening month
                 ))
     allocation = pd.DataFrame(arows, columns=["outcome", *ALLOCATION_COLUMNS])
     funding = pd.DataFrame(frows, columns=["outcome", *FUNDING_COLUMNS])
@@ -289,6 +308,10 @@ def shadow_price_report(sc: Scenario, d: ModelData, m: pyo.ConcreteModel, duals:
                          f"(£{v:.2f} for each pound it requires).")
     if not any(r["value_per_pound_required"] > 1e-6 for r in rule.values()):
         texts.append(f"The {kappa:.0%} commissioning rule does not bind: the best plan exceeds it anyway.")
+    texts.append(
+        "These are values at the margin with the running services held as planned; a larger change in the "
+        "grant can change which services run (the funding frontier shows that)."
+    )
     return {
         "available": True,
         "grant_value_per_pound": streams.get(d.core, {}),
@@ -348,11 +371,13 @@ def make_result(
         "closures": closed,
         "totals": {
             "value": round(float(alloc["value"].sum()), 2) if has_plan else None,
+            "value_discounted": round(float(pyo.value(m.value[first])), 2) if has_plan else None,
             "participants": round(float(alloc["participants"].sum()), 1) if has_plan else None,
             "services": len(sc.interventions),
             "services_closed": len(closed),
             "exit_costs": round(float(alloc["exit_cost"].sum()), 2) if has_plan else None,
         },
+        "value_definitions": VALUE_DEFINITIONS,
         "by": by,
         "shadow_prices": shadow_price_report(sc, d, m, duals) if has_plan else {"available": False, "text": []},
         "compliance": compliance(sc, d, alloc, funding, fy) if has_plan else [],

@@ -21,7 +21,7 @@ import pyomo.environ as pyo
 from vru_model.data import ModelData, prepare
 from vru_model.errors import Problem, ScenarioError
 from vru_model.model import build_model, set_grants
-from vru_model.results import input_hash, versions, write_outputs
+from vru_model.results import input_hash, undiscounted_value, versions, write_outputs
 from vru_model.results_text import money
 from vru_model.schema import Scenario
 from vru_model.solve import Status, make_solver, run_solver
@@ -94,7 +94,8 @@ def _read_level(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> dict[str, A
             underwriting += var.value or 0.0
     return {
         "objective": round(float(pyo.value(m.objective)), 2),
-        "value": round(float(pyo.value(m.value[w])), 2),
+        "value": round(undiscounted_value(d, m, w), 2),
+        "value_discounted": round(float(pyo.value(m.value[w])), 2),
         "services_running": sum(round(m.on[w, i, last].value or 0.0) for i in d.interventions),
         "services_closed": len(closed),
         "closed": ";".join(sorted(closed)),
