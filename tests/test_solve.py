@@ -113,3 +113,16 @@ def test_summary_contract_when_infeasible(infeasible):
     assert "core grant" in text and "£" in text
     extra = summary["explanation"]["extra_core_grant_needed"]
     assert extra and any(v > 0 for v in extra.values())
+
+
+def test_rule_costs_by_what_if_resolve():
+    # tiny.yaml by hand (no discounting): grant 120,000 a year; the central team costs 2,000 a month and
+    # has no value; mentoring is worth 2 per pound up to 120,000 a year. With the central floor, mentoring
+    # gets 96,000 a year: value 2 x 192,000 = 384,000. Without the floor the team closes from May 2021
+    # (one month's notice, no exit cost), leaving mentoring 118,000 then 120,000: 2 x 238,000 = 476,000.
+    # So the floor costs 92,000. The commissioning minimum (20% = 24,000) binds nowhere: it costs nothing.
+    result = solve(load_scenario(SCENARIOS.parent / "tests" / "fixtures" / "tiny.yaml"), price_rules=True)
+    costs = {c["rule"]: c["cost"] for c in result.summary["shadow_prices"]["rule_costs"]}
+    assert costs["central_capability_floor"] == pytest.approx(92000, abs=50)
+    assert costs["commissioning_minimum"] == 0
+    assert any("central capability floor" in t and "£92k" in t for t in result.summary["shadow_prices"]["text"])

@@ -70,7 +70,7 @@ def solve_command(scenario: Path, overrides: tuple[str, ...], out_dir: Path) -> 
     from vru_model.solve import solve
 
     loaded = load_scenario(scenario, list(overrides))
-    result = solve(loaded)
+    result = solve(loaded, price_rules=True)
     where = result.write(out_dir)
     click.echo(f"{loaded.name}: {result.status.value} ({result.summary['status_text']}) -> {where}")
     explanation = result.summary.get("explanation")

@@ -273,11 +273,39 @@ def compliance(sc: Scenario, d: ModelData, alloc: pd.DataFrame, funding: pd.Data
     return ledger
 
 
-def shadow_price_report(sc: Scenario, d: ModelData, m: pyo.ConcreteModel, duals: dict[Any, float]) -> dict:
+RULE_WORDS = {
+    "commissioning_minimum": "the commissioning minimum",
+    "central_capability_floor": "the central capability floor (mandatory products, which the model gives no "
+    "direct value)",
+    "committed_contracts": "committed contracts",
+    "notice_periods": "contract notice periods",
+    "protected_services": "protecting the chosen services from closure",
+}
+
+
+def rule_cost_texts(costs: list[dict[str, Any]]) -> list[str]:
+    """What each rule costs over the plan, in words (from what-if re-solves)."""
+    texts = []
+    for c in costs:
+        words = RULE_WORDS.get(c["rule"], c["rule"])
+        if c["cost"] > 0:
+            texts.append(f"Keeping {words} costs {money(c['cost'])} of value over the plan "
+                         "(the best plan without that rule would be worth that much more).")
+        else:
+            texts.append(f"Keeping {words} costs nothing here: the best plan meets it anyway.")
+    return texts
+
+
+def shadow_price_report(
+    sc: Scenario, d: ModelData, m: pyo.ConcreteModel, duals: dict[Any, float], costs: list[dict] | None = None
+) -> dict:
     """Marginal values in words, from the LP with running decisions fixed: what one more pound of each
     stream is worth, and what the commissioning rule costs where it binds."""
     if not duals:
-        return {"available": False, "grant_value_per_pound": {}, "streams": {}, "commissioning_rule": {}, "text": []}
+        return {
+            "available": False, "grant_value_per_pound": {}, "streams": {}, "commissioning_rule": {},
+            "rule_costs": costs or [], "text": rule_cost_texts(costs or []),
+        }
     first = d.outcomes[0].name
     kappa = sc.policy.commissioning_min_share
     required = {  # value lost per pound the commissioning minimum requires, by FY
@@ -317,7 +345,8 @@ def shadow_price_report(sc: Scenario, d: ModelData, m: pyo.ConcreteModel, duals:
         "grant_value_per_pound": streams.get(d.core, {}),
         "streams": streams,
         "commissioning_rule": rule,
-        "text": texts,
+        "rule_costs": costs or [],
+        "text": texts + rule_cost_texts(costs or []),
     }
 
 
@@ -330,6 +359,7 @@ def make_result(
     duals: dict[Any, float],
     explanation: dict[str, Any] | None,
     timings: dict[str, float],
+    rule_costs: list[dict[str, Any]] | None = None,
 ) -> Result:
     has_plan = status in (Status.OPTIMAL, Status.TIME_LIMIT)
     if has_plan:
@@ -379,7 +409,8 @@ def make_result(
         },
         "value_definitions": VALUE_DEFINITIONS,
         "by": by,
-        "shadow_prices": shadow_price_report(sc, d, m, duals) if has_plan else {"available": False, "text": []},
+        "shadow_prices": shadow_price_report(sc, d, m, duals, rule_costs) if has_plan
+        else {"available": False, "text": []},
         "compliance": compliance(sc, d, alloc, funding, fy) if has_plan else [],
         "explanation": explanation,
         "provenance": {

@@ -107,8 +107,51 @@ def lp_duals(model: pyo.ConcreteModel, opt: Highs) -> dict[Any, float]:
             var.setub(ub)
 
 
-def solve(scenario: Scenario, *, threads: int = 1, data: ModelData | None = None, shadow_prices: bool = True):
-    """Build, solve and read back one scenario. Returns a `Result` whatever the outcome."""
+# Rules whose cost is worth a what-if re-solve: the optimum without the rule, less the optimum with it.
+# They act on yes/no decisions, so the LP duals (which hold those decisions fixed) cannot price them.
+PRICED_RULES: dict[str, tuple[str, ...]] = {
+    "commissioning_minimum": ("commissioning_minimum",),
+    "central_capability_floor": ("central_capability_floor",),
+    "committed_contracts": ("committed_contracts",),
+    "notice_periods": ("notice", "notice_before_horizon"),
+    "protected_services": ("protected_services",),
+}
+
+
+def rule_costs(scenario: Scenario, data: ModelData, objective: float, threads: int = 1) -> list[dict[str, Any]]:
+    """What each grant rule costs in value: re-solve without it (exactly, not at the margin)."""
+    found = []
+    for rule, components in PRICED_RULES.items():
+        model = build_model(scenario, data)
+        present = [getattr(model, c) for c in components if hasattr(model, c) and len(getattr(model, c)) > 0]
+        if not present:
+            continue
+        for component in present:
+            component.deactivate()
+        status, _ = run_solver(make_solver(scenario, threads), model)
+        if status != Status.OPTIMAL:
+            continue
+        without = float(pyo.value(model.objective))
+        slack = 2 * scenario.policy.mip_rel_gap * max(1.0, abs(objective)) + 1.0
+        cost = without - objective
+        found.append({
+            "rule": rule, "cost": round(cost, 2) if cost > slack else 0.0, "optimum_without": round(without, 2),
+        })
+    return found
+
+
+def solve(
+    scenario: Scenario,
+    *,
+    threads: int = 1,
+    data: ModelData | None = None,
+    shadow_prices: bool = True,
+    price_rules: bool = False,
+):
+    """Build, solve and read back one scenario. Returns a `Result` whatever the outcome.
+
+    `price_rules` adds a what-if re-solve per grant rule (a few tenths of a second each on the baseline),
+    for reports; the explorer and the tests leave it off."""
     from vru_model.results import make_result
 
     started = time.perf_counter()
@@ -121,6 +164,9 @@ def solve(scenario: Scenario, *, threads: int = 1, data: ModelData | None = None
     duals: dict[Any, float] = {}
     if status == Status.OPTIMAL and shadow_prices:
         duals = lp_duals(model, opt)
+    costs = None
+    if status == Status.OPTIMAL and price_rules and scenario.policy.objective == "max_value":
+        costs = rule_costs(scenario, data, float(pyo.value(model.objective)), threads)
     explanation = None
     if status == Status.INFEASIBLE:
         from vru_model.diagnostics import explain
@@ -131,4 +177,4 @@ def solve(scenario: Scenario, *, threads: int = 1, data: ModelData | None = None
         "solve_seconds": solved - built,
         "total_seconds": time.perf_counter() - started,
     }
-    return make_result(scenario, data, model, status, res, duals, explanation, timings)
+    return make_result(scenario, data, model, status, res, duals, explanation, timings, costs)
