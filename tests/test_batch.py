@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
@@ -167,9 +168,15 @@ def test_infeasible_report_explains_why(shipped_batch: tuple[Path, object]) -> N
 @pytest.mark.slow
 @pytest.mark.xdist_group("papermill")
 def test_cliff_edge_figures_for_a_scenario_with_uncertainty(shipped_batch: tuple[Path, object]) -> None:
-    html = (shipped_batch[0] / "late_confirmation" / "report.html").read_text()
+    out = shipped_batch[0]
+    html = (out / "late_confirmation" / "report.html").read_text()
     assert "What knowing the grant in April would be worth (EVPI)" in html
     assert "Each grant outcome" in html
+    assert "Cliff-edge plan: headline figures" in html and "If the grant ends (£0)" in html
+    assert (out / "late_confirmation" / "cliff_edge.json").is_file()
+    index = (out / "index.html").read_text()
+    assert "late_confirmation: cliff-edge plan" in index and "closed in every outcome" in index
+    assert "Social value (undiscounted)" in index and "Cliff-edge plans" in (out / "compare.html").read_text()
 
 
 @pytest.mark.slow
@@ -191,12 +198,21 @@ def test_scenario_text_is_escaped_in_every_page(shipped_batch: tuple[Path, objec
 def test_spreadsheet_and_manifest(shipped_batch: tuple[Path, object]) -> None:
     out, _ = shipped_batch
     wb = load_workbook(out / "allocations.xlsx")
-    assert wb.sheetnames[0] == "Summary" and len(wb.sheetnames) == len(SHIPPED) + 2
+    assert wb.sheetnames[:2] == ["Summary", "Funding"] and len(wb.sheetnames) == len(SHIPPED) + 3
     assert all(len(n) <= 31 for n in wb.sheetnames)
-    summary_rows = list(wb["Summary"].iter_rows(values_only=True))
-    assert summary_rows[0][0] == "Scenario" and len(summary_rows) == len(SHIPPED) + 2
-    assert wb["baseline"].cell(4, 1).value and wb["baseline"].cell(3, 7).value == "VRU spend (GBP)"
-    assert str(wb["infeasible_example"].cell(3, 1).value).startswith("No plan")
+    xlsx = out / "allocations.xlsx"
+    for name in ["baseline", "late_confirmation", "infeasible_example"]:  # the header in row 1: pandas reads it
+        sheet = pd.read_excel(xlsx, sheet_name=name)
+        csv = pd.read_csv(out / name / "allocation.csv")
+        assert list(sheet.columns) == list(csv.columns) == ALLOCATION_COLUMNS
+        assert len(sheet) == len(csv)
+    assert pd.read_excel(xlsx, sheet_name="baseline")["vru_spend"].sum() == pytest.approx(
+        pd.read_csv(out / "baseline" / "allocation.csv")["vru_spend"].sum())
+    summary = pd.read_excel(xlsx, sheet_name="Summary").set_index("Scenario")
+    assert len(summary) == len(SHIPPED) + 1 and "Social value, undiscounted (GBP)" in summary.columns
+    assert str(summary.loc["infeasible_example", "Note"]).startswith("No plan")
+    assert str(summary.loc["late_confirmation", "Note"]).startswith("Cliff-edge plan")
+    assert list(pd.read_excel(xlsx, sheet_name="Funding").columns) == ["scenario", "stream", "fy", "amount"]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["exit_code"] == 0 and "pyomo" in manifest["versions"]
     assert manifest["scenarios"]["infeasible_example"] == manifest["scenarios"]["infeasible_example"] | {
@@ -277,7 +293,11 @@ def test_a_notebook_that_runs_too_long_is_stopped_and_kept(tmp_path: Path) -> No
     assert outcome.state == "timed_out" and "took longer than 3 s" in outcome.error
     kept = nbformat.read(tmp_path / "out" / "tiny" / "report.ipynb", as_version=4)
     assert kept.metadata["papermill"]["exception"] is True
-    assert (tmp_path / "out" / "tiny" / "report.html").is_file()
+    cut = next(c for c in kept.cells if "time.sleep" in c.source)
+    assert cut.metadata["papermill"]["status"] == "failed"
+    assert [(o.output_type, o.ename) for o in cut.outputs] == [("error", "TimeoutError")]
+    assert "took longer than 3 s" in cut.outputs[0].evalue
+    assert "took longer than 3 s" in (tmp_path / "out" / "tiny" / "report.html").read_text()
 
 
 @pytest.mark.slow

@@ -60,7 +60,7 @@ def test_hand_worked_two_stage_answer():
     assert result.underwriting_drawn == {"full": 0.0, "none": 1000.0}
     assert result.unfunded_liability == {"full": 0.0, "none": 0.0}
     assert result.no_regret_core == []
-    assert any("Serve notice on Detached youth work by 2022-04 whatever happens" in s for s in result.sentences)
+    assert any("Serve notice on Detached youth work by April 2022 whatever happens" in s for s in result.sentences)
 
 
 def test_plan_csv_non_anticipativity_and_shape(tmp_path: Path):
@@ -157,9 +157,12 @@ def test_late_confirmation_plan_is_actionable(late_confirmation, tmp_path: Path)
         assert outcome["unfunded_liability"] == 0
     full = next(o for o in result.outcomes if o["name"] == "full")
     assert full["unfunded_liability"] == 0 and full["underwriting_drawn"] == 0
+    labels = {o["name"]: o["label"] for o in result.outcomes}
+    assert labels == {"full": "continues in full", "cut_25": "is cut by 25%", "ends": "ends"}
     for name, owed in result.unfunded_liability.items():  # never silent
-        assert owed == 0 or any(s.startswith(f"If the grant is {name}, ") and "no funding" in s
+        assert owed == 0 or any(s.startswith(f"If the grant {labels[name]} (") and "no funding" in s
                                 for s in result.sentences)
+    assert not any("-0" in s or "is ends" in s for s in result.sentences)  # month names, readable outcomes
     plan = pd.read_csv(result.write(tmp_path) / "plan.csv", dtype={"period": str})
     names = [o.name for o in unc.outcomes]
     for name in names[1:]:

@@ -32,7 +32,18 @@ from typing import Any
 from vru_model import __version__
 from vru_model.errors import Problem, ScenarioError
 from vru_model.files import atomic_write_bytes, atomic_write_text
-from vru_model.reports import esc, headline, page, status_label
+from vru_model.reports import (
+    OBJECTIVE,
+    UNDISCOUNTED,
+    cliff_headline,
+    cliff_text,
+    esc,
+    headline,
+    page,
+    read_cliff_edge,
+    status_label,
+)
+from vru_model.results import ALLOCATION_COLUMNS
 from vru_model.results_text import money
 from vru_model.scenarios import load_scenario, read_yaml, scenario_to_dict
 
@@ -40,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORT_NOTEBOOK = ROOT / "notebooks" / "scenario_report.ipynb"
 COMPARE_NOTEBOOK = ROOT / "notebooks" / "compare_scenarios.ipynb"
 SCENARIO_FILES = ("resolved.yaml", "allocation.csv", "funding.csv", "summary.json", "report.ipynb", "report.html")
+CLIFF_EDGE_FILES = ("cliff_edge.json", "plan.csv", "plan_funding.csv")  # written only when the grant is uncertain
 STAMP = "stamp.json"
 FAILED = ("failed", "timed_out")
 SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
@@ -191,10 +203,13 @@ def _ipc_kernel_manager() -> type:
 def execute(notebook: Path, output: Path, parameters: dict[str, Any], timeout: float) -> tuple[str, str]:
     """Run a notebook with papermill over an IPC kernel; return (state, error). Never raises for the notebook.
 
-    `timeout` is for the whole notebook: each cell gets what is left of it. On time-out the kernel is
-    interrupted and the notebook keeps the error.
+    `timeout` is for the whole notebook: each cell gets what is left of it. A cell that runs past it makes
+    nbclient raise CellTimeoutError (papermill's own execution timeout is the same one); the kernel is then
+    shut down, not interrupted (an interrupt cannot stop a solver inside C code), and the cell that was cut
+    off gets a TimeoutError output so the kept notebook shows where and why it stopped.
     """
     import papermill
+    from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
 
     os.environ.update(SINGLE_THREAD_ENV)
@@ -206,19 +221,36 @@ def execute(notebook: Path, output: Path, parameters: dict[str, Any], timeout: f
             kernel_manager_class=_ipc_kernel_manager(),
             timeout=int(timeout) + 1,  # for the cells' surroundings (kernel info) as well
             timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
-            interrupt_on_timeout=True,
-            error_on_timeout={"ename": "TimeoutError", "evalue": message, "traceback": [f"TimeoutError: {message}"]},
+            interrupt_on_timeout=False, shutdown_kernel="immediate",
         )
+    except (CellTimeoutError, TimeoutError):
+        _mark_timeout(output, message)
+        return "timed_out", f"TimeoutError: {message}"
     except PapermillExecutionError as exc:
-        # on time-out the kernel is interrupted: the cell shows KeyboardInterrupt or our TimeoutError
-        if exc.evalue == message or exc.ename == "KeyboardInterrupt":
-            return "timed_out", f"TimeoutError: {message}"
         return "failed", f"{exc.ename}: {exc.evalue}".strip()
-    except Exception as exc:  # kernel died, time-out outside a cell, ...: report it, keep the batch going
-        if isinstance(exc, TimeoutError):
-            return "timed_out", f"TimeoutError: {message}"
+    except Exception as exc:  # kernel died, bad notebook, ...: report it, keep the batch going
         return "failed", f"{type(exc).__name__}: {exc}".strip()
     return "ok", ""
+
+
+def _mark_timeout(output: Path, message: str) -> None:
+    """Put a TimeoutError into the cell that was running when time ran out, as papermill does for an error."""
+    import nbformat
+
+    if not output.is_file():
+        return
+    nb = nbformat.read(output, as_version=4)
+    started = [c for c in nb.cells if c.cell_type == "code" and (c.metadata.get("papermill") or {}).get("start_time")]
+    if started:
+        cell = started[-1]
+        cell.outputs.append(nbformat.v4.new_output("error", ename="TimeoutError", evalue=message,
+                                                   traceback=[f"TimeoutError: {message}"]))
+        cell.metadata.papermill.update(exception=True, status="failed")
+        for later in nb.cells[nb.cells.index(cell) + 1:]:  # papermill marks the cells it never ran as completed
+            if "papermill" in later.metadata and not later.metadata.papermill.get("start_time"):
+                later.metadata.papermill["status"] = "pending"
+    nb.metadata.setdefault("papermill", {})["exception"] = True
+    atomic_write_text(output, nbformat.writes(nb))
 
 
 def _keep_notebook(partial: Path, target: Path, source: Path, error: str) -> Any:
@@ -253,7 +285,8 @@ def run_one(task: Task) -> Outcome:
     started = time.monotonic()
     folder = Path(task.out_dir) / task.name
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in (*SCENARIO_FILES, STAMP):  # a failed run must not leave an older run's results looking current
+    # a failed run must not leave an older run's results looking current
+    for stale in (*SCENARIO_FILES, *CLIFF_EDGE_FILES, STAMP):
         (folder / stale).unlink(missing_ok=True)
     partial = folder / f".report-{uuid.uuid4().hex}.ipynb"
     params = {"scenario_path": task.scenario_path, "overrides": {}, "output_dir": task.out_dir,
@@ -425,6 +458,11 @@ def index_page(out_dir: Path, tasks: list[Task], outcomes: dict[str, Outcome], c
         links = "<br>".join(f'<a href="{name}/{f}">{label}</a>' for f, label in files if (folder / f).is_file())
         cells.append(f"<td>{links}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
+        cliff = cliff_headline(read_cliff_edge(folder, summary)) if summary else None
+        if cliff:
+            rows.append(f'<tr class="sub"><th scope="row"><span class="name">{name}: cliff-edge plan</span></th>'
+                        f'<td colspan="7">{esc(cliff_text(cliff))} <a href="{name}/cliff_edge.json">cliff_edge.json'
+                        "</a></td></tr>")
     n = len(tasks)
     lead = f"{n} scenario{'s' if n != 1 else ''} in this batch."
     lead += f" {failed} report{'s' if failed != 1 else ''} failed: see the rows marked ✗." if failed else (
@@ -433,7 +471,8 @@ def index_page(out_dir: Path, tasks: list[Task], outcomes: dict[str, Outcome], c
                     if compare.state not in FAILED else
                     f'<li><span class="tag tag-failed">✗ The comparison report failed</span> {esc(compare.error)} '
                     '<a href="compare.ipynb">notebook with the error</a></li>')
-    head = ["Scenario", "Status", "Core grant", "Social value", "Services closing", "Lowest commissioned share",
+    head = ["Scenario", "Status", "Core grant", "Social value (undiscounted)", "Services closing",
+            "Lowest commissioned share",
             "Unspent core grant", "Files"]
     num = ' class="num"'
     header = "".join(f'<th scope="col"{num if 2 <= k <= 6 else ""}>{esc(c)}</th>' for k, c in enumerate(head))
@@ -441,8 +480,8 @@ def index_page(out_dir: Path, tasks: list[Task], outcomes: dict[str, Outcome], c
 <p class="lead">{esc(lead)}</p>
 <ul>
 {compare_link}
-<li><a href="allocations.xlsx">Spreadsheet for finance</a> (allocations.xlsx: a summary sheet and one sheet per
-scenario)</li>
+<li><a href="allocations.xlsx">Spreadsheet for finance</a> (allocations.xlsx: a summary sheet, spend by funding
+stream and year, and one sheet per scenario with its allocation, month by month)</li>
 <li><a href="manifest.json">Manifest</a> (every file with its SHA-256 checksum)</li>
 </ul>
 <h2>Scenarios</h2>
@@ -456,8 +495,12 @@ scenario)</li>
 <dt>Status</dt><dd>✓ the report ran; ✗ it failed or timed out, and its notebook keeps the error for inspection.
 “Plan found” means every grant condition can be met; “No possible plan” means the scenario's rules contradict each
 other, and its report explains why.</dd>
-<dt>Social value</dt><dd>Violence avoided, priced with Home Office unit costs of crime and weighted by the strength of
-the evidence; many inputs are illustrative assumptions.</dd>
+<dt>Social value</dt><dd>Violence avoided, priced with Home Office unit costs of crime and weighted by the confidence of
+the evidence; many inputs are illustrative assumptions. The column is {UNDISCOUNTED}: summed month by month over the
+plan, as in allocation.csv. The cliff-edge lines give a {OBJECTIVE}: value discounted at 3.5% a year (HM Treasury
+Green Book) net of exit and disruption costs and of underwriting and unfunded-liability penalties.</dd>
+<dt>Cliff-edge plan</dt><dd>For a scenario whose grant is confirmed late, the row takes the grant as known from the
+start; the line under it plans for every grant outcome at once.</dd>
 </dl>"""
     return page("VRU scenario reports", body)
 
@@ -466,8 +509,8 @@ the evidence; many inputs are illustrative assumptions.</dd>
 
 
 def sheet_names(names: Sequence[str]) -> dict[str, str]:
-    """Excel sheet names: at most 31 characters, unique (case-insensitively), never 'Summary'."""
-    used = {"summary"}
+    """Excel sheet names: at most 31 characters, unique (case-insensitively), never 'Summary' or 'Funding'."""
+    used = {"summary", "funding"}
     out = {}
     for name in names:
         base = name[:31]
@@ -493,69 +536,69 @@ def _write_rows(ws: Any, start: int, header: Sequence[str], rows: Sequence[Seque
     return start + len(rows) + 1
 
 
+def _table_sheet(ws: Any, header: Sequence[str], rows: Sequence[Sequence[Any]], title: str) -> None:
+    """A plain table: the header in row 1 (so pandas.read_excel reads it as is), frozen and filterable; the
+    title goes in the printed page header."""
+    _write_rows(ws, 1, header, rows)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    ws.oddHeader.center.text = title.replace("&", "&&")  # '&' starts a format code in Excel page headers
+
+
+def _records(frame: Any) -> list[list[Any]]:
+    """Rows of plain Python values (no NaN) for openpyxl."""
+    return [[None if v != v else v for v in row] for row in frame.astype(object).values.tolist()]
+
+
 def write_workbook(out_dir: Path, tasks: list[Task], outcomes: dict[str, Outcome]) -> None:
-    """Finance's spreadsheet: a Summary sheet, then per scenario its spend by intervention and year."""
+    """Finance's spreadsheet: a Summary sheet, a Funding sheet (spend by stream and year), then per scenario
+    its allocation.csv (one row per intervention and month) as a table that pandas and Excel read as is."""
     import pandas as pd
     from openpyxl import Workbook
 
     wb = Workbook()
     summary_ws = wb.active
     summary_ws.title = "Summary"
+    funding_ws = wb.create_sheet("Funding")
     names = sheet_names([t.name for t in tasks])
-    summary_rows = []
+    summary_rows, funding_rows = [], []
     for t in tasks:
         folder = out_dir / t.name
         state = _state(outcomes[t.name])
         summary = read_summary(folder) if state == "ok" else None
         h = headline(summary) if summary else {}
-        summary_rows.append([t.name, t.title, names[t.name], state, h.get("status", ""), h.get("core_grant_total"),
-                             h.get("value"), h.get("participants"), h.get("services_closed"), h.get("exit_costs"),
-                             h.get("lowest_commissioned_share"), h.get("unspent_core_grant")])
         ws = wb.create_sheet(names[t.name])
-        ws.cell(1, 1, t.title).data_type = "s"
         alloc = folder / "allocation.csv"
-        if summary is None or not alloc.is_file() or h.get("value") is None:
+        planned = summary is not None and alloc.is_file() and h.get("value") is not None
+        if planned:
+            a = pd.read_csv(alloc, dtype={"period": str, "fy": str})
+            _table_sheet(ws, list(a.columns), _records(a), t.title)
+            f = pd.read_csv(folder / "funding.csv", dtype={"fy": str})
+            if len(f):
+                fs = f.groupby(["stream", "fy"], sort=True)["amount"].sum().round(2).reset_index()
+                funding_rows += [[t.name, r.stream, r.fy, float(r.amount)] for r in fs.itertuples()]
+            cliff = cliff_headline(read_cliff_edge(folder, summary))
+            note = cliff_text(cliff) if cliff else ""
+        else:
+            _table_sheet(ws, ALLOCATION_COLUMNS, [], t.title)
             why = (summary or {}).get("explanation") or {}
-            ws.cell(3, 1, f"No plan: {status_label(h['status']) if h else 'the report ' + state}. "
-                    f"{why.get('text', '')}".strip()).data_type = "s"
-            continue
-        a = pd.read_csv(alloc)
-        titles = {k: v.get("title", k) for k, v in _titles(folder).items()}
-        g = a.groupby(["intervention", "fy"], sort=False).agg(
-            months_running=("running", "sum"), average_scale=("scale", "mean"), total_cost=("total_cost", "sum"),
-            vru_spend=("vru_spend", "sum"), partner_spend=("partner_spend", "sum"),
-            participants=("participants", "sum"), value=("value", "sum"), exit_cost=("exit_cost", "sum"),
-        ).round(2).reset_index()
-        rows = [[r.intervention, titles.get(r.intervention, r.intervention), r.fy, int(r.months_running),
-                 round(float(r.average_scale), 4), float(r.total_cost), float(r.vru_spend), float(r.partner_spend),
-                 float(r.participants), float(r.value), float(r.exit_cost)] for r in g.itertuples()]
-        end = _write_rows(ws, 3, ["Intervention", "Title", "Financial year", "Months running", "Average scale",
-                                  "Total cost (GBP)", "VRU spend (GBP)", "Partner spend (GBP)", "Participants",
-                                  "Social value (GBP)", "Exit cost (GBP)"], rows)
-        f = pd.read_csv(folder / "funding.csv")
-        if len(f):
-            fs = f.groupby(["stream", "fy"], sort=True)["amount"].sum().round(2).reset_index()
-            _write_rows(ws, end + 2, ["Funding stream", "Financial year", "Spent (GBP)"],
-                        [[r.stream, r.fy, float(r.amount)] for r in fs.itertuples()])
-        ws.freeze_panes = "A4"
-        ws.column_dimensions["B"].width = 48
-    _write_rows(summary_ws, 1, ["Scenario", "Title", "Sheet", "Report", "Plan status", "Core grant (GBP)",
-                                "Social value (GBP)", "Participants", "Services closing", "Exit costs (GBP)",
-                                "Lowest commissioned share", "Unspent core grant (GBP)"], summary_rows)
-    summary_ws.freeze_panes = "A2"
+            note = (f"No plan: {status_label(h['status']) if h else 'the report ' + state}. "
+                    f"{why.get('text', '')}").strip()
+        ws.column_dimensions["B"].width = 40
+        summary_rows.append([t.name, t.title, names[t.name], state, h.get("status", ""), h.get("core_grant_total"),
+                             h.get("value"), (summary or {}).get("objective") if planned else None,
+                             h.get("participants"), h.get("services_closed"), h.get("exit_costs"),
+                             h.get("lowest_commissioned_share"), h.get("unspent_core_grant"), note])
+    _table_sheet(summary_ws, ["Scenario", "Title", "Sheet", "Report", "Plan status", "Core grant (GBP)",
+                              "Social value, undiscounted (GBP)", f"Value net of costs, {OBJECTIVE} (GBP)",
+                              "Participants", "Services closing", "Exit costs (GBP)", "Lowest commissioned share",
+                              "Unspent core grant (GBP)", "Note"], summary_rows, "VRU scenario allocations: summary")
     summary_ws.column_dimensions["B"].width = 60
+    _table_sheet(funding_ws, ["scenario", "stream", "fy", "amount"], funding_rows,
+                 "VRU scenario allocations: spend by funding stream and financial year (GBP)")
     buf = io.BytesIO()
     wb.save(buf)
     atomic_write_bytes(out_dir / "allocations.xlsx", buf.getvalue())
-
-
-def _titles(folder: Path) -> dict[str, dict[str, Any]]:
-    import yaml
-
-    try:
-        return yaml.safe_load((folder / "resolved.yaml").read_text(encoding="utf-8")).get("interventions", {})
-    except (OSError, ValueError, AttributeError, yaml.YAMLError):
-        return {}
 
 
 # -- manifest.json -------------------------------------------------------------------------------
@@ -576,7 +619,7 @@ def write_manifest(report: BatchReport) -> None:
     files: dict[str, dict[str, Any]] = {}
     candidates = [out / f for f in ("index.html", "compare.html", "compare.ipynb", "allocations.xlsx")]
     for t in report.tasks:
-        candidates += [out / t.name / f for f in (*SCENARIO_FILES, STAMP)]
+        candidates += [out / t.name / f for f in (*SCENARIO_FILES, *CLIFF_EDGE_FILES, STAMP)]
     for path in candidates:
         if path.is_file():
             files[path.relative_to(out).as_posix()] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}

@@ -58,9 +58,15 @@ def _png(fig: Figure) -> bytes:
 
 
 def millions(x: float, _pos: object = None) -> str:
-    if x == 0:
-        return "£0"
-    return f"£{x / 1e6:.1f}m" if abs(x) >= 1e5 else f"£{x / 1e3:.0f}k"
+    """Axis and bar labels: £1.2m, £45k, £2,000; a small non-zero amount never shows as £0."""
+    size = abs(x)
+    if size >= 1e5:
+        return f"£{x / 1e6:.1f}m"
+    if size >= 1e4:
+        return f"£{x / 1e3:.0f}k"
+    if size >= 1 or size == 0:
+        return f"£{x:,.0f}"
+    return "<£1"
 
 
 def stacked_bars(

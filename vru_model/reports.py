@@ -29,8 +29,22 @@ RULE_NAMES = {
     "committed_contracts": "Committed contracts",
     "underwriting_cap": "Underwriting cap",
 }
-VALUE_NOTE = ("Social value is violence avoided, priced with Home Office unit costs of crime and discounted by the "
-              "strength of the evidence; most inputs are illustrative assumptions (see the scenario's sources).")
+UNDISCOUNTED = "undiscounted"
+OBJECTIVE = "discounted objective"
+
+
+def value_note(rate: float = 0.035) -> str:
+    """What a value figure means: the same words wherever a value is shown."""
+    return ("Social value is violence avoided, priced with Home Office unit costs of crime (The economic and social "
+            "costs of crime, 2018) and weighted by the confidence of the evidence. Figures labelled “social value "
+            "(undiscounted)” add it up month by month over the plan, as allocation.csv does. The model's objective and "
+            "the cliff-edge figures (expected value, EVPI, VSS) are a discounted objective: the same value "
+            f"discounted at {rate:.1%} a year (HM Treasury Green Book), net of exit and disruption costs (and, for "
+            "the cliff-edge plan, of underwriting and unfunded-liability penalties). Most inputs are illustrative "
+            "assumptions (see the scenario's sources).")
+
+
+VALUE_NOTE = value_note()
 
 
 class Html(str):
@@ -112,6 +126,68 @@ def headline(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def plural(n: int, noun: str, verb: str = "") -> str:
+    """'1 service closes', '2 services close' (the verb in its singular form, optional)."""
+    one = n == 1
+    text = f"{n} {noun}{'' if one else 's'}"
+    if verb:
+        text += f" {verb if one else verb[:-1]}"
+    return text
+
+
+def cliff_headline(cliff: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The cliff-edge plan's headline (from cliff_edge.json), or None when there is no two-stage plan."""
+    if not cliff or not has_plan(cliff) or not cliff.get("outcomes"):
+        return None
+    worst = min(cliff["outcomes"], key=lambda o: (o["grant"], o.get("objective", 0.0)))
+    here = cliff.get("here_and_now") or {}
+    return {
+        "fy": (cliff.get("uncertainty") or {}).get("fy", ""),
+        "confirmed_month": (cliff.get("uncertainty") or {}).get("confirmed_month"),
+        "expected_value": cliff.get("expected_value"),
+        "services": len(here.get("services", [])),
+        "closed_everywhere": len(cliff.get("closed_in_every_outcome") or []),
+        "no_regret_core": len(cliff.get("no_regret_core") or []),
+        "worst": worst.get("label") or worst["name"].replace("_", " "),
+        "worst_grant": worst["grant"],
+        "worst_underwriting": worst.get("underwriting_drawn", 0.0),
+        "worst_liability": worst.get("unfunded_liability", 0.0),
+    }
+
+
+def cliff_text(c: dict[str, Any]) -> str:
+    """The cliff-edge headline in one sentence, for the index and the comparison."""
+    liability = (f"an unfunded liability of {money(c['worst_liability'])}" if c["worst_liability"] > 0.5
+                 else "no unfunded liability")
+    return (f"Cliff-edge plan ({c['fy']} grant uncertain): expected value {money(c['expected_value'])} "
+            f"({OBJECTIVE}, after underwriting and liability penalties); "
+            f"{plural(c['closed_everywhere'], 'service')} closed in every outcome; no-regret core "
+            f"{c['no_regret_core']} of {c['services']}; if the grant {c['worst']} ({money(c['worst_grant'])}): "
+            f"{money(c['worst_underwriting'])} underwriting drawn and {liability}.")
+
+
+def cliff_rows(c: dict[str, Any]) -> list[list[str]]:
+    return [["Expected value after underwriting and liability penalties (discounted)", money(c["expected_value"])],
+            ["Services closed in every grant outcome", f"{c['closed_everywhere']} of {c['services']}"],
+            ["No-regret core (services running all year in every outcome)",
+             f"{c['no_regret_core']} of {c['services']}"],
+            [f"Underwriting drawn if the grant {c['worst']} ({money(c['worst_grant'])})",
+             money(c["worst_underwriting"])],
+            [f"Unfunded liability if the grant {c['worst']}", money(c["worst_liability"])]]
+
+
+def read_cliff_edge(folder: Path, summary: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """cliff_edge.json next to a scenario's results, when it was made from the same inputs as its summary."""
+    try:
+        cliff = json.loads((folder / "cliff_edge.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    mine = (cliff.get("provenance") or {}).get("input_hash")
+    if summary is not None and mine != (summary.get("provenance") or {}).get("input_hash"):
+        return None
+    return cliff
+
+
 def _fmt(value: object, kind: str = "money") -> str:
     if value is None:
         return "–"
@@ -130,6 +206,7 @@ class ScenarioReport:
     baseline: dict[str, Any] | None = None  # the baseline's summary, when there is a baseline to compare with
     kernel: dict[str, str] = field(default_factory=dict)
     threads: int = 1
+    cliff: dict[str, Any] | None = None  # the cliff-edge plan's summary (cliff_edge.json), for uncertain grants
 
     @classmethod
     def run(
@@ -140,17 +217,19 @@ class ScenarioReport:
         baseline_path: str = "",
         threads: int = 1,
     ) -> ScenarioReport:
-        """Load, solve and write the DESIGN section 7 files; then find the baseline to compare with."""
+        """Load, solve and write the DESIGN section 7 files (and cliff_edge.json when the grant is uncertain);
+        then find the baseline to compare with."""
         from vru_model.scenarios import load_scenario
         from vru_model.solve import solve
 
         scenario = load_scenario(scenario_path, overrides or None)
-        result = solve(scenario, threads=threads)
+        result = solve(scenario, threads=threads, price_rules=True)
         result.write(output_dir)
         baseline = None
         if baseline_path and Path(baseline_path).resolve() != Path(scenario_path).resolve():
             baseline = baseline_summary(baseline_path, output_dir, threads)
-        return cls(result, baseline, kernel_info(), threads)
+        cliff = solve_cliff_edge(scenario, output_dir, threads) if scenario.uncertainty is not None else None
+        return cls(result, baseline, kernel_info(), threads, cliff)
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -179,8 +258,15 @@ class ScenarioReport:
         unc = self.scenario.uncertainty
         if unc is not None:
             grant = money(self.scenario.core_grant(unc.fy))
-            out.append(para(f"This summary and the sections after it take the {unc.fy} grant as {grant}, as if it "
-                            f"were known from the start; it is in fact confirmed only in "
+            c = cliff_headline(self.cliff)
+            if c:
+                out += [para(f"The {unc.fy} grant is confirmed only in {month_name(unc.confirmed_month)}. Planned "
+                             "for every grant outcome at once (the cliff-edge plan, in full at the end of this "
+                             "report):"),
+                        table(cliff_rows(c), ["Figure", "Value"], "Cliff-edge plan: headline figures",
+                              [False, True])]
+            out.append(para(f"The narrative above and the figures below take the {unc.fy} grant as {grant}, as if "
+                            f"it were known from the start; it is in fact confirmed only in "
                             f"{month_name(unc.confirmed_month)}. The cliff-edge plan below shows what to do before "
                             "then."))
         h = headline(self.summary)
@@ -189,7 +275,8 @@ class ScenarioReport:
         rows += [[f"Core grant {y}", money(row["core_grant"])] for y, row in fy.items()]
         if has_plan(self.summary):
             rows += [
-                ["Social value over the plan (illustrative)", _fmt(h["value"])],
+                [f"Social value over the plan ({UNDISCOUNTED}; illustrative)", _fmt(h["value"])],
+                [f"Value net of exit and disruption costs ({OBJECTIVE})", _fmt(self.summary.get("objective"))],
                 ["Participants supported over the plan", _fmt(h["participants"], "count")],
                 ["Services closing", f"{h['services_closed']} of {h['services']}"],
                 ["Exit (transition) costs", _fmt(h["exit_costs"])],
@@ -200,7 +287,8 @@ class ScenarioReport:
             ]
         out.append(table(rows, ["Figure", "Value"], "Headline figures"))
         if has_plan(self.summary):
-            out.append(Html(f'<p class="note">{esc(VALUE_NOTE)}</p>'))
+            rate = self.scenario.policy.discount_rate_annual
+            out.append(Html(f'<p class="note">{esc(value_note(rate))}</p>'))
         return out
 
     def feasibility(self) -> list[object]:
@@ -301,7 +389,7 @@ class ScenarioReport:
         order = sorted(range(len(rows)), key=lambda k: (rows[k][3] is None, rows[k][3] or 0, rows[k][0]))
         rows = [rows[k] for k in order]
         alt = (f"Timeline of {len(rows)} services over {month_name(months[0])} to {month_name(months[-1])}. "
-               + (f"{len(closed)} close: " + "; ".join(
+               + (f"{plural(len(closed), 'service', 'closes')}: " + "; ".join(
                    f"{c['title']}, notice by {month_name(c['notice_by'])}, closes from {month_name(c['closes_from'])}"
                    for c in closed) + "." if closed else "Every service runs throughout."))
         note = f" Not shown, as they do not run in this plan: {'; '.join(idle)}." if idle else ""
@@ -331,16 +419,16 @@ class ScenarioReport:
             ("By system", [system_label(k) for k in systems], [by["system"][k]["value"] for k in systems]),
             ("By area", [area_label(k) for k in areas], [by["area"][k]["value"] for k in areas]),
         ]
-        alt = ("Two bar charts of social value over the plan. By system: " + ", ".join(
+        alt = (f"Two bar charts of social value over the plan ({UNDISCOUNTED}). By system: " + ", ".join(
             f"{system_label(k)} {money(by['system'][k]['value'])}" for k in systems) + ". By area: " + ", ".join(
             f"{area_label(k, full=True)} {money(by['area'][k]['value'])}" for k in areas) + ".")
         chart = charts.horizontal_bars(panels, alt=alt, caption="Social value over the plan by system and by area "
-                                       "(illustrative; see the note on value above).")
+                                       f"({UNDISCOUNTED}; illustrative; see the note on value above).")
         rows = [[system_label(k), money(v["vru_spend"]), f"{v['participants']:,.0f}", money(v["value"])]
                 for k, v in by["system"].items()]
         arows = [[area_label(k, full=True), money(v["vru_spend"]), f"{v['participants']:,.0f}", money(v["value"])]
                  for k, v in by["area"].items()]
-        cols = ["VRU spend", "Participants", "Social value"]
+        cols = ["VRU spend", "Participants", "Social value (undiscounted)"]
         return [chart, table(rows, ["System", *cols], "Spend, participants and value by system", [False] + [True] * 3),
                 table(arows, ["Area", *cols], "Spend, participants and value by area", [False] + [True] * 3)]
 
@@ -368,7 +456,7 @@ class ScenarioReport:
         hs, hb = headline(s), headline(b)
         rows = []
         for label, key, kind in [("Core grant over the plan", "core_grant_total", "money"),
-                                 ("Social value (illustrative)", "value", "money"),
+                                 (f"Social value ({UNDISCOUNTED}; illustrative)", "value", "money"),
                                  ("Participants supported", "participants", "count"),
                                  ("Services closing", "services_closed", "count"),
                                  ("Exit costs", "exit_costs", "money"),
@@ -389,7 +477,7 @@ class ScenarioReport:
         theirs = {c["intervention"] for c in b.get("closures", [])}
         extra = [c["title"] for i, c in mine.items() if i not in theirs]
         if has_plan(s) and extra:
-            out += [para(f"{words(len(extra)).capitalize()} service{'s' if len(extra) != 1 else ''} close here "
+            out += [para(f"{words(len(extra)).capitalize()} service{'s close' if len(extra) != 1 else ' closes'} here "
                          "that the baseline keeps:"), bullets(extra)]
         elif has_plan(s):
             out.append(para("No service closes here that the baseline keeps."))
@@ -398,6 +486,8 @@ class ScenarioReport:
     def cliff_edge(self) -> list[object]:
         if self.scenario.uncertainty is None:
             return [para("This scenario treats every year's grant as known, so there is no cliff-edge plan.")]
+        if self.cliff is not None:
+            return describe_cliff_edge(self.cliff)
         return cliff_edge_section(self.scenario, self.threads)
 
     def provenance(self) -> list[object]:
@@ -490,6 +580,19 @@ def baseline_summary(baseline_path: str, output_dir: str, threads: int = 1) -> d
     return solve(scenario, threads=threads, shadow_prices=False).summary
 
 
+def solve_cliff_edge(scenario: Any, output_dir: str, threads: int = 1) -> dict[str, Any]:
+    """Solve the cliff-edge plan once, write it next to the scenario's results (cliff_edge.json, plan.csv,
+    plan_funding.csv) for the index and the comparison, and return its summary; a failure becomes a summary."""
+    try:
+        from vru_model import stochastic
+
+        plan = stochastic.solve_cliff_edge(scenario, threads=threads)
+        plan.write(output_dir)
+        return plan.summary
+    except Exception as exc:  # the report must still render when the extra analysis fails
+        return {"status": "error", "status_text": f"The cliff-edge analysis failed: {type(exc).__name__}: {exc}"}
+
+
 def cliff_edge_section(scenario: Any, threads: int = 1) -> list[object]:
     """The cliff-edge (two-stage) plan, when `vru_model.stochastic` is installed; a note otherwise."""
     try:
@@ -514,7 +617,8 @@ def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
         out += [para("What to do, before and after the grant is confirmed:"), bullets(sentences[1:])]
     vss = "unbounded (planning for the average grant leaves some outcome with no lawful plan)" if summary.get(
         "vss_unbounded") else _fmt(summary.get("vss"))
-    rows = [["Expected value of the cliff-edge plan", _fmt(summary.get("expected_value"))],
+    rows = [["Expected value after underwriting and liability penalties (discounted)",
+             _fmt(summary.get("expected_value"))],
             ["Expected value if the grant were known in April", _fmt(summary.get("wait_and_see"))],
             ["What knowing the grant in April would be worth (EVPI)", _fmt(summary.get("evpi"))],
             ["What planning for every outcome gains over planning for the average grant (VSS)", vss]]
@@ -522,19 +626,20 @@ def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
     outcomes = summary.get("outcomes") or []
     if outcomes:
         out.append(table(
-            [[o["name"].replace("_", " "), f"{o['probability']:.0%}", money(o["grant"]), money(o["value"]),
-              f"{len(o.get('closures', []))}", money(o.get("underwriting_drawn", 0.0)),
+            [[_outcome_name(o), f"{o['probability']:.0%}", money(o["grant"]), money(o["value"]),
+              _fmt(o.get("objective")), f"{len(o.get('closures', []))}", money(o.get("underwriting_drawn", 0.0)),
               money(o.get("unfunded_liability", 0.0))] for o in outcomes],
-            ["Grant outcome", "Probability", "Grant", "Social value", "Services closing", "Underwriting drawn",
-             "Unfunded liability"], "Each grant outcome's plan", [False] + [True] * 6))
-        names = [o["name"].replace("_", " ") for o in outcomes]
+            ["Grant outcome", "Probability", "Grant", "Social value (undiscounted)",
+             f"Value net of costs ({OBJECTIVE})", "Services closing", "Underwriting drawn", "Unfunded liability"],
+            "Each grant outcome's plan", [False] + [True] * 7))
+        names = [_outcome_name(o) for o in outcomes]
         values = [float(o["value"]) for o in outcomes]
         out.append(charts.horizontal_bars(
-            [("Social value by grant outcome", names, values)],
-            alt="Bar chart of the plan's social value under each grant outcome: " + ", ".join(
+            [(f"Social value by grant outcome ({UNDISCOUNTED})", names, values)],
+            alt=f"Bar chart of the plan's social value ({UNDISCOUNTED}) under each grant outcome: " + ", ".join(
                 f"{n} {money(v)} (probability {o['probability']:.0%})" for n, v, o in zip(names, values, outcomes,
                                                                                           strict=True)) + ".",
-            caption="Social value of the cliff-edge plan under each grant outcome."))
+            caption=f"Social value ({UNDISCOUNTED}) of the cliff-edge plan under each grant outcome."))
     core = summary.get("no_regret_core") or []
     if core:
         n = len(core)
@@ -543,6 +648,10 @@ def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
                                      + bullets(c.get("title", c.get("intervention", "")) for c in core)
                                      + "</details>")]
     return out
+
+
+def _outcome_name(o: dict[str, Any]) -> str:
+    return f"the grant {o['label']}" if o.get("label") else o["name"].replace("_", " ")
 
 
 # -- the comparison report over a batch ----------------------------------------------------------
@@ -566,10 +675,14 @@ class Comparison:
     """The batch's scenarios side by side."""
 
     summaries: list[dict[str, Any]]
+    cliffs: dict[str, dict[str, Any]] = field(default_factory=dict)  # scenario name -> cliff_edge.json
 
     @classmethod
     def load(cls, output_dir: str, names: Sequence[str] | None = None) -> Comparison:
-        return cls(load_summaries(output_dir, names or None))
+        summaries = load_summaries(output_dir, names or None)
+        cliffs = {s["scenario"]: c for s in summaries
+                  if (c := read_cliff_edge(Path(output_dir) / s["scenario"], s)) is not None}
+        return cls(summaries, cliffs)
 
     def introduction(self) -> list[object]:
         n = len(self.summaries)
@@ -588,9 +701,24 @@ class Comparison:
                          _fmt(h["value"]), _fmt(h["participants"], "count"),
                          "–" if h["services_closed"] is None else f"{h['services_closed']} of {h['services']}",
                          _fmt(h["exit_costs"]), _fmt(h["lowest_commissioned_share"], "share")])
-        return [table(rows, ["Scenario", "Plan", "Core grant", "Social value", "Participants", "Services closing",
-                             "Exit costs", "Lowest commissioned share"], "Headline figures by scenario",
-                      [False, False, True, True, True, True, True, True])]
+        out: list[object] = [table(rows, ["Scenario", "Plan", "Core grant", "Social value (undiscounted)",
+                                          "Participants", "Services closing", "Exit costs",
+                                          "Lowest commissioned share"], "Headline figures by scenario",
+                                   [False, False, True, True, True, True, True, True])]
+        uncertain = [(s, c) for s in self.summaries if (c := cliff_headline(self.cliffs.get(s["scenario"])))]
+        if uncertain:
+            out.append(para("For a scenario whose grant is confirmed late, the row above takes the grant as known "
+                            "from the start. Its cliff-edge plan, which plans for every grant outcome at once:"))
+            out.append(table(
+                [[s.get("title", s["scenario"]), money(c["expected_value"]),
+                  f"{c['closed_everywhere']} of {c['services']}", f"{c['no_regret_core']} of {c['services']}",
+                  f"the grant {c['worst']} ({money(c['worst_grant'])})", money(c["worst_underwriting"]),
+                  money(c["worst_liability"])] for s, c in uncertain],
+                ["Scenario", "Expected value after underwriting and liability penalties (discounted)",
+                 "Closed in every outcome", "No-regret core", "Worst outcome", "Underwriting drawn (worst outcome)",
+                 "Unfunded liability (worst outcome)"],
+                "Cliff-edge plans: scenarios with an uncertain grant", [False, True, True, True, False, True, True]))
+        return out
 
     def value_chart(self) -> list[object]:
         planned = [s for s in self.summaries if has_plan(s)]
@@ -600,11 +728,12 @@ class Comparison:
         values = [float(s["totals"]["value"]) for s in planned]
         grants = [core_grant_total(s) for s in planned]
         alt = "Two bar charts by scenario. " + "; ".join(
-            f"{s.get('title', s['scenario'])}: social value {money(v)}, core grant {money(g)}"
+            f"{s.get('title', s['scenario'])}: social value {money(v)} ({UNDISCOUNTED}), core grant {money(g)}"
             for s, v, g in zip(planned, values, grants, strict=True)) + "."
-        return [charts.horizontal_bars([("Social value over the plan", labels, values),
+        return [charts.horizontal_bars([(f"Social value over the plan ({UNDISCOUNTED})", labels, values),
                                         ("Core grant over the plan", labels, grants)], shared=True,
-                                       alt=alt, caption="Social value and core grant over the plan, by scenario.")]
+                                       alt=alt, caption=f"Social value ({UNDISCOUNTED}) and core grant over the "
+                                                        "plan, by scenario.")]
 
     def closures_chart(self) -> list[object]:
         planned = [s for s in self.summaries if has_plan(s)]
@@ -614,7 +743,7 @@ class Comparison:
         closed = [float(s["totals"]["services_closed"]) for s in planned]
         exits = [float(s["totals"]["exit_costs"] or 0.0) for s in planned]
         alt = "Two bar charts by scenario. " + "; ".join(
-            f"{s.get('title', s['scenario'])}: {int(c)} services close, exit costs {money(e)}"
+            f"{s.get('title', s['scenario'])}: {plural(int(c), 'service', 'closes')}, exit costs {money(e)}"
             for s, c, e in zip(planned, closed, exits, strict=True)) + "."
         return [charts.horizontal_bars([("Services closing", labels, closed), ("Exit costs", labels, exits)],
                                        alt=alt, caption="Services closing and their exit costs, by scenario.",

@@ -23,12 +23,14 @@ from vru_model import periods
 from vru_model.data import LIABILITY, ModelData, Outcome, prepare
 from vru_model.errors import Problem, ScenarioError
 from vru_model.model import build_model
+from vru_model.narrative import month_name
 from vru_model.results import (
     ALLOCATION_COLUMNS,
     FUNDING_COLUMNS,
     closures,
     input_hash,
     plan_tables,
+    undiscounted_value,
     versions,
     write_outputs,
 )
@@ -206,7 +208,8 @@ def _outcome_reports(
             "probability": o.probability,
             "grant": round(d.grant(o, unc.fy), 2),
             "objective": round(float(pyo.value(m.value[w] - m.losses[w])), 2),
-            "value": round(float(pyo.value(m.value[w])), 2),
+            "value": round(undiscounted_value(d, m, w), 2),
+            "value_discounted": round(float(pyo.value(m.value[w])), 2),
             "losses": round(float(pyo.value(m.losses[w])), 2),
             "underwriting_drawn": round(drawn, 2),
             "unfunded_liability": round(float(liab["amount"].sum()), 2),
@@ -219,6 +222,27 @@ def _outcome_reports(
     return reports
 
 
+def outcome_label(amount: float, full: float) -> str:
+    """What a grant outcome means for the year, against the scenario's own grant: 'continues in full',
+    'is cut by 25%', 'ends', 'grows by 20%' (reads after "the grant")."""
+    if amount <= 0.5:
+        return "ends"
+    if full <= 0.5:
+        return f"is {money(amount)}"
+    change = amount / full - 1
+    if abs(change) < 0.005:
+        return "continues in full"
+    return f"is cut by {-change:.0%}" if change < 0 else f"grows by {change:.0%}"
+
+
+def _if(r: dict[str, Any]) -> str:
+    return f"If the grant {r['label']} ({money(r['grant'])})"
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _sentences(
     sc: Scenario,
     d: ModelData,
@@ -229,21 +253,24 @@ def _sentences(
 ) -> list[str]:
     unc = sc.uncertainty
     assert unc is not None
-    conf = d.confirmation_month
+    conf = month_name(d.confirmation_month) if d.confirmation_month else "the confirmation month"
     out = [
-        f"The {unc.fy} grant is not known until {conf}. It may be "
-        + "; ".join(f"{r['name']} ({money(r['grant'])}, {r['probability']:.0%})" for r in reports) + "."
+        f"The {unc.fy} grant is not known until {conf}. It may be that the grant "
+        + "; or ".join(f"{r['label']} ({money(r['grant'])}, {r['probability']:.0%} chance)" for r in reports) + ".",
+        f"The plan's expected value after underwriting and liability penalties (discounted) is "
+        f"{money(figures['expected_value'])}.",
     ]
+    start = month_name(here["from"]) if here["from"] else ""
     kept = [s for s in here["services"] if s["runs_until_confirmation"]]
     others = [s["intervention"] for s in here["services"] if not s["runs_until_confirmation"]]
     if here["from"] and kept and len(others) < len(kept):
         out.append(
-            f"From {here['from']} until the grant is confirmed in {conf}, whatever happens, keep running "
+            f"From {start} until the grant is confirmed in {conf}, whatever happens, keep running "
             + (f"every service except: {_titles(sc, others)}." if others else "every service.")
         )
     elif here["from"] and kept:
         out.append(
-            f"From {here['from']} until the grant is confirmed in {conf}, whatever happens, keep running: "
+            f"From {start} until the grant is confirmed in {conf}, whatever happens, keep running: "
             f"{_titles(sc, [s['intervention'] for s in kept])}."
         )
     reduced = [f"{s['title']} ({s['scale_min']:.2f})" for s in kept if s["scale_min"] < 0.9999]
@@ -254,49 +281,50 @@ def _sentences(
         )
     for n in here["notices"]:
         out.append(
-            f"Serve notice on {n['title']} by {n['notice_by']} whatever happens: it closes from {n['closes_from']} "
-            "in every outcome."
+            f"Serve notice on {n['title']} by {month_name(n['notice_by'])} whatever happens: it closes from "
+            f"{month_name(n['closes_from'])} in every outcome."
         )
     if not here["notices"]:
         out.append(f"Serve no notices before {conf}: every closure can wait until the grant is known.")
     for r in reports:
         later = r["notices_after_confirmation"]
         if not later:
-            out.append(f"If the grant is {r['name']} ({money(r['grant'])}), no further notices are needed.")
+            out.append(f"{_if(r)}, no further notices are needed.")
             continue
         groups: dict[str, list[str]] = {}
         for c in later:
-            groups.setdefault(c["notice_by"], []).append(f"{c['title']} (closes from {c['closes_from']})")
+            groups.setdefault(c["notice_by"], []).append(f"{c['title']} (closes from {month_name(c['closes_from'])})")
         for by, closing in sorted(groups.items()):
-            out.append(
-                f"If the grant is {r['name']} ({money(r['grant'])}), serve notice by {by} on {', '.join(closing)}."
-            )
+            out.append(f"{_if(r)}, serve notice by {month_name(by)} on {', '.join(closing)}.")
     if core:
-        out.append(f"No-regret core: {_titles(sc, core)} run all through {unc.fy} in every outcome.")
+        out.append(
+            f"No-regret core: {_plural(len(core), 'service')} {'runs' if len(core) == 1 else 'run'} all through "
+            f"{unc.fy} in every outcome: {_titles(sc, core)}."
+        )
     else:
         out.append(f"No service runs all through {unc.fy} in every outcome.")
     cap = sc.funding[d.underwriting].cap if d.underwriting else None
     for r in reports:
         if r["underwriting_drawn"] > 0:
             out.append(
-                f"If the grant is {r['name']}, {money(r['underwriting_drawn'])} of "
+                f"{_if(r)}, {money(r['underwriting_drawn'])} of "
                 f"{sc.funding[d.underwriting].title or d.underwriting} is drawn (cap {money(cap or 0)}) "
                 f"for spending before {conf}."
             )
     owing = [r for r in reports if r["unfunded_liability"] > 0]
     for r in owing:
         out.append(
-            f"If the grant is {r['name']}, {money(r['unfunded_liability'])} of {unc.fy} spending has no funding "
+            f"{_if(r)}, {money(r['unfunded_liability'])} of {unc.fy} spending has no funding "
             f"(unfunded liability: {money(r['unfunded_liability_before_confirmation'])} before {conf}, "
             f"{money(r['unfunded_liability_after_confirmation'])} from {conf} on, for services still on notice "
-            "or kept for later years). Agree cover with the OPCC or serve notice earlier."
+            "or kept for later years); serving notice earlier would avoid it but costs value in the other outcomes."
         )
     if not owing:
         out.append("No outcome leaves an unfunded liability.")
     if figures.get("vss") is not None:
         out.append(
             f"Planning for these outcomes instead of for the expected grant ({money(figures['expected_grant'])}) "
-            f"is worth {money(figures['vss'])} of expected value (VSS)."
+            f"is worth {money(figures['vss'])} of expected value (VSS, discounted)."
         )
     elif figures.get("eev_status") not in (None, "optimal", "not computed"):
         out.append(
@@ -305,8 +333,8 @@ def _sentences(
         )
     if figures.get("evpi") is not None:
         out.append(
-            f"Knowing the {unc.fy} grant from the start ({d.months[0]}) instead of in {conf} would be worth "
-            f"{money(figures['evpi'])} of expected value (EVPI)."
+            f"Knowing the {unc.fy} grant from the start ({month_name(d.months[0])}) instead of in {conf} would be "
+            f"worth {money(figures['evpi'])} of expected value (EVPI, discounted)."
         )
     return out
 
@@ -351,6 +379,8 @@ def solve_cliff_edge(scenario: Scenario, *, threads: int = 1, value_of_informati
     rp = float(pyo.value(m.objective))
     here = _here_and_now(sc, d, m)
     reports = _outcome_reports(sc, d, m, plans, funding)
+    for r in reports:
+        r["label"] = outcome_label(r["grant"], sc.core_grant(unc.fy))
     in_all = set.intersection(*(set(r["running_all_year"]) for r in reports))
     core = [i for i in d.interventions if i in in_all]
     closed_sets = [{c["intervention"] for c in r["closures"]} for r in reports]
