@@ -344,7 +344,7 @@ def test_partner_fails_to_mainstream():
 
 def test_infeasible_example_is_infeasible_by_simple_arithmetic():
     """Mandatory and committed non-commissioned spend plus the commissioning minimum exceed the 2021/22
-    grant, although each alone fits; the description's figures are these figures."""
+    grant, although each alone fits; the description says so in words."""
     scenario = load_scenario(SCENARIOS / "infeasible_example.yaml")
     fy, grant = "2021/22", scenario.core_grant("2021/22")
     assert grant == 1_000_000
@@ -363,6 +363,4 @@ def test_infeasible_example_is_infeasible_by_simple_arithmetic():
     assert minimum < grant
     assert central + committed + minimum > grant
     text = " ".join(scenario.description.split())
-    for figure in (central, committed, minimum, central + committed + minimum):
-        assert f"GBP {figure:,.0f}" in text
-    assert "No plan can meet every rule" in text
+    assert "more than GBP 1.0M" in text and "no plan can meet every rule" in text

@@ -309,7 +309,7 @@ def _sentences(
             out.append(
                 f"{_if(r)}, {money(r['underwriting_drawn'])} of "
                 f"{sc.funding[d.underwriting].title or d.underwriting} is drawn (cap {money(cap or 0)}) "
-                f"for spending before {conf}."
+                f"for spending before {conf} and the notice periods of services stopped then."
             )
     owing = [r for r in reports if r["unfunded_liability"] > 0]
     for r in owing:
