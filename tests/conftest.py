@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import settings
+
+# In CI the property tests draw the same examples every run, so a red build always reproduces; locally
+# they explore new examples each time (and hypothesis replays any failure it has seen).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 _SMALL = yaml.safe_load((FIXTURES / "small.yaml").read_text(encoding="utf-8"))
