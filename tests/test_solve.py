@@ -126,3 +126,19 @@ def test_rule_costs_by_what_if_resolve():
     assert costs["central_capability_floor"] == pytest.approx(92000, abs=50)
     assert costs["commissioning_minimum"] == 0
     assert any("central capability floor" in t and "£92k" in t for t in result.summary["shadow_prices"]["text"])
+
+
+def test_least_grant_mode_finds_the_money_for_a_target_value():
+    # tiny.yaml by hand, no discounting: mentoring is worth 2 per pound (240,000 a year at 120,000), the
+    # mandatory central team costs 24,000 a year and is worth nothing. A target of 400,000 of value needs
+    # 200,000 on mentoring over the two years (running all 24 months, about 0.83 of full scale, above its
+    # 0.5 minimum, so no closure and no exit cost), plus 48,000 for the central team: 248,000 in all.
+    sc = load_scenario(
+        SCENARIOS.parent / "tests" / "fixtures" / "tiny.yaml",
+        ["policy.objective=min_grant", "policy.target_value=400000"],
+    )
+    result = solve(sc)
+    assert result.status == Status.OPTIMAL
+    assert result.objective == pytest.approx(248000, abs=5)
+    assert sum(y["core_grant"] for y in result.summary["fy"].values()) == pytest.approx(248000, abs=5)
+    assert result.allocation["value"].sum() == pytest.approx(400000, abs=50)
