@@ -40,10 +40,6 @@ def fy_of(month: str) -> str:
     return f"{start}/{(start + 1) % 100:02d}"
 
 
-def fy_start(fy: str) -> str:
-    return f"{fy[:4]}-04"
-
-
 def months(start: str, count: int) -> list[str]:
     first = month_index(start)
     return [month_from_index(first + k) for k in range(count)]

@@ -34,7 +34,6 @@ Name = Annotated[str, Field(strict=True, pattern=NAME_PATTERN, max_length=64)]
 Money = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
 Share = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
-Count = Annotated[int, Field(strict=True, ge=0)]
 Text = Annotated[str, Field(strict=True, max_length=4000)]
 
 Confidence = Literal["very_low", "low", "moderate", "high"]
