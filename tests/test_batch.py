@@ -17,7 +17,17 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from vru_model.batch import SCENARIO_FILES, Task, discover, is_template, plan, run_batch, run_one, sheet_names
+from vru_model.batch import (
+    FRONTIER_FILES,
+    SCENARIO_FILES,
+    Task,
+    discover,
+    is_template,
+    plan,
+    run_batch,
+    run_one,
+    sheet_names,
+)
 from vru_model.cli import main
 from vru_model.results import ALLOCATION_COLUMNS, FUNDING_COLUMNS
 
@@ -151,6 +161,12 @@ def test_batch_writes_the_whole_contract(shipped_batch: tuple[Path, object]) -> 
     assert "No possible plan (infeasible)" in index
     compare = (out / "compare.html").read_text()
     assert "<h1" in compare and re.search(r'<img [^>]*alt="', compare) and "Headline figures by scenario" in compare
+    assert "Funding frontier" in compare and "Where services close as the baseline" in compare
+    assert re.search(r"Below \d+% of the baseline grant, [^<]+ closes", compare)
+    assert re.search(r'<img [^>]*alt="Two line charts against the core grant', compare)
+    frontier = pd.read_csv(out / "baseline" / "frontier.csv")
+    assert len(frontier) == 31 and frontier["level"].iloc[[0, -1]].tolist() == [0.0, 1.5]
+    assert (out / "baseline" / "breakpoints.csv").is_file() and (out / "baseline" / "frontier.json").is_file()
 
 
 @pytest.mark.slow
@@ -222,6 +238,7 @@ def test_spreadsheet_and_manifest(shipped_batch: tuple[Path, object]) -> None:
     for name in SHIPPED:
         assert {f"{name}/{f}" for f in SCENARIO_FILES} <= set(manifest["files"])
     assert {"index.html", "compare.html", "allocations.xlsx"} <= set(manifest["files"])
+    assert {f"baseline/{f}" for f in FRONTIER_FILES} <= set(manifest["files"])
     assert not list(out.rglob(".*.tmp")) and not list(out.rglob(".report-*"))
 
 
@@ -235,6 +252,7 @@ def test_rerun_skips_what_is_up_to_date(shipped_batch: tuple[Path, object]) -> N
     assert result.exit_code == 0, result.output
     assert result.output.count("up to date") == len(SHIPPED) + 1
     assert before == {p: p.stat().st_mtime_ns for p in out.glob("*/report.html")}
+    assert (out / "baseline" / "frontier.csv").is_file()  # the comparison was up to date: its frontier stays
     assert json.loads((out / "manifest.json").read_text())["compare"]["state"] == "ok"
 
 

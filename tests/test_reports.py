@@ -11,7 +11,17 @@ import pytest
 from vru_model import load_scenario
 from vru_model.charts import Chart
 from vru_model.narrative import narrative
-from vru_model.reports import Comparison, Html, ScenarioReport, describe_cliff_edge, headline, page, table
+from vru_model.reports import (
+    Comparison,
+    Html,
+    ScenarioReport,
+    describe_cliff_edge,
+    frontier_section,
+    headline,
+    page,
+    run_frontier,
+    table,
+)
 from vru_model.solve import solve
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -130,3 +140,28 @@ def test_comparison_over_written_results(tmp_path: Path, tiny_report: ScenarioRe
              + comparison.closures_chart() + comparison.commissioning_table())
     assert sum(isinstance(i, Chart) for i in items) == 2
     assert EVIL[0] not in _html(items)
+
+
+def test_frontier_section_in_plain_words_with_a_chart(tmp_path: Path) -> None:
+    small = FIXTURES / "frontier_small.yaml"
+    hostile = tmp_path / "frontier_small.yaml"
+    hostile.write_text(small.read_text().replace("title: Sports programme", f'title: "Sports {EVIL[1]}"'))
+    result = run_frontier(str(hostile), str(tmp_path / "out"))
+    assert {p.name for p in (tmp_path / "out" / "frontier_small").iterdir()} >= {
+        "frontier.csv", "breakpoints.csv", "frontier.json"}
+    items = frontier_section(result)
+    html = _html(items)
+    assert "A lawful plan exists from 35%." in html
+    assert "Below 95% of the baseline grant, Workforce training closes (from December 2022)." in html
+    assert "Below 45% of the baseline grant, Mentoring closes" in html
+    assert '<th scope="col">Core grant</th>' in html and '<th scope="row">below 65%</th>' in html
+    assert "of the baseline&#x27;s core grant" in html and "this scenario" not in html  # the sentences, reworded
+    assert EVIL[1] not in html and "Sports &lt;img src=x onerror=alert(1)&gt;" in html
+    [chart] = [i for i in items if isinstance(i, Chart)]
+    assert chart.png.startswith(PNG) and "No lawful plan below 35%" in chart.alt and "(undiscounted)" in chart.alt
+    assert "100%" in chart.caption
+
+
+def test_frontier_section_without_a_baseline_says_so() -> None:
+    assert run_frontier("", "unused") is None
+    assert "no baseline scenario" in _html(frontier_section(None))

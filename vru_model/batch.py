@@ -52,6 +52,7 @@ REPORT_NOTEBOOK = ROOT / "notebooks" / "scenario_report.ipynb"
 COMPARE_NOTEBOOK = ROOT / "notebooks" / "compare_scenarios.ipynb"
 SCENARIO_FILES = ("resolved.yaml", "allocation.csv", "funding.csv", "summary.json", "report.ipynb", "report.html")
 CLIFF_EDGE_FILES = ("cliff_edge.json", "plan.csv", "plan_funding.csv")  # written only when the grant is uncertain
+FRONTIER_FILES = ("frontier.csv", "breakpoints.csv", "frontier.json")  # the baseline's, written by the comparison
 STAMP = "stamp.json"
 FAILED = ("failed", "timed_out")
 SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
@@ -397,8 +398,13 @@ def run_compare(out_dir: Path, tasks: list[Task], timeout: float, key: str, *, f
         return Outcome("compare", "skipped", 0.0)
     started = time.monotonic()
     partial = out_dir / f".compare-{uuid.uuid4().hex}.ipynb"
+    baseline = next((t for t in tasks if t.name == "baseline"), None)
+    if baseline is not None:  # a failed comparison must not leave an older run's frontier looking current
+        for stale in FRONTIER_FILES:
+            (out_dir / baseline.name / stale).unlink(missing_ok=True)
     try:
-        params = {"output_dir": str(out_dir.resolve()), "scenarios": [t.name for t in tasks]}
+        params = {"output_dir": str(out_dir.resolve()), "scenarios": [t.name for t in tasks],
+                  "baseline_path": baseline.scenario_path if baseline else ""}
         state, error = execute(COMPARE_NOTEBOOK, partial, params, timeout)
         nb = _keep_notebook(partial, out_dir / "compare.ipynb", COMPARE_NOTEBOOK, error)
         atomic_write_text(out_dir / "compare.html", notebook_html(nb, "Scenario comparison", "index.html"))
@@ -619,7 +625,7 @@ def write_manifest(report: BatchReport) -> None:
     files: dict[str, dict[str, Any]] = {}
     candidates = [out / f for f in ("index.html", "compare.html", "compare.ipynb", "allocations.xlsx")]
     for t in report.tasks:
-        candidates += [out / t.name / f for f in (*SCENARIO_FILES, *CLIFF_EDGE_FILES, STAMP)]
+        candidates += [out / t.name / f for f in (*SCENARIO_FILES, *CLIFF_EDGE_FILES, *FRONTIER_FILES, STAMP)]
     for path in candidates:
         if path.is_file():
             files[path.relative_to(out).as_posix()] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}

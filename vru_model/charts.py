@@ -201,3 +201,53 @@ def horizontal_bars(
         ax.tick_params(axis="y", labelsize=8)
         _style(ax)
     return Chart(_png(fig), alt, caption)
+
+
+def frontier_lines(
+    levels: Sequence[float],
+    values: Sequence[float | None],
+    running: Sequence[float | None],
+    *,
+    annual_grant: float,
+    value_label: str,
+    running_label: str,
+    no_plan_below: float | None,
+    alt: str,
+    caption: str,
+) -> Chart:
+    """Two panels against the grant level (a share of the scenario's own grant): value above, services running
+    below; the 100% level is a labelled dashed line and levels with no lawful plan are a hatched, labelled band.
+    Each series has its own marker and panel, so colour is never the only cue. None means no plan at that level."""
+    fig = _figure(9.0, 5.6)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    xs = [x * 100 for x in levels]
+    series = [(top, values, OKABE_ITO[0], "o", "-", value_label, millions),
+              (bottom, running, OKABE_ITO[5], "s", "--", running_label, None)]
+    halo = [withStroke(linewidth=3, foreground="white")]
+    for ax, ys, colour, marker, style, label, fmt in series:
+        ax.plot(xs, [float("nan") if y is None else y for y in ys], color=colour, marker=marker, markersize=4,
+                linestyle=style, linewidth=1.8)
+        ax.set_title(label, fontsize=10, color=TEXT, loc="left")
+        if fmt:
+            ax.yaxis.set_major_formatter(fmt)
+        else:
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(bottom=0)
+        ax.axvline(100, color=TEXT, linestyle=":", linewidth=1.5)
+        if no_plan_below is not None and no_plan_below > levels[0]:
+            ax.axvspan(xs[0], no_plan_below * 100, facecolor="#eeeeee", hatch="//", edgecolor="#999999",
+                       linewidth=0)
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        _style(ax)
+    top.text(101, 0.04, "the baseline's grant (100%)", transform=top.get_xaxis_transform(), ha="left",
+             va="bottom", fontsize=9, color=TEXT, path_effects=halo)
+    if no_plan_below is not None and no_plan_below > levels[0]:
+        middle = (xs[0] + no_plan_below * 100) / 2
+        for ax in (top, bottom):
+            ax.text(middle, 0.5, "no lawful\nplan", transform=ax.get_xaxis_transform(), ha="center", va="center",
+                    fontsize=9, color=TEXT, path_effects=halo)
+    bottom.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0f}%\n{millions(x / 100 * annual_grant)}")
+    bottom.set_xlabel("core grant: share of the baseline's, and £ a year (every year scaled alike)")
+    bottom.set_xlim(xs[0], xs[-1])
+    return Chart(_png(fig), alt, caption)
