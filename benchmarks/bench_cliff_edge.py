@@ -18,7 +18,7 @@ import pyomo.environ as pyo
 from vru_model import load_scenario
 from vru_model.data import prepare
 from vru_model.model import build_model
-from vru_model.solve import make_solver, run_solver
+from vru_model.solver import make_solver, run_solver
 from vru_model.sweep import frontier
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vru_model.explorer import ExplorerController, render_html
-from vru_model.widgets import ExplorerApp
+from vru_model.widgets import ExplorerApp, find_control
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,16 +28,6 @@ def _timed(action: Any) -> float:
     return time.perf_counter() - started
 
 
-def _find(widget: Any, css: str) -> Any:
-    if css in getattr(widget, "_dom_classes", ()):
-        return widget
-    for child in getattr(widget, "children", ()):
-        found = _find(child, css)
-        if found is not None:
-            return found
-    return None
-
-
 def run(scenarios: Path = ROOT / "scenarios", start: str = "baseline", repeats: int = 5) -> dict[str, Any]:
     """Figures in seconds (medians) plus the raw runs."""
     opens = []
@@ -46,7 +36,7 @@ def run(scenarios: Path = ROOT / "scenarios", start: str = "baseline", repeats: 
 
     app = ExplorerApp(ExplorerController(scenarios, start))
     fy = app.ctl.fys[1] if len(app.ctl.fys) > 1 else app.ctl.fys[0]
-    slider = _find(app.root, f"vru-grant-{fy.replace('/', '-')}")
+    slider = find_control(app.root, f"vru-grant-{fy.replace('/', '-')}")
     base = app.ctl.base_grant(fy)
     grant_runs = []
     for k in range(repeats):  # distinct values, so every move is a real re-solve

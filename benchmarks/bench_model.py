@@ -25,7 +25,8 @@ import highspy
 from vru_model import load_scenario
 from vru_model.data import prepare
 from vru_model.model import build_model
-from vru_model.solve import Status, make_solver, run_solver, solve
+from vru_model.solve import solve
+from vru_model.solver import Status, make_solver, run_solver
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,15 @@ if os.environ.get("CI"):
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 _SMALL = yaml.safe_load((FIXTURES / "small.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the shipped scenarios (saving must never touch the real folder)."""
+    folder = tmp_path_factory.mktemp("scenarios")
+    for path in (FIXTURES.parent.parent / "scenarios").glob("*.yaml"):
+        shutil.copy(path, folder / path.name)
+    return folder
 
 
 @pytest.fixture

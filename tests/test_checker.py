@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, event, given, settings
 from strategies import scenarios
 
 from vru_model.cli import main
-from vru_model.solve import Status, solve
+from vru_model.solve import solve
+from vru_model.solver import Status
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))

@@ -4,7 +4,6 @@ the headline and the closures change, a scenario is saved, and a screenshot is k
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -41,15 +40,7 @@ def _need_chromium() -> None:
 
 
 @pytest.fixture(scope="module")
-def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("scenarios")
-    for path in (ROOT / "scenarios").glob("*.yaml"):
-        shutil.copy(path, folder / path.name)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def explorer_url(scenarios: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def explorer_url(shipped: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`vru explore` on a free localhost port, on a copy of the scenarios; stopped at teardown."""
     port = free_port()
     log = tmp_path_factory.mktemp("voila") / "voila.log"
@@ -57,7 +48,7 @@ def explorer_url(scenarios: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     env = {k: v for k, v in os.environ.items() if k != SCENARIOS_ENV}
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [str(vru), "explore", "--port", str(port), "--no-browser", "--scenarios", str(scenarios)],
+            [str(vru), "explore", "--port", str(port), "--no-browser", "--scenarios", str(shipped)],
             stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
         )
     url = f"http://127.0.0.1:{port}/"
@@ -86,7 +77,7 @@ def explorer_url(scenarios: Path, tmp_path_factory: pytest.TempPathFactory) -> I
             proc.wait(timeout=10)
 
 
-def test_director_moves_the_grant_and_saves_a_scenario(explorer_url: str, scenarios: Path) -> None:
+def test_director_moves_the_grant_and_saves_a_scenario(explorer_url: str, shipped: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -108,7 +99,7 @@ def test_director_moves_the_grant_and_saves_a_scenario(explorer_url: str, scenar
             expect(page.locator(".vru-closures")).not_to_have_text(closures_before, timeout=SOLVE_MS)
             expect(page.locator(".vru-grant-pct-2022-23")).to_contain_text("50% of the starting grant")
             shown = page.locator(".vru-closures").inner_text()
-            expected = ExplorerController(scenarios, "baseline").set_grant("2022/23", 1653500).closures
+            expected = ExplorerController(shipped, "baseline").set_grant("2022/23", 1653500).closures
             assert expected and all(c.title in shown for c in expected)
 
             page.locator(".vru-save-name input").fill("browser_half_grant")
@@ -119,7 +110,7 @@ def test_director_moves_the_grant_and_saves_a_scenario(explorer_url: str, scenar
             page.screenshot(path=str(ARTIFACTS / "explorer.png"), full_page=True)
         finally:
             browser.close()
-    saved = load_scenario(scenarios / "browser_half_grant.yaml")
+    saved = load_scenario(shipped / "browser_half_grant.yaml")
     assert saved.core_grant("2022/23") == 1653500
     assert saved.title == "Half the 2022/23 grant (browser test)"
     assert not (ROOT / "scenarios" / "browser_half_grant.yaml").exists()

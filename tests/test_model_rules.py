@@ -24,7 +24,8 @@ from vru_model.data import prepare
 from vru_model.model import TIE_BREAK, build_model
 from vru_model.scenarios import validate
 from vru_model.schema import Scenario
-from vru_model.solve import Status, make_solver, run_solver, solve
+from vru_model.solve import solve
+from vru_model.solver import Status, make_solver, run_solver
 
 Remover = str | Callable[[pyo.ConcreteModel], None]
 

@@ -15,7 +15,8 @@ from vru_model.data import prepare
 from vru_model.model import TIE_BREAK
 from vru_model.scenarios import load_scenario
 from vru_model.schema import Scenario
-from vru_model.solve import Status, solve
+from vru_model.solve import solve
+from vru_model.solver import Status
 
 TINY = Path(__file__).parent / "fixtures" / "tiny.yaml"
 

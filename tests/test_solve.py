@@ -12,7 +12,8 @@ import pytest
 from vru_model import periods
 from vru_model.scenarios import load_scenario
 from vru_model.schema import Scenario
-from vru_model.solve import Status, solve
+from vru_model.solve import solve
+from vru_model.solver import Status
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

@@ -15,20 +15,12 @@ from vru_model import ScenarioError, load_scenario
 from vru_model.cli import main
 from vru_model.explorer import ExplorerController, one_line, render_html, voila_command
 from vru_model.scenarios import scenario_to_dict
-from vru_model.widgets import build_explorer
+from vru_model.widgets import build_explorer, find_control
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "tiny.yaml"
 GRANT = "funding.home_office_grant.amounts"
 
-
-@pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private copy of the shipped scenarios (saving must never touch the real folder)."""
-    folder = tmp_path_factory.mktemp("scenarios")
-    for path in (ROOT / "scenarios").glob("*.yaml"):
-        shutil.copy(path, folder / path.name)
-    return folder
 
 
 @pytest.fixture
@@ -173,20 +165,10 @@ def test_html_escapes_scenario_text(tmp_path: Path) -> None:
     assert "Mentoring &lt;b&gt;&amp; co&lt;/b&gt;" in page and "&lt;img src=x" in page
 
 
-def _find(widget, css: str):
-    if css in getattr(widget, "_dom_classes", ()):
-        return widget
-    for child in getattr(widget, "children", ()):
-        found = _find(child, css)
-        if found is not None:
-            return found
-    return None
-
-
 def test_widget_tree_builds_and_a_slider_change_updates_the_page(tiny: Path) -> None:
     root = build_explorer(scenarios_dir=tiny, start="tiny")
-    output = _find(root, "vru-output")
-    slider, text = _find(root, "vru-grant-2022-23"), _find(root, "vru-grant-text-2022-23")
+    output = find_control(root, "vru-output")
+    slider, text = find_control(root, "vru-grant-2022-23"), find_control(root, "vru-grant-text-2022-23")
     assert slider.continuous_update is False and text.continuous_update is False
     before = output.value
     assert "Value of this plan" in before and "None: every running service continues" in before
@@ -194,14 +176,14 @@ def test_widget_tree_builds_and_a_slider_change_updates_the_page(tiny: Path) -> 
     assert output.value != before
     assert "Mentoring" in output.value and "Notice must be served by" in output.value
     assert text.value == 50000
-    assert "42% of the starting grant" in _find(root, "vru-grant-pct-2022-23").value
+    assert "42% of the starting grant" in find_control(root, "vru-grant-pct-2022-23").value
     text.value = -1.0  # typed nonsense: a one-line error, the plan stays
     assert "Not accepted" in output.value and slider.value == 50000
-    _find(root, "vru-save-name").value = "from_widgets"
-    _find(root, "vru-save-button").click()
-    assert "Saved" in _find(root, "vru-save-message").value
+    find_control(root, "vru-save-name").value = "from_widgets"
+    find_control(root, "vru-save-button").click()
+    assert "Saved" in find_control(root, "vru-save-message").value
     assert load_scenario(tiny / "from_widgets.yaml").core_grant("2022/23") == 50000
-    _find(root, "vru-reset").click()
+    find_control(root, "vru-reset").click()
     assert output.value.count("No service changes") == 1 and slider.value == 120000
 
 
@@ -257,11 +239,12 @@ def test_persistent_model_gives_the_same_plans_as_fresh_solves(tiny: Path) -> No
 def test_a_broken_starting_scenario_is_refused_in_words(tiny: Path) -> None:
     root = build_explorer(scenarios_dir=tiny, start="tiny")
     (tiny / "broken.yaml").write_text("extends: tiny\nname: broken\nhorizon: {months: -3}\n")
-    start = _find(root, "vru-start")
+    start = find_control(root, "vru-start")
     start.options = [*start.options, ("Broken", "broken")]
     start.value = "broken"
-    assert "Not accepted" in _find(root, "vru-busy").value and "horizon.months" in _find(root, "vru-busy").value
-    assert start.value == "tiny" and "Value of this plan" in _find(root, "vru-output").value
+    busy = find_control(root, "vru-busy").value
+    assert "Not accepted" in busy and "horizon.months" in busy
+    assert start.value == "tiny" and "Value of this plan" in find_control(root, "vru-output").value
 
 
 def test_cliff_edge_plan_on_request(tmp_path: Path) -> None:
@@ -273,11 +256,11 @@ def test_cliff_edge_plan_on_request(tmp_path: Path) -> None:
     }
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(data))
     root = build_explorer(scenarios_dir=tmp_path, start="tiny")
-    month = _find(root, "vru-uncertainty-month")
+    month = find_control(root, "vru-uncertainty-month")
     assert month.value == "2022-06"
     month.value = "2022-08"
-    _find(root, "vru-cliff-edge-button").click()
-    page = _find(root, "vru-output").value
+    find_control(root, "vru-cliff-edge-button").click()
+    page = find_control(root, "vru-output").value
     assert "Cliff-edge plan" in page and "Expected value of the cliff-edge plan" in page and "August 2022" in page
     ctl = ExplorerController(tmp_path, "tiny")
     assert ctl.set_uncertainty_month("2022-08").cliff_edge == []  # a change clears the old cliff-edge plan

@@ -11,9 +11,10 @@ import highspy
 import pyomo.environ as pyo
 
 from vru_model.data import ModelData
-from vru_model.model import RULES
+from vru_model.model import RULES, build_model
 from vru_model.results_text import money
 from vru_model.schema import Scenario
+from vru_model.solver import Status, make_solver, run_solver
 
 # Definitions rather than rules: always in an IIS, never the reason a director can act on.
 BOOKKEEPING = {"cost_split", "closure_definition", "opening_definition"}
@@ -45,9 +46,6 @@ def iis_rules(model: pyo.ConcreteModel) -> list[str]:
 
 def extra_grant_needed(scenario: Scenario, data: ModelData) -> dict[str, float] | None:
     """The least extra core grant per FY that makes the plan feasible; None if money cannot fix it."""
-    from vru_model.model import build_model
-    from vru_model.solve import Status, make_solver, run_solver
-
     m = build_model(scenario, data)
     first = data.outcomes[0].name
     m.extra = pyo.Var(list(data.fys), domain=pyo.NonNegativeReals)

@@ -26,12 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from vru_model import periods
+from vru_model.data import prepare
+from vru_model.diagnostics import explain
 from vru_model.errors import Problem, ScenarioError
-from vru_model.results import Result
+from vru_model.model import build_model, set_grants
+from vru_model.results import Result, make_result
 from vru_model.results_text import money
 from vru_model.scenarios import apply_overrides, dump_yaml, load_dict, load_scenario, scenario_to_dict, validate
 from vru_model.schema import NAME_PATTERN, Scenario
 from vru_model.solve import solve
+from vru_model.solver import Status, make_solver, run_solver
 
 SCENARIOS_ENV = "VRU_SCENARIOS_DIR"
 CACHE_SIZE = 32
@@ -43,8 +47,7 @@ def month_label(month: str | None) -> str:
     """'2021-09' -> 'September 2021' (what a reader expects, not an ISO code)."""
     if not month:
         return "not set"
-    year, mon = (int(x) for x in month.split("-"))
-    return date(year, mon, 1).strftime("%B %Y")
+    return periods.month_name(month)
 
 
 def _plain(value: Any) -> Any:
@@ -231,12 +234,6 @@ class WarmModel:
         return json.dumps(data, sort_keys=True)
 
     def solve(self, scenario: Scenario) -> Result:
-        from vru_model.data import prepare
-        from vru_model.diagnostics import explain
-        from vru_model.model import build_model, set_grants
-        from vru_model.results import make_result
-        from vru_model.solve import Status, make_solver, run_solver
-
         started = time.perf_counter()
         data = prepare(scenario)
         shape = self._shape(scenario)

@@ -8,22 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from vru_model.periods import month_name
 from vru_model.results_text import money
 
 NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
-MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-               "November", "December"]
 
 
 def words(n: int) -> str:
     """Small counts in words, as a partner would write them."""
     return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else f"{n:,}"
-
-
-def month_name(month: str) -> str:
-    """'2022-04' -> 'April 2022'."""
-    year, mon = month.split("-")
-    return f"{MONTH_NAMES[int(mon) - 1]} {year}"
 
 
 def core_grant_total(summary: dict[str, Any]) -> float:

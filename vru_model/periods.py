@@ -19,6 +19,16 @@ def is_fy(text: str) -> bool:
     return m is not None and (int(m.group(1)) + 1) % 100 == int(m.group(2))
 
 
+MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December"]
+
+
+def month_name(month: str) -> str:
+    """'2022-04' -> 'April 2022': what a reader expects, not an ISO code."""
+    year, mon = month.split("-")
+    return f"{MONTH_NAMES[int(mon) - 1]} {year}"
+
+
 def month_index(month: str) -> int:
     """Months since year 0, so differences are month counts."""
     year, mon = month.split("-")

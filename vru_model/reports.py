@@ -18,8 +18,9 @@ from typing import Any
 
 from vru_model import charts
 from vru_model.charts import Chart
-from vru_model.narrative import core_grant_total, has_plan, month_name, narrative, words
-from vru_model.results_text import money
+from vru_model.narrative import core_grant_total, has_plan, narrative, words
+from vru_model.periods import month_name
+from vru_model.results_text import money, plural
 
 RULE_NAMES = {
     "commissioning_minimum": "Commissioning minimum",
@@ -124,15 +125,6 @@ def headline(summary: dict[str, Any]) -> dict[str, Any]:
         "lowest_commissioned_share": min(shares) if shares and planned else None,
         "unspent_core_grant": round(unspent, 2) if planned else None,
     }
-
-
-def plural(n: int, noun: str, verb: str = "") -> str:
-    """'1 service closes', '2 services close' (the verb in its singular form, optional)."""
-    one = n == 1
-    text = f"{n} {noun}{'' if one else 's'}"
-    if verb:
-        text += f" {verb if one else verb[:-1]}"
-    return text
 
 
 def cliff_headline(cliff: dict[str, Any] | None) -> dict[str, Any] | None:

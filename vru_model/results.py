@@ -24,7 +24,7 @@ from vru_model.files import atomic_write_text
 from vru_model.results_text import money
 from vru_model.scenarios import dump_yaml, scenario_to_dict
 from vru_model.schema import Scenario
-from vru_model.solve import STATUS_TEXT, Status, mip_gap
+from vru_model.solver import STATUS_TEXT, Status, mip_gap
 
 ALLOCATION_COLUMNS = [
     "scenario", "intervention", "period", "fy", "running", "scale", "total_cost",
@@ -54,6 +54,16 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             found[pkg] = "unknown"
     return found
+
+
+def provenance(sc: Scenario, solver: str = "HiGHS via pyomo.contrib.solver") -> dict[str, Any]:
+    """Where a set of figures came from: the input's hash, package and solver versions, and when."""
+    return {
+        "input_hash": input_hash(sc),
+        "versions": versions(),
+        "solver": solver,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
 
 
 @dataclass(frozen=True)
@@ -413,11 +423,6 @@ def make_result(
         else {"available": False, "text": []},
         "compliance": compliance(sc, d, alloc, funding, fy) if has_plan else [],
         "explanation": explanation,
-        "provenance": {
-            "input_hash": input_hash(sc),
-            "versions": versions(),
-            "solver": "HiGHS via pyomo.contrib.solver",
-            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        },
+        "provenance": provenance(sc),
     }
     return Result(sc, status, objective, alloc, funding, summary, plans)

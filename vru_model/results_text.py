@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 
+def plural(n: int, noun: str, verb: str = "") -> str:
+    """'1 service closes', '2 services close' (the verb in its singular form, optional)."""
+    one = n == 1
+    text = f"{n} {noun}{'' if one else 's'}"
+    if verb:
+        text += f" {verb if one else verb[:-1]}"
+    return text
+
+
 def money(x: float) -> str:
     """GBP for people: £1.23m, £45k, £120."""
     sign = "-" if x < 0 else ""

@@ -1,4 +1,4 @@
-"""Solving with HiGHS through Pyomo's current solver interface; outcomes are statuses, never exceptions.
+"""Solving a scenario: build, run HiGHS (see `solver`), read back a `Result`.
 
 After an optimal MIP the binaries are fixed and the LP is re-solved for shadow prices (HiGHS
 gives no duals for a MIP). An infeasible scenario is handed to `diagnostics` for an explanation.
@@ -6,9 +6,7 @@ gives no duals for a MIP). An infeasible scenario is handed to `diagnostics` for
 
 from __future__ import annotations
 
-import logging
 import time
-from enum import StrEnum
 from typing import Any
 
 import pyomo.environ as pyo
@@ -16,68 +14,11 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from vru_model.data import ModelData, prepare
+from vru_model.diagnostics import explain
 from vru_model.model import build_model
+from vru_model.results import make_result
 from vru_model.schema import Scenario
-
-logging.getLogger("pyomo.contrib.solver").setLevel(logging.ERROR)
-logging.getLogger("pyomo.core").setLevel(logging.ERROR)  # W1002: values a hair outside bounds after a solve
-
-
-class Status(StrEnum):
-    OPTIMAL = "optimal"
-    INFEASIBLE = "infeasible"
-    TIME_LIMIT = "time_limit"
-    ERROR = "error"
-
-
-STATUS_TEXT = {
-    Status.OPTIMAL: "A best plan was found.",
-    Status.INFEASIBLE: "No plan satisfies every rule of this scenario (see the explanation).",
-    Status.TIME_LIMIT: "The solver stopped at its time limit; the plan shown is the best found so far.",
-    Status.ERROR: "The solver failed; no plan is available.",
-}
-
-
-def make_solver(scenario: Scenario, threads: int = 1) -> Highs:
-    opt = Highs()
-    opt.config.load_solutions = False
-    opt.config.raise_exception_on_nonoptimal_result = False
-    opt.config.time_limit = scenario.policy.time_limit_seconds
-    opt.config.rel_gap = scenario.policy.mip_rel_gap
-    opt.config.threads = threads
-    opt.config.solver_options["random_seed"] = 0
-    return opt
-
-
-def run_solver(opt: Highs, model: pyo.ConcreteModel) -> tuple[Status, Any]:
-    """Solve and load the solution when there is one; map the termination to a Status."""
-    try:
-        res = opt.solve(model)
-    except Exception as exc:  # the solver itself failed: report, do not crash the batch
-        logging.getLogger(__name__).warning("HiGHS failed: %s", exc)
-        return Status.ERROR, None
-    tc = res.termination_condition
-    has_solution = res.incumbent_objective is not None
-    if tc == TerminationCondition.convergenceCriteriaSatisfied:
-        status = Status.OPTIMAL
-    elif tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
-        status = Status.INFEASIBLE
-    elif tc == TerminationCondition.maxTimeLimit:
-        status = Status.TIME_LIMIT
-    else:
-        status = Status.ERROR
-    if has_solution and status in (Status.OPTIMAL, Status.TIME_LIMIT):
-        res.solution_loader.load_vars()
-    elif status == Status.TIME_LIMIT:
-        status = Status.ERROR
-    return status, res
-
-
-def mip_gap(res: Any) -> float | None:
-    if res is None or res.incumbent_objective is None or res.objective_bound is None:
-        return None
-    obj, bound = res.incumbent_objective, res.objective_bound
-    return abs(bound - obj) / max(1.0, abs(obj))
+from vru_model.solver import Status, make_solver, run_solver
 
 
 def lp_duals(model: pyo.ConcreteModel, opt: Highs) -> dict[Any, float]:
@@ -152,8 +93,6 @@ def solve(
 
     `price_rules` adds a what-if re-solve per grant rule (a few tenths of a second each on the baseline),
     for reports; the explorer and the tests leave it off."""
-    from vru_model.results import make_result
-
     started = time.perf_counter()
     data = data or prepare(scenario)
     model = build_model(scenario, data)
@@ -169,8 +108,6 @@ def solve(
         costs = rule_costs(scenario, data, float(pyo.value(model.objective)), threads)
     explanation = None
     if status == Status.INFEASIBLE:
-        from vru_model.diagnostics import explain
-
         explanation = explain(scenario, data, model)
     timings = {
         "build_seconds": built - started,

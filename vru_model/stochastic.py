@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +22,18 @@ from vru_model import periods
 from vru_model.data import LIABILITY, ModelData, Outcome, prepare
 from vru_model.errors import Problem, ScenarioError
 from vru_model.model import build_model
-from vru_model.narrative import month_name
 from vru_model.results import (
     ALLOCATION_COLUMNS,
     FUNDING_COLUMNS,
     closures,
-    input_hash,
     plan_tables,
+    provenance,
     undiscounted_value,
-    versions,
     write_outputs,
 )
-from vru_model.results_text import money
+from vru_model.results_text import money, plural
 from vru_model.schema import Scenario
-from vru_model.solve import STATUS_TEXT, Status, make_solver, mip_gap, run_solver
+from vru_model.solver import STATUS_TEXT, Status, make_solver, mip_gap, run_solver
 
 PLAN_COLUMNS = [*ALLOCATION_COLUMNS, "outcome", "probability"]
 PLAN_FUNDING_COLUMNS = [*FUNDING_COLUMNS, "outcome", "probability"]
@@ -239,10 +236,6 @@ def _if(r: dict[str, Any]) -> str:
     return f"If the grant {r['label']} ({money(r['grant'])})"
 
 
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def _sentences(
     sc: Scenario,
     d: ModelData,
@@ -253,14 +246,14 @@ def _sentences(
 ) -> list[str]:
     unc = sc.uncertainty
     assert unc is not None
-    conf = month_name(d.confirmation_month) if d.confirmation_month else "the confirmation month"
+    conf = periods.month_name(d.confirmation_month) if d.confirmation_month else "the confirmation month"
     out = [
         f"The {unc.fy} grant is not known until {conf}. It may be that the grant "
         + "; or ".join(f"{r['label']} ({money(r['grant'])}, {r['probability']:.0%} chance)" for r in reports) + ".",
         f"The plan's expected value after underwriting and liability penalties (discounted) is "
         f"{money(figures['expected_value'])}.",
     ]
-    start = month_name(here["from"]) if here["from"] else ""
+    start = periods.month_name(here["from"]) if here["from"] else ""
     kept = [s for s in here["services"] if s["runs_until_confirmation"]]
     others = [s["intervention"] for s in here["services"] if not s["runs_until_confirmation"]]
     if here["from"] and kept and len(others) < len(kept):
@@ -281,8 +274,8 @@ def _sentences(
         )
     for n in here["notices"]:
         out.append(
-            f"Serve notice on {n['title']} by {month_name(n['notice_by'])} whatever happens: it closes from "
-            f"{month_name(n['closes_from'])} in every outcome."
+            f"Serve notice on {n['title']} by {periods.month_name(n['notice_by'])} whatever happens: it closes from "
+            f"{periods.month_name(n['closes_from'])} in every outcome."
         )
     if not here["notices"]:
         out.append(f"Serve no notices before {conf}: every closure can wait until the grant is known.")
@@ -293,12 +286,13 @@ def _sentences(
             continue
         groups: dict[str, list[str]] = {}
         for c in later:
-            groups.setdefault(c["notice_by"], []).append(f"{c['title']} (closes from {month_name(c['closes_from'])})")
+            closes = periods.month_name(c["closes_from"])
+            groups.setdefault(c["notice_by"], []).append(f"{c['title']} (closes from {closes})")
         for by, closing in sorted(groups.items()):
-            out.append(f"{_if(r)}, serve notice by {month_name(by)} on {', '.join(closing)}.")
+            out.append(f"{_if(r)}, serve notice by {periods.month_name(by)} on {', '.join(closing)}.")
     if core:
         out.append(
-            f"No-regret core: {_plural(len(core), 'service')} {'runs' if len(core) == 1 else 'run'} all through "
+            f"No-regret core: {plural(len(core), 'service')} {'runs' if len(core) == 1 else 'run'} all through "
             f"{unc.fy} in every outcome: {_titles(sc, core)}."
         )
     else:
@@ -333,8 +327,8 @@ def _sentences(
         )
     if figures.get("evpi") is not None:
         out.append(
-            f"Knowing the {unc.fy} grant from the start ({month_name(d.months[0])}) instead of in {conf} would be "
-            f"worth {money(figures['evpi'])} of expected value (EVPI, discounted)."
+            f"Knowing the {unc.fy} grant from the start ({periods.month_name(d.months[0])}) instead of in {conf} "
+            f"would be worth {money(figures['evpi'])} of expected value (EVPI, discounted)."
         )
     return out
 
@@ -366,7 +360,7 @@ def solve_cliff_edge(scenario: Scenario, *, threads: int = 1, value_of_informati
         summary = {
             "scenario": sc.name, "title": sc.title, "status": status.value, "status_text": STATUS_TEXT[status],
             "explanation": explanation, "sentences": [STATUS_TEXT[status]],
-            "provenance": _provenance(sc),
+            "provenance": provenance(sc),
         }
         return CliffEdgeResult(
             sc, status, None, {}, pd.DataFrame(columns=PLAN_COLUMNS), pd.DataFrame(columns=PLAN_FUNDING_COLUMNS),
@@ -448,7 +442,7 @@ def solve_cliff_edge(scenario: Scenario, *, threads: int = 1, value_of_informati
         "mip_gap": mip_gap(res),
         "solve_seconds": round(solved - started, 4),
         "total_seconds": round(finished - started, 4),
-        "provenance": _provenance(sc),
+        "provenance": provenance(sc),
     }
     return CliffEdgeResult(
         scenario=sc,
@@ -466,12 +460,3 @@ def solve_cliff_edge(scenario: Scenario, *, threads: int = 1, value_of_informati
         sentences=sentences,
         summary=summary,
     )
-
-
-def _provenance(sc: Scenario) -> dict[str, Any]:
-    return {
-        "input_hash": input_hash(sc),
-        "versions": versions(),
-        "solver": "HiGHS via pyomo.contrib.solver",
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }

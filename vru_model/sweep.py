@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,10 @@ import pyomo.environ as pyo
 from vru_model.data import ModelData, prepare
 from vru_model.errors import Problem, ScenarioError
 from vru_model.model import build_model, set_grants
-from vru_model.results import input_hash, undiscounted_value, versions, write_outputs
+from vru_model.results import provenance, undiscounted_value, write_outputs
 from vru_model.results_text import money
 from vru_model.schema import Scenario
-from vru_model.solve import Status, make_solver, run_solver
+from vru_model.solver import Status, make_solver, run_solver
 
 FRONTIER_COLUMNS = [
     "scenario", "level", "grant", "status", "objective", "value", "services_running", "services_closed",
@@ -206,11 +205,8 @@ def frontier(
         "model_builds": rebuilds,
         "solves": len(rows),
         "seconds": round(seconds, 3),
-        "provenance": {
-            "input_hash": input_hash(sc),
-            "versions": versions(),
-            "solver": "HiGHS via pyomo.contrib.solver (persistent)" if persistent else "HiGHS via pyomo.contrib.solver",
-            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        },
+        "provenance": provenance(
+            sc, "HiGHS via pyomo.contrib.solver (persistent)" if persistent else "HiGHS via pyomo.contrib.solver"
+        ),
     }
     return FrontierResult(sc, table, breakpoints, summary)

@@ -34,6 +34,17 @@ def _label(text: str, hint: str = "") -> widgets.HTML:
     return widgets.HTML(f"<div style='margin:8px 0 0 0;line-height:1.3'><strong>{_e(text)}</strong>{extra}</div>")
 
 
+def find_control(widget: Any, css_class: str) -> Any:
+    """The control carrying a CSS class (every control has one, so tests and benchmarks can reach it)."""
+    if css_class in getattr(widget, "_dom_classes", ()):
+        return widget
+    for child in getattr(widget, "children", ()):
+        found = find_control(child, css_class)
+        if found is not None:
+            return found
+    return None
+
+
 class ExplorerApp:
     """ipywidgets over an ExplorerController. `root` is the widget tree to display."""
 
