@@ -297,6 +297,8 @@ def rule_cost_texts(costs: list[dict[str, Any]]) -> list[str]:
     """What each rule costs over the plan, in words (from what-if re-solves)."""
     texts = []
     for c in costs:
+        if c["rule"] == "commissioning_minimum" and c["cost"] == 0:
+            continue  # the shadow prices already say the rule does not bind
         words = RULE_WORDS.get(c["rule"], c["rule"])
         if c["cost"] > 0:
             texts.append(f"Keeping {words} costs {money(c['cost'])} of value over the plan "

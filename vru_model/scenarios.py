@@ -269,6 +269,8 @@ def validate(data: dict[str, Any], source: str) -> Scenario:
                 message = "unknown key (check the spelling)"
             elif err["type"] == "missing":
                 message = "required key is missing"
+            elif err["type"] == "string_pattern_mismatch":
+                message = "should match pattern [a-z0-9_]+: use only lower-case letters, digits and _ (e.g. cut_25)"
             problems.append(Problem(source, _loc_to_key(err["loc"]), message))
         seen = {(p.key, p.message) for p in problems}
         problems += [Problem(source, k, m) for k, m in raw_cross_check(data) if (k, m) not in seen]
