@@ -16,11 +16,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vru_model import charts
+import pandas as pd
+
+from vru_model import charts, stochastic, sweep
 from vru_model.charts import Chart
 from vru_model.narrative import core_grant_total, has_plan, narrative, words
 from vru_model.periods import month_name
+from vru_model.results import input_hash
 from vru_model.results_text import money, plural
+from vru_model.scenarios import load_scenario
+from vru_model.solve import solve
 
 RULE_NAMES = {
     "commissioning_minimum": "Commissioning minimum",
@@ -211,16 +216,13 @@ class ScenarioReport:
     ) -> ScenarioReport:
         """Load, solve and write the DESIGN section 7 files (and cliff_edge.json when the grant is uncertain);
         then find the baseline to compare with."""
-        from vru_model.scenarios import load_scenario
-        from vru_model.solve import solve
-
         scenario = load_scenario(scenario_path, overrides or None)
         result = solve(scenario, threads=threads, price_rules=True)
         result.write(output_dir)
         baseline = None
         if baseline_path and Path(baseline_path).resolve() != Path(scenario_path).resolve():
             baseline = baseline_summary(baseline_path, output_dir, threads)
-        cliff = solve_cliff_edge(scenario, output_dir, threads) if scenario.uncertainty is not None else None
+        cliff = cliff_edge_summary(scenario, output_dir, threads) if scenario.uncertainty is not None else None
         return cls(result, baseline, kernel_info(), threads, cliff)
 
     @property
@@ -478,9 +480,7 @@ class ScenarioReport:
     def cliff_edge(self) -> list[object]:
         if self.scenario.uncertainty is None:
             return [para("This scenario treats every year's grant as known, so there is no cliff-edge plan.")]
-        if self.cliff is not None:
-            return describe_cliff_edge(self.cliff)
-        return cliff_edge_section(self.scenario, self.threads)
+        return describe_cliff_edge(self.cliff or {"status_text": "The cliff-edge plan was not worked out."})
 
     def provenance(self) -> list[object]:
         p = self.summary["provenance"]
@@ -556,10 +556,6 @@ def kernel_info() -> dict[str, str]:
 
 def baseline_summary(baseline_path: str, output_dir: str, threads: int = 1) -> dict[str, Any] | None:
     """The baseline's summary: from the batch's own output when it is current, else solved here."""
-    from vru_model.results import input_hash
-    from vru_model.scenarios import load_scenario
-    from vru_model.solve import solve
-
     scenario = load_scenario(baseline_path)
     written = Path(output_dir) / scenario.name / "summary.json"
     if written.is_file():
@@ -572,30 +568,15 @@ def baseline_summary(baseline_path: str, output_dir: str, threads: int = 1) -> d
     return solve(scenario, threads=threads, shadow_prices=False).summary
 
 
-def solve_cliff_edge(scenario: Any, output_dir: str, threads: int = 1) -> dict[str, Any]:
+def cliff_edge_summary(scenario: Any, output_dir: str, threads: int = 1) -> dict[str, Any]:
     """Solve the cliff-edge plan once, write it next to the scenario's results (cliff_edge.json, plan.csv,
     plan_funding.csv) for the index and the comparison, and return its summary; a failure becomes a summary."""
     try:
-        from vru_model import stochastic
-
         plan = stochastic.solve_cliff_edge(scenario, threads=threads)
         plan.write(output_dir)
         return plan.summary
     except Exception as exc:  # the report must still render when the extra analysis fails
         return {"status": "error", "status_text": f"The cliff-edge analysis failed: {type(exc).__name__}: {exc}"}
-
-
-def cliff_edge_section(scenario: Any, threads: int = 1) -> list[object]:
-    """The cliff-edge (two-stage) plan, when `vru_model.stochastic` is installed; a note otherwise."""
-    try:
-        from vru_model import stochastic
-    except ImportError:
-        return [para("The cliff-edge analysis (vru_model.stochastic) is not available in this installation.")]
-    try:
-        plan = stochastic.solve_cliff_edge(scenario, threads=threads)
-    except Exception as exc:  # the report must still render when the extra analysis fails
-        return [para(f"The cliff-edge analysis failed: {type(exc).__name__}: {exc}")]
-    return describe_cliff_edge(plan.summary)
 
 
 def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
@@ -656,9 +637,6 @@ def run_frontier(baseline_path: str, output_dir: str, threads: int = 1) -> Any:
     breakpoints.csv and frontier.json; None when the batch has no baseline."""
     if not baseline_path:
         return None
-    from vru_model import sweep
-    from vru_model.scenarios import load_scenario
-
     result = sweep.frontier(load_scenario(baseline_path), *FRONTIER_LEVELS, threads=threads)
     result.write(output_dir)
     return result
@@ -757,8 +735,6 @@ def frontier_section(result: Any) -> list[object]:
 
 def _missing(value: object) -> bool:
     """A level without a plan: NaN in a float column, pd.NA in a count column."""
-    import pandas as pd
-
     return bool(pd.isna(value))
 
 
