@@ -586,7 +586,7 @@ def dask_pool(scheduler: str | Any) -> Iterator[tuple[Executor, int]]:
         try:
             yield view, max(1, sum(client.nthreads().values()))
         except BaseException:
-            view.shutdown(wait=False, cancel_futures=True)
+            view.shutdown(wait=False)  # cancels what the cluster still runs for this batch
             raise
 
 
@@ -664,7 +664,8 @@ def run_batch(
 ) -> BatchReport:
     """Plan (validating everything first), check the output folder, take its lock, run what is out of date
     (the index saying so while it runs), then write the batch-level outputs. Ctrl-C stops the reports that
-    run, starts no other, and returns a report in state "stopped" whose index says which were stopped."""
+    run, starts no other, and returns a report in state "stopped" whose index says which were stopped; any
+    other error leaves the same marks before it is raised."""
     tasks = plan(discover(paths), out_dir, notebook=notebook, timeout=timeout)
     check_output_dir(out_dir)
     with batch_lock(out_dir, wait=wait, say=say):
@@ -683,20 +684,18 @@ def run_batch(
         try:
             _run_reports(report, todo, workers, scheduler, progress)
             report.compare = run_compare(out_dir, tasks, timeout, compare_key, force=force or bool(todo))
-        except KeyboardInterrupt:
-            import signal
-
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
-            try:
+        except BaseException as exc:  # Ctrl-C above all, but also a disk that fills up or a lost cluster
+            with _deferred_interrupt():  # a second Ctrl-C must not cut this short
                 report.outcomes = {n: Outcome(n, {"running": "stopped", "queued": "cancelled"}.get(o.state, o.state),
                                               o.seconds, o.error) for n, o in report.outcomes.items()}
                 if report.compare.state in ("queued", "running"):
                     report.compare = Outcome("compare", "cancelled", 0.0)
                 report.state = "stopped"
+                recover(out_dir)  # what a stopped worker was writing (the comparison's partial notebook)
                 _show(report)
-            finally:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-            return report
+            if isinstance(exc, KeyboardInterrupt):
+                return report
+            raise
         with _deferred_interrupt():
             write_workbook(out_dir, tasks, report.outcomes)
             report.state = "complete"
