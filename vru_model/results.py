@@ -91,12 +91,17 @@ class Result:
 
 
 def write_outputs(
-    directory: str | Path, scenario: Scenario, tables: dict[str, pd.DataFrame], documents: dict[str, Any]
+    directory: str | Path,
+    scenario: Scenario,
+    tables: dict[str, pd.DataFrame],
+    documents: dict[str, Any],
+    folder: str | None = None,
 ) -> Path:
-    """DIR/<scenario name>/ with resolved.yaml, CSV tables and JSON documents, each written atomically.
+    """DIR/<scenario name>/ (or DIR/<folder>/) with resolved.yaml, CSV tables and JSON documents, each
+    written atomically.
 
     CSVs use "\n" line ends whatever the platform, so identical inputs give identical bytes."""
-    out = Path(directory) / scenario.name
+    out = Path(directory) / (folder or scenario.name)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "resolved.yaml", dump_yaml(scenario_to_dict(scenario)))
     for name, table in tables.items():
