@@ -29,6 +29,13 @@ ENV = Environment(loader=PackageLoader("vru_model", "templates"), autoescape=sel
                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 GLOSSARY = "glossary.html"
 FAILED = ("failed", "timed_out")
+DONE = ("ok", "failed", "timed_out", "skipped")
+PENDING = {  # a report's state while a batch runs or after it was stopped: (tag class, label, why)
+    "queued": ("tag-skipped", "Waiting to run", ""),
+    "running": ("tag-skipped", "Running now", ""),
+    "stopped": ("tag-failed", "✗ Stopped", "the batch was stopped while this report ran"),
+    "cancelled": ("tag-skipped", "Not run", "the batch was stopped before this report started"),
+}
 ALLOWED_TAGS = ["a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "details", "div", "dl", "dt", "em",
                 "h1", "h2", "h3", "h4", "i", "li", "ol", "p", "pre", "span", "strong", "summary", "table", "tbody",
                 "td", "tfoot", "th", "thead", "tr", "ul"]
@@ -84,24 +91,33 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def index_page(out_dir: Path, tasks: Sequence[Any], outcomes: dict[str, Any], compare: Any) -> str:
+def index_page(out_dir: Path, tasks: Sequence[Any], outcomes: dict[str, Any], compare: Any, *,
+               state: str = "complete", started: str = "") -> str:
     """outputs/index.html: each scenario's finding in one line, its headline figures, and (for analysts, out of
-    the way) its data files. `tasks` are batch.Task, `outcomes` batch.Outcome by scenario name."""
+    the way) its data files. `tasks` are batch.Task, `outcomes` batch.Outcome by scenario name. While the batch
+    runs (state "running") or after it was stopped ("stopped") the page says so, and which files are an earlier
+    run's."""
     base_task = next((t for t in tasks if t.name == "baseline"), None)
     baseline = _read_json(out_dir / "baseline" / "summary.json") if base_task else None
     rows, failed = [], 0
     for t in tasks:
         folder, o = out_dir / t.name, outcomes[t.name]
-        state = "ok" if o.state == "skipped" else o.state
-        summary = _read_json(folder / "summary.json") if state == "ok" else None
+        report_state = "ok" if o.state == "skipped" else o.state
+        summary = _read_json(folder / "summary.json") if report_state == "ok" else None
         h = headline(summary) if summary else None
-        row: dict[str, Any] = {"title": (summary or {}).get("title", t.title), "href": f"{t.name}/report.html",
-                               "skipped": o.state == "skipped", "failed": "", "error": "", "line": "",
-                               "status": status_label(h["status"]) if h else "", "cliff": ""}
-        if state in FAILED:
+        row: dict[str, Any] = {
+            "title": (summary or {}).get("title", t.title),
+            "href": f"{t.name}/report.html" if (folder / "report.html").is_file() else "",
+            "skipped": o.state == "skipped", "failed": "", "error": "", "line": "", "pending": None,
+            "status": status_label(h["status"]) if h else "", "cliff": ""}
+        if report_state in FAILED:
             failed += 1
-            row["failed"] = "timed out" if state == "timed_out" else "failed"
+            row["failed"] = "timed out" if report_state == "timed_out" else "failed"
             row["error"] = o.error or (_read_json(folder / "stamp.json") or {}).get("error", "")
+        elif report_state in PENDING:
+            tag, what, why = PENDING[report_state]
+            earlier = "files from an earlier run" if (folder / "stamp.json").is_file() else "no files yet"
+            row["pending"] = {"tag": tag, "what": what, "why": "; ".join(filter(None, [why, earlier]))}
         elif summary:
             cliff = read_cliff_edge(folder, summary)
             row["line"] = finding(summary, baseline if t.name != "baseline" else None, cliff).line
@@ -114,14 +130,30 @@ def index_page(out_dir: Path, tasks: Sequence[Any], outcomes: dict[str, Any], co
         rows.append(row)
     n = len(tasks)
     lead = f"{n} scenario{'s' if n != 1 else ''} in this batch."
-    lead += (f" {failed} report{'s' if failed != 1 else ''} failed: see the rows marked ✗." if failed
-             else " Every report ran.")
+    if failed:
+        lead += f" {failed} report{'s' if failed != 1 else ''} failed: see the rows marked ✗."
+    if state == "running":
+        done = sum(o.state in DONE for o in outcomes.values())
+        lead += (f" A batch started at {started} is writing these reports ({done} of {n} done so far); this page "
+                 "is rewritten as each one is ready. If that batch is no longer running, it stopped before it "
+                 "finished: run vru batch again to finish and repair this page.")
+    elif state == "stopped":
+        stopped = sum(o.state == "stopped" for o in outcomes.values())
+        cancelled = sum(o.state == "cancelled" for o in outcomes.values())
+        lead += (f" The batch started at {started} was stopped before it finished: {stopped} report"
+                 f"{'s' if stopped != 1 else ''} stopped while running, {cancelled} not run. Run vru batch again "
+                 "to finish.")
+    elif not failed:
+        lead += " Every report ran."
+    compare_state = ("failed" if compare.state in FAILED else
+                     compare.state if compare.state in ("queued", "running", "cancelled") else "ok")
     header = [{"text": text, "num": 2 <= k <= 6} for k, text in enumerate(
         ["Scenario", "Status", "Core grant over the plan", "Social value (see below)", "Services closing",
          "Lowest commissioned share", "Core grant left unspent"])]
     return link_terms(ENV.get_template("index.html.j2").render(
         title="VRU scenario reports", home=None, glossary=GLOSSARY, generated=now(), print_hint=False, lead=lead,
-        rows=rows, header=header, compare_ok=compare.state not in FAILED, compare_error=compare.error), GLOSSARY)
+        rows=rows, header=header, compare_state=compare_state, compare_error=compare.error,
+        sheet_pending=state != "complete"), GLOSSARY)
 
 
 def _cell(h: dict[str, Any] | None, key: str) -> str:
