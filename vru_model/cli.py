@@ -143,9 +143,11 @@ def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> N
               "(default: exit 2 at once).")
 @click.option("--notebook", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="Report notebook to run [default: notebooks/scenario_report.ipynb].")
+@click.option("--pdf", is_flag=True, help="Also print each report to report.pdf beside its HTML (A4 board paper; "
+              "needs Chromium, skipped with a message without it).")
 @_user_errors
 def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, timeout: float, scheduler: str | None,
-                  force: bool, wait: bool, notebook: Path | None) -> None:
+                  force: bool, wait: bool, notebook: Path | None, pdf: bool) -> None:
     """Run every scenario's report (default: all of scenarios/*.yaml) and write OUT/index.html.
 
     Exit 0 when every report ran, 1 when any failed or timed out (the others still finish), 2 for bad input,
@@ -167,6 +169,14 @@ def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, time
     if report.compare.state not in ("ok", "skipped"):
         click.echo(f"comparison: REPORT FAILED: {report.compare.error}")
     click.echo(f"wrote {out_dir / 'index.html'}")
+    if pdf:
+        from vru_model.pages import write_pdfs
+
+        printed, problems = write_pdfs(out_dir, [t.name for t in report.tasks])
+        for line in problems:
+            click.echo(f"pdf: {line}")
+        if printed:
+            click.echo(f"wrote {len(printed)} report.pdf file{'s' if len(printed) != 1 else ''}")
     sys.exit(report.exit_code)
 
 
