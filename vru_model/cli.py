@@ -143,9 +143,11 @@ def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> N
               "(default: exit 2 at once).")
 @click.option("--notebook", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="Report notebook to run [default: notebooks/scenario_report.ipynb].")
+@click.option("--pdf", is_flag=True, help="Also print each report to report.pdf beside its HTML (A4 board paper; "
+              "needs Chromium, skipped with a message without it).")
 @_user_errors
 def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, timeout: float, scheduler: str | None,
-                  force: bool, wait: bool, notebook: Path | None) -> None:
+                  force: bool, wait: bool, notebook: Path | None, pdf: bool) -> None:
     """Run every scenario's report (default: all of scenarios/*.yaml) and write OUT/index.html.
 
     Exit 0 when every report ran, 1 when any failed or timed out (the others still finish), 2 for bad input,
@@ -167,6 +169,14 @@ def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, time
     if report.compare.state not in ("ok", "skipped"):
         click.echo(f"comparison: REPORT FAILED: {report.compare.error}")
     click.echo(f"wrote {out_dir / 'index.html'}")
+    if pdf:
+        from vru_model.pages import write_pdfs
+
+        printed, problems = write_pdfs(out_dir, [t.name for t in report.tasks])
+        for line in problems:
+            click.echo(f"pdf: {line}")
+        if printed:
+            click.echo(f"wrote {len(printed)} report.pdf file{'s' if len(printed) != 1 else ''}")
     sys.exit(report.exit_code)
 
 
@@ -235,6 +245,49 @@ def frontier_command(
         click.echo(f"- {sentence}")
     failed = any(s not in ("optimal", "infeasible") for s in statuses)
     sys.exit(EXIT_FAILED if failed or "optimal" not in statuses else EXIT_OK)
+
+
+def _epsilons(_ctx: click.Context, _param: click.Parameter, text: str) -> tuple[float, ...]:
+    try:
+        found = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of numbers (e.g. 0.01,0.02,0.05)") from None
+    if any(not 0 <= e < 1 for e in found):
+        raise click.BadParameter("each epsilon must be at least 0 and below 1")
+    return found
+
+
+@main.command("robustness")
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--samples", type=click.IntRange(1, 100_000), default=200, show_default=True,
+              help="Joint samples of the effects and harm costs (Latin hypercube).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Same seed, same files.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes solving the samples.")
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="Solve the samples on a Dask cluster instead.")
+@click.option("--epsilon", "epsilons", default="0.01,0.02,0.05", show_default=True, callback=_epsilons,
+              help="Near-optimal alternatives within these shares of the optimum (empty: none).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key (dotted path).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True)
+@_user_errors
+def robustness_command(scenario: Path, samples: int, seed: int, workers: int, scheduler: str | None,
+                       epsilons: tuple[float, ...], overrides: tuple[str, ...], out_dir: Path) -> None:
+    """How sure is the plan? Re-solve under samples of the evidence and find near-optimal alternatives:
+    write DIR/<name>/robustness/ (exit 1 when the scenario has no plan or a sample's solve failed)."""
+    from vru_model.robustness import robustness
+
+    loaded = load_scenario(scenario, list(overrides))
+    try:
+        result = robustness(loaded, samples, seed, workers=workers, scheduler=scheduler, epsilons=epsilons)
+    except ScenarioError as exc:
+        raise _named_file(scenario, exc) from None
+    where = result.write(out_dir)
+    s = result.summary
+    click.echo(f"{loaded.name}: {s['samples']} samples {s['statuses']} in {s['seconds']:.1f} s -> {where}")
+    for sentence in s["sentences"]:
+        click.echo(f"- {sentence}")
+    failed = any(k not in ("optimal", "time_limit") for k in s["statuses"])
+    sys.exit(EXIT_OK if result.optimal and not failed else EXIT_FAILED)
 
 
 if __name__ == "__main__":
