@@ -19,7 +19,7 @@ import psutil
 import pytest
 from click.testing import CliRunner
 
-from vru_model.batch import SCENARIO_FILES
+from vru_model.batch import SCENARIO_FILES, Rendered, publish, recover
 from vru_model.cli import main
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -233,3 +233,36 @@ def test_help_lists_the_exit_codes() -> None:
     for args in (["--help"], ["batch", "--help"], ["solve", "--help"]):
         text = " ".join(CliRunner().invoke(main, args).output.split())
         assert "Exit codes: 0 all done; 1 a solve or report failed" in text and "130 interrupted" in text, args
+
+
+# -- publishing and repair, without kernels ------------------------------------------------------------
+
+
+def test_publish_swaps_the_folder_and_keeps_what_the_batch_does_not_make(tmp_path: Path) -> None:
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    for name, text in [("report.html", "old"), ("cliff_edge.json", "{}"), ("report.pdf", "old"), ("mine.txt", "keep")]:
+        (folder / name).write_text(text)
+    publish(tmp_path, Rendered("tiny", "ok", "", 1.0, {"report.html": b"new", "summary.json": b"{}"}), "k")
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.txt", "report.html", "stamp.json", "summary.json"]
+    assert (folder / "report.html").read_text() == "new" and (folder / "mine.txt").read_text() == "keep"
+    assert json.loads((folder / "stamp.json").read_text())["key"] == "k"
+    assert _hidden(tmp_path) == []
+    with pytest.raises(ValueError, match="outside its folder"):
+        publish(tmp_path, Rendered("tiny", "ok", "", 1.0, {"../escape.txt": b"x"}), "k2")
+    assert not (tmp_path / "escape.txt").exists() and (folder / "report.html").read_text() == "new"
+    assert _hidden(tmp_path) == []
+
+
+def test_recover_undoes_what_a_killed_batch_left(tmp_path: Path) -> None:
+    # killed between the two renames of a swap: the old folder is aside, the new one still staged
+    (tmp_path / ".tiny.abc.old").mkdir()
+    (tmp_path / ".tiny.abc.old" / "report.html").write_text("old")
+    (tmp_path / ".tiny.abc.partial").mkdir()
+    (tmp_path / ".tiny.abc.partial" / "report.html").write_text("half")
+    (tmp_path / ".compare-123.ipynb").write_text("{")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / ".report-1.ipynb").write_text("{")
+    assert recover(tmp_path) == 4
+    assert (tmp_path / "tiny" / "report.html").read_text() == "old"
+    assert _hidden(tmp_path) == []

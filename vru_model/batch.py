@@ -35,7 +35,7 @@ from typing import Any
 from vru_model import __version__
 from vru_model.errors import OutputError, Problem, ScenarioError
 from vru_model.files import atomic_write_bytes, atomic_write_text, check_output_dir, plain_os_error
-from vru_model.pages import GLOSSARY, glossary_page, index_page, notebook_html
+from vru_model.pages import DONE, GLOSSARY, glossary_page, index_page, notebook_html
 from vru_model.reports import (
     OBJECTIVE,
     cliff_headline,
@@ -362,7 +362,8 @@ def render(job: Job) -> Rendered:
 
 # -- publishing on the client: whole folders, swapped in with renames ----------------------------
 
-MANAGED = frozenset((*SCENARIO_FILES, *CLIFF_EDGE_FILES, STAMP))  # what a report run replaces in OUT/<name>/
+MANAGED = frozenset((*SCENARIO_FILES, *CLIFF_EDGE_FILES, STAMP, "report.pdf"))  # what a report run replaces
+# in OUT/<name>/ (a PDF printed from an older report goes with it)
 PARTIAL, OLD = ".partial", ".old"  # suffixes of hidden sibling folders while a report is being swapped in
 
 
@@ -597,8 +598,6 @@ def _deferred_interrupt() -> Iterator[None]:
 
 # -- the batch -----------------------------------------------------------------------------------
 
-DONE = ("ok", "failed", "timed_out", "skipped")
-STOPPED = ("stopped", "cancelled")  # running when Ctrl-C came / never started
 
 
 @dataclass
