@@ -203,6 +203,7 @@ def test_an_output_path_under_a_file_exits_2_before_solving(tmp_path: Path) -> N
         (["batch", tiny, "--out", str(under)], below),
         (["cliff-edge", uncertain, "--out", str(blocker)], itself),
         (["frontier", tiny, "--out", str(blocker)], itself),
+        (["robustness", tiny, "--out", str(blocker)], itself),
     ]:
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 2, (args, result.output)
@@ -230,7 +231,7 @@ def test_a_full_disk_is_said_in_plain_words(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_help_lists_the_exit_codes() -> None:
-    for args in (["--help"], ["batch", "--help"], ["solve", "--help"]):
+    for args in (["--help"], *([command, "--help"] for command in main.commands)):
         text = " ".join(CliRunner().invoke(main, args).output.split())
         assert "Exit codes: 0 all done; 1 a solve or report failed" in text and "130 interrupted" in text, args
 
