@@ -35,7 +35,7 @@ from typing import Any
 from vru_model import __version__
 from vru_model.errors import OutputError, Problem, ScenarioError
 from vru_model.files import atomic_write_bytes, atomic_write_text, check_output_dir, plain_os_error
-from vru_model.pages import GLOSSARY, glossary_page, index_page, notebook_html
+from vru_model.pages import DONE, GLOSSARY, glossary_page, index_page, notebook_html
 from vru_model.reports import (
     OBJECTIVE,
     cliff_headline,
@@ -362,7 +362,8 @@ def render(job: Job) -> Rendered:
 
 # -- publishing on the client: whole folders, swapped in with renames ----------------------------
 
-MANAGED = frozenset((*SCENARIO_FILES, *CLIFF_EDGE_FILES, STAMP))  # what a report run replaces in OUT/<name>/
+MANAGED = frozenset((*SCENARIO_FILES, *CLIFF_EDGE_FILES, STAMP, "report.pdf"))  # what a report run replaces
+# in OUT/<name>/ (a PDF printed from an older report goes with it)
 PARTIAL, OLD = ".partial", ".old"  # suffixes of hidden sibling folders while a report is being swapped in
 
 
@@ -567,7 +568,7 @@ def dask_pool(scheduler: str | Any) -> Iterator[tuple[Executor, int]]:
         try:
             yield view, max(1, sum(client.nthreads().values()))
         except BaseException:
-            view.shutdown(wait=False, cancel_futures=True)
+            view.shutdown(wait=False)  # cancels what the cluster still runs for this batch
             raise
 
 
@@ -597,8 +598,6 @@ def _deferred_interrupt() -> Iterator[None]:
 
 # -- the batch -----------------------------------------------------------------------------------
 
-DONE = ("ok", "failed", "timed_out", "skipped")
-STOPPED = ("stopped", "cancelled")  # running when Ctrl-C came / never started
 
 
 @dataclass
@@ -646,7 +645,8 @@ def run_batch(
 ) -> BatchReport:
     """Plan (validating everything first), check the output folder, take its lock, run what is out of date
     (the index saying so while it runs), then write the batch-level outputs. Ctrl-C stops the reports that
-    run, starts no other, and returns a report in state "stopped" whose index says which were stopped."""
+    run, starts no other, and returns a report in state "stopped" whose index says which were stopped; any
+    other error leaves the same marks before it is raised."""
     tasks = plan(discover(paths), out_dir, notebook=notebook, timeout=timeout)
     check_output_dir(out_dir)
     with batch_lock(out_dir, wait=wait, say=say):
@@ -665,20 +665,18 @@ def run_batch(
         try:
             _run_reports(report, todo, workers, scheduler, progress)
             report.compare = run_compare(out_dir, tasks, timeout, compare_key, force=force or bool(todo))
-        except KeyboardInterrupt:
-            import signal
-
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
-            try:
+        except BaseException as exc:  # Ctrl-C above all, but also a disk that fills up or a lost cluster
+            with _deferred_interrupt():  # a second Ctrl-C must not cut this short
                 report.outcomes = {n: Outcome(n, {"running": "stopped", "queued": "cancelled"}.get(o.state, o.state),
                                               o.seconds, o.error) for n, o in report.outcomes.items()}
                 if report.compare.state in ("queued", "running"):
                     report.compare = Outcome("compare", "cancelled", 0.0)
                 report.state = "stopped"
+                recover(out_dir)  # what a stopped worker was writing (the comparison's partial notebook)
                 _show(report)
-            finally:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-            return report
+            if isinstance(exc, KeyboardInterrupt):
+                return report
+            raise
         with _deferred_interrupt():
             write_workbook(out_dir, tasks, report.outcomes)
             report.state = "complete"

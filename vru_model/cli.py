@@ -257,7 +257,7 @@ def _epsilons(_ctx: click.Context, _param: click.Parameter, text: str) -> tuple[
     return found
 
 
-@main.command("robustness")
+@main.command("robustness", epilog=EXIT_CODES)
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--samples", type=click.IntRange(1, 100_000), default=200, show_default=True,
               help="Joint samples of the effects and harm costs (Latin hypercube).")
@@ -277,6 +277,7 @@ def robustness_command(scenario: Path, samples: int, seed: int, workers: int, sc
     from vru_model.robustness import robustness
 
     loaded = load_scenario(scenario, list(overrides))
+    check_output_dir(out_dir)
     try:
         result = robustness(loaded, samples, seed, workers=workers, scheduler=scheduler, epsilons=epsilons)
     except ScenarioError as exc:
