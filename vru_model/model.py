@@ -25,6 +25,7 @@ RULES: dict[str, str] = {
     "committed_contracts": "committed contracts must run, at no less than their committed scale, until their "
     "committed month",
     "yearly_scale": "a running service's scale is a contract term: the same in every month of a financial year",
+    "yearly_scale_steady": "within a financial year a service runs at its year's scale until it stops",
     "reduction_notice": "reducing a service's scale needs notice (its variation notice period), as closing does",
     "participants_lost": "the participants who lose support when a service is reduced or closed",
     "commissioning_credit": "exit and start-up costs do not count as commissioned spend (policy)",
@@ -235,6 +236,17 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
             return m.scale[w, i, t] >= level - items[i].scale.max * (1 - m.on[w, i, t])
 
         m.yearly_scale = pyo.Constraint(WIT, ["at_most", "at_least"], rule=yearly_scale)
+
+        # Implied for a service that cannot re-open (it runs at its year's scale until it stops), and worth
+        # stating: the relaxation can no longer dip a service for a few months and restore it.
+        steady = [
+            (w, i, t)
+            for (w, i, t) in WIT
+            if t in nxt and d.fy_of[nxt[t]] == d.fy_of[t] and items[i].running_at_start and not policy.allow_reopening
+        ]
+        m.yearly_scale_steady = pyo.Constraint(
+            steady, rule=lambda _, w, i, t: m.scale[w, i, t] >= m.scale[w, i, nxt[t]]
+        )
 
     committed = [
         (w, i, t, part)

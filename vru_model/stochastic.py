@@ -258,6 +258,45 @@ def _outcome_reports(
     return reports
 
 
+SCALE_STEP = 0.005  # smaller scale changes are solver round-off
+
+
+def service_outcomes(
+    sc: Scenario, d: ModelData, plans: pd.DataFrame, reports: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """What happens to each service in each outcome, from the uncertain year on: it keeps its scale, is
+    reduced (to what share of design scale), or closes (from when, with notice by when)."""
+    unc = sc.uncertainty
+    assert unc is not None
+    start = next(t for t in d.months if d.fy_of[t] == unc.fy)
+    rows = []
+    for i in d.interventions:
+        item = sc.interventions[i]
+        entry: dict[str, Any] = {"intervention": i, "title": item.title, "outcomes": {}}
+        for r in reports:
+            mine = plans[(plans["outcome"] == r["name"]) & (plans["intervention"] == i)]
+            before = mine[mine["fy"] < unc.fy]
+            after = mine[mine["fy"] >= unc.fy]
+            running = after[after["running"] == 1]
+            closure = next((c for c in r["closures"] if c["intervention"] == i and c["closes_from"] >= start), None)
+            earlier = before[before["running"] == 1]["scale"]
+            was = float(earlier.iloc[-1]) if len(earlier) else (item.start_scale or 1.0)
+            low = float(running["scale"].min()) if len(running) else 0.0
+            if closure:
+                state = {"status": "closes", "closes_from": closure["closes_from"], "notice_by": closure["notice_by"],
+                         "scale": round(low, 4)}
+            elif running.empty:
+                state = {"status": "does not run"}
+            elif low < was - SCALE_STEP:
+                state = {"status": "reduces", "scale": round(low, 4)}
+            else:
+                state = {"status": "keeps", "scale": round(low, 4)}
+            entry["outcomes"][r["name"]] = state
+        if any(o["status"] != "does not run" for o in entry["outcomes"].values()):
+            rows.append(entry)
+    return rows
+
+
 def outcome_label(amount: float, full: float) -> str:
     """What a grant outcome means for the year, against the scenario's own grant: 'continues in full',
     'is cut by 25%', 'ends', 'grows by 20%' (reads after "the grant")."""
@@ -305,11 +344,11 @@ def _sentences(
             f"From {start} until the grant is confirmed in {conf}, whatever happens, keep running: "
             f"{_titles(sc, [s['intervention'] for s in kept])}."
         )
-    reduced = [f"{s['title']} ({s['scale_min']:.2f})" for s in kept if s["scale_min"] < 0.9999]
+    reduced = [f"{s['title']} ({s['scale_min']:.0%})" for s in kept if s["scale_min"] < 0.995]
     if reduced:
         out.append(
-            f"Before {conf} these run below design capacity at times (lowest scale; month by month in the "
-            f"here-and-now plan): {', '.join(reduced)}."
+            f"Let these {unc.fy} contracts below design scale in April, before the grant is known (the scale "
+            f"holds for the whole year): {', '.join(reduced)}."
         )
     for n in here["notices"]:
         out.append(
@@ -448,6 +487,14 @@ def solve_cliff_edge(scenario: Scenario, *, threads: int = 1, value_of_informati
 
     drawn = {r["name"]: r["underwriting_drawn"] for r in reports}
     owing = {r["name"]: r["unfunded_liability"] for r in reports}
+    by_service = service_outcomes(sc, d, plans, reports)
+    counts = {
+        r["name"]: {
+            state: sum(1 for row in by_service if row["outcomes"][r["name"]]["status"] == state)
+            for state in ("keeps", "reduces", "closes")
+        }
+        for r in reports
+    }
     sentences = _sentences(sc, d, here, reports, core, figures)
     summary: dict[str, Any] = {
         "scenario": sc.name,
@@ -483,6 +530,8 @@ def solve_cliff_edge(scenario: Scenario, *, threads: int = 1, value_of_informati
         "outcomes": reports,
         "no_regret_core": [{"intervention": i, "title": sc.interventions[i].title} for i in core],
         "closed_in_every_outcome": [{"intervention": i, "title": sc.interventions[i].title} for i in closed_everywhere],
+        "services_by_outcome": by_service,
+        "counts_by_outcome": counts,
         "underwriting": {
             "stream": d.underwriting,
             "cap": sc.funding[d.underwriting].cap if d.underwriting else None,
