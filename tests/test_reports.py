@@ -308,4 +308,13 @@ def test_no_page_shows_an_internal_id(shipped_batch: tuple[Path, object]) -> Non
     pages = sorted(out.rglob("*.html"))
     assert len(pages) >= 12  # index, glossary, comparison and every scenario's report
     for path in pages:
-        assert not leaked_ids(path.read_text(encoding="utf-8"), ids), path
+        html = path.read_text(encoding="utf-8")
+        assert not leaked_ids(html, ids), path
+        parser = _ReadableText()
+        parser.feed(re.sub(r"<details.*?</details>", "", html, flags=re.S))  # sources quote their documents
+        text = " ".join(parser.parts)
+        assert not re.search(r"\(\d\.\d\d\)", text), path  # scales as percentages, not "(0.50)"
+        assert "GBP" not in text and not re.search(r"£\d{1,3}(,\d{3}){2,}|£\d+\.\d0m", text), path  # one style
+    infeasible = (out / "infeasible_example" / "report.html").read_text(encoding="utf-8")
+    gap = re.search(r"a gap of (£[\d.,]+[km]?)", infeasible)
+    assert gap and infeasible.index(gap.group(0)) < infeasible.index(f"the {gap.group(1)} gap")  # stated before use
