@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from test_batch import shipped_batch  # noqa: F401 - the session's batch run, shared with test_batch
 
-from vru_model import charts, load_scenario
+from vru_model import charts, load_scenario, pages
 from vru_model.charts import Chart
 from vru_model.glossary import COMPILED, TERMS, link_terms
 from vru_model.model import RULES
@@ -318,3 +318,12 @@ def test_no_page_shows_an_internal_id(shipped_batch: tuple[Path, object]) -> Non
     infeasible = (out / "infeasible_example" / "report.html").read_text(encoding="utf-8")
     gap = re.search(r"a gap of (£[\d.,]+[km]?)", infeasible)
     assert gap and infeasible.index(gap.group(0)) < infeasible.index(f"the {gap.group(1)} gap")  # stated before use
+
+
+def test_pdfs_are_skipped_with_a_message_without_chromium(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(pages.shutil, "which", lambda _name: None)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "report.html").write_text("<p>report</p>")
+    printed, problems = pages.write_pdfs(tmp_path, ["a"])
+    assert printed == [] and problems == ["no Chromium found (install Debian's chromium), so no PDFs were written"]
+    assert not (tmp_path / "a" / "report.pdf").exists()
