@@ -146,6 +146,8 @@ def test_comparison_over_written_results(tmp_path: Path, tiny_report: ScenarioRe
              + comparison.closures_chart() + comparison.commissioning_table())
     assert sum(isinstance(i, Chart) for i in items) == 2
     assert EVIL[0] not in _html(items)
+    assert _html(comparison.introduction()).startswith('<p class="finding">Two scenarios compared. Services close in '
+                                                      "one of them; most in “Cut &lt;script&gt;")
 
 
 def test_frontier_section_in_plain_words_with_a_chart(tmp_path: Path) -> None:
