@@ -884,10 +884,20 @@ class Comparison:
         n = len(self.summaries)
         infeasible = [s for s in self.summaries if not has_plan(s)]
         text = f"{words(n).capitalize()} scenario{'s' if n != 1 else ''} compared."
+        closing = [s for s in self.summaries if has_plan(s) and s.get("closures")]
+        if closing:
+            worst = max(closing, key=lambda s: (len(s["closures"]), -(s.get("totals") or {}).get("value", 0.0)))
+            k = len(worst["closures"])
+            title = worst.get("title", worst["scenario"])
+            text += (f" Services close in {words(len(closing))} of them; most in “{title}”: "
+                     f"{words(k)} service{'s' if k != 1 else ''}, the first notice by "
+                     f"{month_name(min(c['notice_by'] for c in worst['closures']))}.")
+        elif self.summaries:
+            text += " No service closes in any scenario with a plan."
         if infeasible:
             text += " Without a plan: " + "; ".join(f"{s.get('title', s['scenario'])} ({status_label(s['status'])})"
                                                    for s in infeasible) + "."
-        return [para(text, VALUE_NOTE)]
+        return [Html(f'<p class="finding">{esc(text)}</p>'), para(VALUE_NOTE)]
 
     def headline_table(self) -> list[object]:
         rows = []

@@ -266,11 +266,11 @@ def _sentences(
             f"From {start} until the grant is confirmed in {conf}, whatever happens, keep running: "
             f"{_titles(sc, [s['intervention'] for s in kept])}."
         )
-    reduced = [f"{s['title']} ({s['scale_min']:.2f})" for s in kept if s["scale_min"] < 0.9999]
+    reduced = [f"{s['title']} ({s['scale_min']:.0%})" for s in kept if s["scale_min"] < 0.9999]
     if reduced:
         out.append(
-            f"Before {conf} these run below design capacity at times (lowest scale; month by month in the "
-            f"here-and-now plan): {', '.join(reduced)}."
+            f"Before {conf} these run below design strength at times (at the lowest, as a share of design "
+            f"strength; month by month in the here-and-now plan): {', '.join(reduced)}."
         )
     for n in here["notices"]:
         out.append(
