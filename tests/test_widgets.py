@@ -303,13 +303,21 @@ def test_widget_tree_builds_and_a_slider_change_updates_the_page(tiny: Path) -> 
     assert output.value.count("No service changes") == 1 and slider.value == 120000
 
 
-def test_protect_control_keeps_a_service(tiny: Path) -> None:
-    ctl = ExplorerController(tiny, "tiny")
-    closing = ctl.set_grant("2022/23", 50000)
-    assert [c.key for c in closing.closures] == ["mentoring"]
-    view = ctl.set_protected(["mentoring"])
-    assert ctl.overrides["interventions.mentoring.protected"] is True
-    assert view.status == "infeasible" or "mentoring" not in [c.key for c in view.closures]
+def test_protect_control_keeps_a_service(shipped: Path) -> None:
+    # Half the grant from 2022/23: services close. Protecting one of them is affordable (others close or
+    # shrink instead), so the plan keeps it running to the last month and is worth no more than before.
+    ctl = ExplorerController(shipped, "baseline")
+    cut = ctl.set_grant_percent("2022/23", 50)
+    assert cut.optimal and cut.closures
+    kept = cut.closures[0].key
+    view = ctl.set_protected([kept])
+    assert ctl.overrides[f"interventions.{kept}.protected"] is True
+    assert view.optimal, view.explanation
+    assert kept not in [c.key for c in view.closures]
+    assert next(s for s in view.services if s.key == kept).status == "runs"
+    rows = ctl.result.allocation[ctl.result.allocation["intervention"] == kept]
+    assert rows["period"].tolist() == ctl.scenario.months and rows["running"].eq(1).all()
+    assert view.objective <= cut.objective + 1.0
 
 
 def test_voila_serves_on_localhost_only_with_code_hidden() -> None:
