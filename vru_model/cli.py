@@ -113,20 +113,40 @@ def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> N
     import os
 
     from vru_model.errors import Problem
-    from vru_model.explorer import NOTEBOOK, SCENARIOS_ENV, default_scenarios_dir, free_port, voila_command
+    from vru_model.explorer import (
+        NOTEBOOK,
+        SCENARIOS_ENV,
+        default_scenarios_dir,
+        free_port,
+        new_token,
+        open_when_listening,
+        voila_command,
+        voila_environ,
+    )
 
     if not NOTEBOOK.is_file():
         raise ScenarioError([Problem(str(NOTEBOOK), "", "the explorer notebook is missing")])
     folder = (scenarios_dir or default_scenarios_dir()).resolve()
     os.environ[SCENARIOS_ENV] = str(folder)
     port = port or free_port()
-    click.echo(f"Explorer: http://127.0.0.1:{port}/  (scenarios from {folder}; press Ctrl-C to stop)")
+    token = new_token()
+    os.environ.update(voila_environ(token))
+    url = f"http://127.0.0.1:{port}/?token={token}"
+    click.echo(f"Explorer: {url}  (scenarios from {folder}; press Ctrl-C to stop)")
     sys.stdout.flush()
-    command = voila_command(port, open_browser=not no_browser)
+    command = voila_command(port)
     if os.name == "posix":
+        if not no_browser and os.fork() == 0:  # the child opens the browser once Voila listens, then exits
+            try:
+                open_when_listening(url, port)
+            finally:
+                os._exit(0)
         os.execv(command[0], command)  # the server becomes this process: Ctrl-C and kill reach it directly
     import subprocess
+    import threading
 
+    if not no_browser:
+        threading.Thread(target=open_when_listening, args=(url, port), daemon=True).start()
     sys.exit(subprocess.call(command))
 
 
