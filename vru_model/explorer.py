@@ -134,6 +134,8 @@ class ServiceRow:
     notice_by: str | None = None
     closes_from: str | None = None
     exit_cost: float = 0.0
+    reason: str = ""  # why the plan closes it (summary.json closures[].reason)
+    cost_to_keep: float | None = None  # value lost if it were kept (None: not measured in the explorer)
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,7 @@ def _services(scenario: Scenario, result: Result) -> list[ServiceRow]:
                 str(key), item.title, "closes",
                 f"closes from {month_label(c['closes_from'])} (notice by {month_label(c['notice_by'])})",
                 scale, c["notice_by"], c["closes_from"], float(c["exit_cost"]),
+                c.get("reason", ""), c.get("cost_to_keep"),
             ))
         elif all(running):
             rows.append(ServiceRow(str(key), item.title, "runs", f"runs throughout{level}", scale))
@@ -742,10 +745,12 @@ def _headline(view: ExplorerView) -> str:
 def _closures(view: ExplorerView) -> str:
     if not view.closures:
         return '<h4>Services that close</h4><p class="vru-closures">None: every running service continues.</p>'
-    rows = [[_e(s.title), _e(month_label(s.notice_by)), _e(month_label(s.closes_from)), _e(money(s.exit_cost))]
+    rows = [[_e(s.title), _e(month_label(s.notice_by)), _e(month_label(s.closes_from)), _e(money(s.exit_cost)),
+             _e(money(s.cost_to_keep) if s.cost_to_keep is not None else "not measured"), _e(s.reason)]
             for s in view.closures]
     return ('<h4>Services that close</h4><div class="vru-closures">'
-            + _table(["Service", "Notice must be served by", "Closes from", "Exit cost"], rows, {3}) + "</div>")
+            + _table(["Service", "Notice must be served by", "Closes from", "Exit cost", "Cost to keep", "Why"],
+                     rows, {3, 4}) + "</div>")
 
 
 def _changes(view: ExplorerView) -> str:
