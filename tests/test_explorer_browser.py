@@ -4,6 +4,7 @@ the headline and the closures change, a scenario is saved, and a screenshot is k
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -114,3 +115,43 @@ def test_director_moves_the_grant_and_saves_a_scenario(explorer_url: str, shippe
     assert saved.core_grant("2022/23") == 1653500
     assert saved.title == "Half the 2022/23 grant (browser test)"
     assert not (ROOT / "scenarios" / "browser_half_grant.yaml").exists()
+
+
+@pytest.mark.parametrize("width", [375, 800])
+def test_explorer_on_a_narrow_screen_stacks_and_dims_while_working(explorer_url: str, width: int) -> None:
+    """Phone (375 px) and small laptop window (800 px): settings above results, no sideways scrolling, a typed
+    percentage accepted, and the old figures dimmed while the new plan is worked out."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto(explorer_url, timeout=START_SECONDS * 1000)
+            expect(page.locator(".vru-headline-value")).to_be_visible(timeout=START_SECONDS * 1000)
+            controls = page.locator(".vru-controls").bounding_box()
+            results = page.locator(".vru-results").bounding_box()
+            assert controls and results
+            assert results["y"] >= controls["y"] + controls["height"] - 1  # stacked: results below the settings
+            assert results["width"] >= 0.85 * width and controls["width"] >= 0.85 * width
+            assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing scrolls sideways
+            page.evaluate("""() => {
+                window.vruDimmed = false;
+                const out = document.querySelector('.vru-output');
+                new MutationObserver(() => { if (out.classList.contains('vru-stale')) window.vruDimmed = true; })
+                    .observe(out, {attributes: true, attributeFilter: ['class']});
+            }""")
+            box = page.locator(".vru-grant-text-2022-23 input")
+            box.fill("50%")
+            box.press("Enter")
+            expect(page.locator(".vru-grant-pct-2022-23")).to_contain_text("50% of the starting grant",
+                                                                           timeout=SOLVE_MS)
+            expect(page.locator(".vru-output")).not_to_have_class(re.compile(r"\bvru-stale\b"), timeout=SOLVE_MS)
+            expect(page.locator(".vru-closures")).to_contain_text("Notice must be served by", timeout=SOLVE_MS)
+            assert page.evaluate("window.vruDimmed")
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            page.locator(".vru-results").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"explorer-{width}px-results.png"))
+        finally:
+            browser.close()
