@@ -1,4 +1,5 @@
-"""The `vru` command: a thin layer over the library. Bad input exits 2 with one line per problem."""
+"""The `vru` command: a thin layer over the library. Every command's exit code means one thing (EXIT_CODES);
+bad input and unusable output folders exit 2 with one line per problem, before any work starts."""
 
 from __future__ import annotations
 
@@ -10,26 +11,45 @@ from typing import Any
 
 import click
 
-from vru_model.errors import ScenarioError
+from vru_model.errors import OutputError, ScenarioError
+from vru_model.files import PLAIN_ERRORS, check_output_dir, plain_os_error
 from vru_model.scenarios import load_scenario
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_CODES = ("Exit codes: 0 all done; 1 a solve or report failed (infeasible is an answer, but exit 1); 2 bad "
+              "input or an unusable output folder (nothing solved); 130 interrupted (Ctrl-C).")
 
 
 def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn ScenarioError into one line per problem and exit 2; no traceback unless --debug."""
+    """Bad input, an unusable output folder or a disk error become one line and exit 2; Ctrl-C one line and
+    exit 130; no traceback unless --debug."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
+        debug = bool(ctx.obj and ctx.obj.get("debug"))
         try:
             return func(*args, **kwargs)
         except ScenarioError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
+            if debug:
                 raise
             for problem in exc.problems:
                 click.echo(f"error: {problem}", err=True)
             sys.exit(EXIT_BAD_INPUT)
+        except OutputError as exc:
+            if debug:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except OSError as exc:  # a disk that filled up or a folder that changed under a running command
+            if debug or exc.errno not in PLAIN_ERRORS:
+                raise
+            where = f"cannot write to {exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{plain_os_error(exc)}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
     return wrapper
 
@@ -45,7 +65,8 @@ class _Group(click.Group):
                 formatter.write_dl(rows)
 
 
-@click.group(cls=_Group, context_settings={"max_content_width": 120, "help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, epilog=EXIT_CODES,
+             context_settings={"max_content_width": 120, "help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks for bad input.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
@@ -53,7 +74,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key (dotted path).")
 @_user_errors
@@ -126,7 +147,7 @@ def solve_headline(summary: dict[str, Any], core_stream: str) -> list[str]:
     return lines
 
 
-@main.command("solve")
+@main.command("solve", epilog=EXIT_CODES)
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--name", default=None, metavar="NAME",
@@ -152,6 +173,7 @@ def solve_command(scenario: Path, overrides: tuple[str, ...], name: str | None, 
     loaded = load_scenario(scenario, list(overrides))
     if overrides or name:
         loaded = load_scenario(scenario, [*overrides, f"name={name or overrides_name(loaded.name, overrides)}"])
+    check_output_dir(out_dir)
     result = solve(loaded, price_rules=True)
     if overrides:
         result.summary["overrides"] = list(overrides)
@@ -174,7 +196,7 @@ def solve_command(scenario: Path, overrides: tuple[str, ...], name: str | None, 
     sys.exit(EXIT_OK if result.optimal else EXIT_FAILED)
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES)
 @click.option("--port", type=click.IntRange(1024, 65535), default=None, help="Port on 127.0.0.1 [default: a free one].")
 @click.option("--no-browser", is_flag=True, help="Print the address only; do not open a browser.")
 @click.option(
@@ -204,34 +226,53 @@ def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> N
     sys.exit(subprocess.call(command))
 
 
-@main.command("batch")
+@main.command("batch", epilog=EXIT_CODES)
 @click.argument("scenarios", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
-              show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Reports run at once (local pool; a Dask cluster uses its own workers).")
 @click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
               help="Seconds one scenario's report may take before it is stopped and marked failed.")
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Run on a Dask cluster (e.g. tcp://host:8786).")
 @click.option("--force", is_flag=True, help="Re-run every scenario, even those that are up to date.")
+@click.option("--wait", is_flag=True, help="If another batch is writing to the same --out, wait for it to finish "
+              "(default: exit 2 at once).")
 @click.option("--notebook", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="Report notebook to run [default: notebooks/scenario_report.ipynb].")
+@click.option("--pdf", is_flag=True, help="Also print each report to report.pdf beside its HTML (A4 board paper; "
+              "needs Chromium, skipped with a message without it).")
 @_user_errors
 def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, timeout: float, scheduler: str | None,
-                  force: bool, notebook: Path | None) -> None:
+                  force: bool, wait: bool, notebook: Path | None, pdf: bool) -> None:
     """Run every scenario's report (default: all of scenarios/*.yaml) and write OUT/index.html.
 
-    Exit 0 when every report ran, 1 when any failed or timed out (the others still finish), 2 for bad input.
+    Exit 0 when every report ran, 1 when any failed or timed out (the others still finish), 2 for bad input,
+    an unusable --out or another batch writing to it, 130 when stopped with Ctrl-C (reports not yet started
+    are not started; OUT/index.html says which were stopped).
     """
     from vru_model.batch import REPORT_NOTEBOOK, outcome_lines, run_batch
 
     report = run_batch(list(scenarios), out_dir, workers=workers, timeout=timeout, scheduler=scheduler, force=force,
-                       notebook=notebook or REPORT_NOTEBOOK)
+                       notebook=notebook or REPORT_NOTEBOOK, wait=wait, say=lambda text: click.echo(text, err=True))
+    if report.state == "stopped":
+        stopped = [n for n, o in report.outcomes.items() if o.state == "stopped"]
+        not_run = sum(o.state == "cancelled" for o in report.outcomes.values())
+        click.echo(f"interrupted: stopped {', '.join(stopped) or 'no report'}; {not_run} not run; "
+                   f"{out_dir / 'index.html'} says which", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     for line in outcome_lines(report):
         click.echo(line)
     if report.compare.state not in ("ok", "skipped"):
         click.echo(f"comparison: REPORT FAILED: {report.compare.error}")
     click.echo(f"wrote {out_dir / 'index.html'}")
+    if pdf:
+        from vru_model.pages import write_pdfs
+
+        printed, problems = write_pdfs(out_dir, [t.name for t in report.tasks])
+        for line in problems:
+            click.echo(f"pdf: {line}")
+        if printed:
+            click.echo(f"wrote {len(printed)} report.pdf file{'s' if len(printed) != 1 else ''}")
     sys.exit(report.exit_code)
 
 
@@ -242,7 +283,7 @@ def _named_file(path: Path, exc: ScenarioError) -> ScenarioError:
     return ScenarioError([Problem(str(path), p.key, p.message) for p in exc.problems])
 
 
-@main.command("cliff-edge")
+@main.command("cliff-edge", epilog=EXIT_CODES)
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key (dotted path).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True)
@@ -258,6 +299,7 @@ def cliff_edge_command(scenario: Path, overrides: tuple[str, ...], out_dir: Path
     if loaded.uncertainty is None:
         raise ScenarioError([Problem(str(scenario), "uncertainty", "cliff-edge planning needs an uncertainty block "
                                      "(the FY, its grant outcomes with probabilities, the confirmation month)")])
+    check_output_dir(out_dir)
     try:
         result = solve_cliff_edge(loaded, value_of_information=not no_vss)
     except ScenarioError as exc:
@@ -269,7 +311,7 @@ def cliff_edge_command(scenario: Path, overrides: tuple[str, ...], out_dir: Path
     sys.exit(EXIT_OK if result.optimal else EXIT_FAILED)
 
 
-@main.command("frontier")
+@main.command("frontier", epilog=EXIT_CODES)
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--from", "start", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Lowest grant level, as a fraction of the scenario's own core grant.")
@@ -287,6 +329,7 @@ def frontier_command(
     from vru_model.sweep import frontier
 
     loaded = load_scenario(scenario, list(overrides))
+    check_output_dir(out_dir)
     try:
         result = frontier(loaded, start, stop, steps)
     except ScenarioError as exc:
@@ -298,6 +341,49 @@ def frontier_command(
         click.echo(f"- {sentence}")
     failed = any(s not in ("optimal", "infeasible") for s in statuses)
     sys.exit(EXIT_FAILED if failed or "optimal" not in statuses else EXIT_OK)
+
+
+def _epsilons(_ctx: click.Context, _param: click.Parameter, text: str) -> tuple[float, ...]:
+    try:
+        found = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a comma-separated list of numbers (e.g. 0.01,0.02,0.05)") from None
+    if any(not 0 <= e < 1 for e in found):
+        raise click.BadParameter("each epsilon must be at least 0 and below 1")
+    return found
+
+
+@main.command("robustness")
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--samples", type=click.IntRange(1, 100_000), default=200, show_default=True,
+              help="Joint samples of the effects and harm costs (Latin hypercube).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Same seed, same files.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes solving the samples.")
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="Solve the samples on a Dask cluster instead.")
+@click.option("--epsilon", "epsilons", default="0.01,0.02,0.05", show_default=True, callback=_epsilons,
+              help="Near-optimal alternatives within these shares of the optimum (empty: none).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key (dotted path).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True)
+@_user_errors
+def robustness_command(scenario: Path, samples: int, seed: int, workers: int, scheduler: str | None,
+                       epsilons: tuple[float, ...], overrides: tuple[str, ...], out_dir: Path) -> None:
+    """How sure is the plan? Re-solve under samples of the evidence and find near-optimal alternatives:
+    write DIR/<name>/robustness/ (exit 1 when the scenario has no plan or a sample's solve failed)."""
+    from vru_model.robustness import robustness
+
+    loaded = load_scenario(scenario, list(overrides))
+    try:
+        result = robustness(loaded, samples, seed, workers=workers, scheduler=scheduler, epsilons=epsilons)
+    except ScenarioError as exc:
+        raise _named_file(scenario, exc) from None
+    where = result.write(out_dir)
+    s = result.summary
+    click.echo(f"{loaded.name}: {s['samples']} samples {s['statuses']} in {s['seconds']:.1f} s -> {where}")
+    for sentence in s["sentences"]:
+        click.echo(f"- {sentence}")
+    failed = any(k not in ("optimal", "time_limit") for k in s["statuses"])
+    sys.exit(EXIT_OK if result.optimal and not failed else EXIT_FAILED)
 
 
 if __name__ == "__main__":

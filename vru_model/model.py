@@ -64,6 +64,12 @@ def set_grants(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.underwriting_bound[o.name].set_value(_underwriting_bound(data, data.grant(o, data.confirmation_fy or "")))
 
 
+def set_values(m: pyo.ConcreteModel, values: dict[str, float]) -> None:
+    """Load each service's monthly value at scale 1 into a built model, for a persistent re-solve."""
+    for i, v in values.items():
+        m.unit_value[i].set_value(v)
+
+
 def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.ConcreteModel:
     """A Pyomo model of the scenario. Grant amounts are mutable parameters (`m.grant`)."""
     d = data or prepare(scenario)
@@ -87,6 +93,9 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     m.grant = pyo.Param(
         m.W, m.Y, mutable=True, initialize={(o.name, y): d.grant(o, y) for o in d.outcomes for y in d.fys}
     )
+    # Monthly value at scale 1 of each service: mutable, so that a robustness re-solve changes only the
+    # objective's coefficients (see `set_values`).
+    m.unit_value = pyo.Param(m.I, mutable=True, initialize={i: d.value[i] for i in d.interventions})
     m.underwriting_bound = pyo.Param(
         m.W,
         mutable=True,
@@ -265,7 +274,7 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
 
     # --- objective ---------------------------------------------------------------------------
     def social_value(w: str) -> object:
-        return sum(d.discount[t] * d.value[i] * m.scale[w, i, t] for i in d.interventions for t in months)
+        return sum(d.discount[t] * m.unit_value[i] * m.scale[w, i, t] for i in d.interventions for t in months)
 
     m.value = pyo.Expression(m.W, rule=lambda _, w: social_value(w))
 

@@ -25,7 +25,7 @@ from vru_model.files import atomic_write_text
 from vru_model.results_text import money
 from vru_model.scenarios import dump_yaml, scenario_to_dict
 from vru_model.schema import Scenario
-from vru_model.solver import STATUS_TEXT, Status, mip_gap
+from vru_model.solver import Status, interface_name, mip_gap, status_text
 
 ALLOCATION_COLUMNS = [
     "scenario", "intervention", "period", "fy", "running", "scale", "total_cost",
@@ -57,12 +57,12 @@ def versions() -> dict[str, str]:
     return found
 
 
-def provenance(sc: Scenario, solver: str = "HiGHS via pyomo.contrib.solver") -> dict[str, Any]:
+def provenance(sc: Scenario, solver: str | None = None) -> dict[str, Any]:
     """Where a set of figures came from: the input's hash, package and solver versions, and when."""
     return {
         "input_hash": input_hash(sc),
         "versions": versions(),
-        "solver": solver,
+        "solver": solver or f"HiGHS via {interface_name(sc)}",
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
 
@@ -92,12 +92,17 @@ class Result:
 
 
 def write_outputs(
-    directory: str | Path, scenario: Scenario, tables: dict[str, pd.DataFrame], documents: dict[str, Any]
+    directory: str | Path,
+    scenario: Scenario,
+    tables: dict[str, pd.DataFrame],
+    documents: dict[str, Any],
+    folder: str | None = None,
 ) -> Path:
-    """DIR/<scenario name>/ with resolved.yaml, CSV tables and JSON documents, each written atomically.
+    """DIR/<scenario name>/ (or DIR/<folder>/) with resolved.yaml, CSV tables and JSON documents, each
+    written atomically.
 
     CSVs use "\n" line ends whatever the platform, so identical inputs give identical bytes."""
-    out = Path(directory) / scenario.name
+    out = Path(directory) / (folder or scenario.name)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "resolved.yaml", dump_yaml(scenario_to_dict(scenario)))
     for name, table in tables.items():
@@ -304,8 +309,8 @@ def compliance(sc: Scenario, d: ModelData, alloc: pd.DataFrame, funding: pd.Data
         bad = sorted(set(f["intervention"]) - set(stream.eligible or []))
         ledger.append({
             "rule": "ring_fence", "stream": s, "passed": not bad, "headroom": None,
-            "text": f"{stream.title or s} is spent only on {', '.join(stream.eligible or [])}."
-            if not bad else f"{stream.title or s} was spent on ineligible services: {', '.join(bad)}.",
+            "text": f"{stream.title or s} is spent only on {_titles(sc, stream.eligible or [])}."
+            if not bad else f"{stream.title or s} was spent on ineligible services: {_titles(sc, bad)}.",
         })
     mandatory = [i for i, item in sc.interventions.items() if item.mandatory]
     for y, row in fy.items():
@@ -347,6 +352,11 @@ RULE_WORDS = {
     "notice_periods": "contract notice periods",
     "protected_services": "protecting the chosen services from closure",
 }
+
+
+def _titles(sc: Scenario, ids: list[str]) -> str:
+    """Services by the titles people know them by (the ids stay in the ledger's own fields)."""
+    return ", ".join(sc.interventions[i].title if i in sc.interventions else i for i in ids)
 
 
 def rule_cost_texts(costs: list[dict[str, Any]]) -> list[str]:
@@ -457,7 +467,7 @@ def make_result(
         "scenario": sc.name,
         "title": sc.title,
         "status": status.value,
-        "status_text": STATUS_TEXT[status],
+        "status_text": status_text(status, res),
         "objective": round(objective, 2) if objective is not None else None,
         "objective_sense": "least core grant (GBP)" if sc.policy.objective == "min_grant"
         else "discounted social value minus exit and disruption costs (GBP)",

@@ -64,6 +64,9 @@ class Policy(Strict):
     target_value: Money | None = None
     time_limit_seconds: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = 60.0
     mip_rel_gap: Share = 1e-4
+    # How the model reaches HiGHS: "direct" compiles it to matrices for highspy (fast), "pyomo" goes through
+    # Pyomo's solver interface (the reference path); both give the same plans.
+    solver_interface: Literal["direct", "pyomo"] = "direct"
     sources: dict[str, Text] = Field(default_factory=dict)
 
 
@@ -85,10 +88,42 @@ class Stream(Strict):
         return self
 
 
+class Distribution(Strict):
+    """How uncertain an input is: triangular from low to high, peaking at the input's own value, or uniform.
+
+    Absent, `vru_model.distributions` derives one (from the evidence band and confidence for an effect)."""
+
+    kind: Literal["triangular", "uniform"] = "triangular"
+    low: NonNegative
+    high: NonNegative
+    source: Text = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Distribution:
+        if self.low > self.high:
+            raise ValueError(f"bounds inverted: low {self.low:g} is above high {self.high:g}")
+        return self
+
+
+class EffectDistribution(Distribution):
+    """An effect's distribution: a share of violence avoided, so both bounds lie in [0, 1]."""
+
+    low: Share
+    high: Share
+
+
 class HarmCost(Strict):
     gbp: Money
     price_year: FY
     source: Text
+    distribution: Distribution | None = None
+
+    @model_validator(mode="after")
+    def _inside(self) -> HarmCost:
+        d = self.distribution
+        if d is not None and not d.low <= self.gbp <= d.high:
+            raise ValueError(f"gbp {self.gbp:g} is outside its distribution's range {d.low:g} to {d.high:g}")
+        return self
 
 
 class Value(Strict):
@@ -105,6 +140,14 @@ class Evidence(Strict):
     incidents_per_participant: NonNegative
     harm: Name
     source: Text
+    effect_distribution: EffectDistribution | None = None
+
+    @model_validator(mode="after")
+    def _inside(self) -> Evidence:
+        d = self.effect_distribution
+        if d is not None and not d.low <= self.effect <= d.high:
+            raise ValueError(f"effect {self.effect:g} is outside its effect_distribution {d.low:g} to {d.high:g}")
+        return self
 
 
 class Scale(Strict):

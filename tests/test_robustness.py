@@ -1,0 +1,205 @@
+"""How sure is the plan: Monte Carlo over the evidence, regret, and near-optimal alternatives.
+
+tests/fixtures/robust_hand.yaml is worked by hand in its header: the flipper service is kept (and the
+steady one closes) exactly when the flipper's effect is above 0.2, and the doomed service always closes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from checker import check_folder
+
+from vru_model.distributions import BAND_RANGES, draw, effect_range, uncertain_inputs
+from vru_model.errors import ScenarioError
+from vru_model.robustness import SERVICES_COLUMNS, robustness
+from vru_model.scenarios import load_scenario
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+HAND = FIXTURES / "robust_hand.yaml"
+ROOT = FIXTURES.parent.parent
+SUMMARY_KEYS = {"scenario", "samples", "seed", "base_objective", "regret", "robust_closures", "fragile_decisions",
+                "alternatives", "seconds"}
+FLIPPER_EFFECTS = (0.10, 0.15, 0.25, 0.30, 0.35)  # above 0.2 in 3 of 5: the flipper closes in 2 of 5
+
+
+def _hand_draws() -> list[list[float]]:
+    # Columns in uncertain_inputs order: effect.steady, effect.flipper, effect.doomed, harm_cost.injury.
+    return [[0.2, e, 0.01, 10000.0] for e in FLIPPER_EFFECTS]
+
+
+@pytest.fixture(scope="module")
+def hand():
+    return robustness(load_scenario(HAND), draws=_hand_draws(), epsilons=(0.02, 0.3))
+
+
+def test_the_inputs_are_the_effects_then_the_harm_costs() -> None:
+    columns = [inp.column for inp in uncertain_inputs(load_scenario(HAND))]
+    assert columns == ["effect.steady", "effect.flipper", "effect.doomed", "harm_cost.injury"]
+
+
+def test_a_closure_that_flips_with_its_effect_gets_the_hand_worked_share(hand) -> None:
+    services = hand.services.set_index("intervention")
+    assert list(hand.services.columns) == SERVICES_COLUMNS
+    assert services.loc["flipper", "closes_share"] == pytest.approx(2 / 5)
+    assert services.loc["steady", "closes_share"] == pytest.approx(3 / 5)
+    assert services.loc["central", "kept_share"] == 1.0
+    # Each runs four months on what the other leaves: 80,000 - 60,000 = 20,000 at 5,000 a month.
+    assert services.loc["flipper", "earliest_closes_from"] == "2021-08"
+    assert services.loc["steady", "median_closes_from"] == "2021-08"
+
+
+def test_a_closure_in_every_sample_is_robust_and_a_minority_one_fragile(hand) -> None:
+    assert hand.summary["robust_closures"] == ["doomed"]
+    assert hand.services.set_index("intervention").loc["doomed", "earliest_closes_from"] == "2021-04"
+    # The recommended plan (effect 0.15) closes the flipper, which happens in only 2 of 5 samples.
+    assert hand.summary["fragile_decisions"] == ["flipper"]
+
+
+def test_regret_is_the_hand_worked_loss_of_the_recommended_plan(hand) -> None:
+    # At effect e > 0.2 the best plan is worth 1,000,000 e + 66,667 and the recommended one 200,000 + 333,333 e.
+    regret = dict(zip(hand.samples["effect.flipper"], hand.samples["regret"], strict=True))
+    for e in FLIPPER_EFFECTS:
+        expected = max(0.0, (1_000_000 * e + 200_000 / 3) - (200_000 + 1_000_000 * e / 3))
+        assert regret[e] == pytest.approx(expected, abs=1.0)
+    assert hand.summary["regret"]["max"] == pytest.approx(100_000, abs=1.0)
+    assert hand.summary["base_objective"] == pytest.approx(200_000 + 50_000, abs=20)
+
+
+def test_alternatives_stay_within_epsilon_and_are_lawful(hand, tmp_path: Path) -> None:
+    folder = hand.write(tmp_path)
+    optimum = hand.summary["base_objective"]
+    entries = hand.summary["alternatives"]
+    assert [(a["epsilon"], a["kind"]) for a in entries] == [
+        (0.02, "fewest_closures"), (0.02, "most_different"), (0.3, "fewest_closures"), (0.3, "most_different")]
+    for entry in entries:
+        alt = folder / "alternatives" / str(entry["k"])
+        summary = json.loads((alt / "summary.json").read_text())
+        assert summary["epsilon"] == entry["epsilon"]
+        assert summary["objective"] >= (1 - entry["epsilon"]) * optimum - 0.01
+        assert check_folder(alt) == []
+        assert entry["sentence"]
+    # With 30% to give up, the fewest-closures plan keeps the doomed service (its 12,000 a year costs less
+    # than 30% of the optimum), which the best plan closes: the sentence says so.
+    loose = entries[2]
+    assert "doomed" in loose["keeps_unlike_best"]
+    assert "Doomed service" in loose["sentence"] and "which the best plan closes" in loose["sentence"]
+    # The most different plan within 30% differs from the best plan in which services run.
+    assert entries[3]["distance_service_years"] > 0
+
+
+def test_the_same_seed_gives_the_same_files(tmp_path: Path) -> None:
+    sc = load_scenario(FIXTURES / "frontier_small.yaml")
+    runs = [robustness(sc, 6, seed=7, epsilons=(0.05,)).write(tmp_path / name) for name in ("a", "b")]
+    other = robustness(sc, 6, seed=8, epsilons=()).write(tmp_path / "c")
+    for name in ("services.csv", "samples.csv", "alternatives/1/allocation.csv", "alternatives/2/funding.csv"):
+        assert (runs[0] / name).read_bytes() == (runs[1] / name).read_bytes(), name
+    one, two = (json.loads((r / "summary.json").read_text()) for r in runs)
+    for s in (one, two):
+        s.pop("seconds"), s.pop("provenance")
+    assert one == two
+    assert (other / "samples.csv").read_bytes() != (runs[0] / "samples.csv").read_bytes()
+
+
+def test_two_worker_processes_give_the_same_answer_as_one() -> None:
+    sc = load_scenario(HAND)
+    one = robustness(sc, draws=_hand_draws(), epsilons=())
+    two = robustness(sc, draws=_hand_draws(), epsilons=(), workers=2)
+    assert one.services.equals(two.services)
+    assert one.samples.equals(two.samples)
+
+
+def test_latin_hypercube_draws_are_seeded_and_stay_in_range() -> None:
+    inputs = uncertain_inputs(load_scenario(FIXTURES / "frontier_small.yaml"))
+    a, b = draw(inputs, 50, 1), draw(inputs, 50, 1)
+    assert (a == b).all() and not (a == draw(inputs, 50, 2)).all()
+    for k, inp in enumerate(inputs):
+        assert inp.low <= a[:, k].min() and a[:, k].max() <= inp.high
+        # A Latin hypercube puts exactly one draw in each of the 50 equal-probability strata; for a uniform
+        # stretch of the range that means the draws spread over it, not bunched.
+        assert a[:, k].max() - a[:, k].min() > 0.5 * (inp.high - inp.low)
+
+
+def test_default_effect_ranges_follow_the_yef_bands_widened_for_weak_evidence() -> None:
+    sc = load_scenario(FIXTURES / "frontier_small.yaml")
+    mentoring = sc.interventions["mentoring"].evidence  # high band, high confidence, effect 0.3
+    kind, low, high, source = effect_range(mentoring)
+    assert (kind, low, high) == ("triangular", *BAND_RANGES["high"])
+    assert "Youth Endowment Fund" in source
+    training = sc.interventions["training"].evidence  # low band (2-9%), low confidence: widened by half
+    _, low, high, source = effect_range(training)
+    assert (low, high) == pytest.approx((0.0, 0.125)) and "illustrative assumption" in source
+
+
+@pytest.mark.parametrize(("distribution", "key", "words"), [
+    ({"low": 0.3, "high": 0.1}, "interventions.flipper.evidence.effect_distribution", "bounds inverted"),
+    ({"low": 0.1, "high": 1.5}, "interventions.flipper.evidence.effect_distribution.high", "less than or equal to 1"),
+    ({"low": -0.1, "high": 0.3}, "interventions.flipper.evidence.effect_distribution.low", "greater than or equal"),
+    ({"low": 0.2, "high": 0.3}, "interventions.flipper.evidence", "outside its effect_distribution"),
+])
+def test_bad_effect_distributions_are_located_errors(write, distribution, key, words) -> None:
+    data = yaml.safe_load(HAND.read_text())
+    data["interventions"]["flipper"]["evidence"]["effect_distribution"] = distribution
+    path = write("bad", data)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    [problem] = err.value.problems
+    assert (problem.file, problem.key) == (str(path), key) and words in problem.message
+
+
+def test_an_inverted_harm_cost_range_is_a_located_error(write) -> None:
+    data = yaml.safe_load(HAND.read_text())
+    data["value"]["harm_costs"]["injury"]["distribution"] = {"low": 12000, "high": 8000}
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write("bad", data))
+    assert [p.key for p in err.value.problems] == ["value.harm_costs.injury.distribution"]
+
+
+def _vru(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "vru_model", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=900)
+
+
+def test_cli_writes_the_robustness_folder(tmp_path: Path) -> None:
+    done = _vru("robustness", str(HAND), "--samples", "8", "--seed", "3", "--epsilon", "0.05", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "robust_hand" / "robustness"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary.keys() >= SUMMARY_KEYS
+    assert (summary["scenario"], summary["samples"], summary["seed"]) == ("robust_hand", 8, 3)
+    assert set(summary["regret"]) == {"mean", "p50", "p90", "max"}
+    assert (folder / "services.csv").read_text().splitlines()[0] == ",".join(SERVICES_COLUMNS)
+    assert len((folder / "samples.csv").read_text().splitlines()) == 1 + 8
+    for k in ("1", "2"):
+        alt = folder / "alternatives" / k
+        assert {p.name for p in alt.iterdir()} == {"resolved.yaml", "allocation.csv", "funding.csv", "summary.json"}
+        assert {"epsilon", "objective"} <= json.loads((alt / "summary.json").read_text()).keys()
+
+
+def test_cli_bad_distribution_exits_2_and_writes_nothing(write, tmp_path: Path) -> None:
+    data = yaml.safe_load(HAND.read_text())
+    data["interventions"]["flipper"]["evidence"]["effect_distribution"] = {"low": 0.3, "high": 0.1}
+    path = write("bad", data)
+    done = _vru("robustness", str(path), "--samples", "4", "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"error: {path}: interventions.flipper.evidence.effect_distribution: bounds "
+                                   "inverted: low 0.3 is above high 0.1")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_cli_on_the_shipped_cut_50(tmp_path: Path) -> None:
+    done = _vru("robustness", "scenarios/cut_50.yaml", "--samples", "4", "--workers", "2", "--epsilon", "0.05",
+                "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "cut_50" / "robustness"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["samples"] == 4 and summary["statuses"] == {"optimal": 4}
+    for entry in summary["alternatives"]:
+        assert entry["objective"] >= (1 - entry["epsilon"]) * summary["base_objective"] - 0.01
+        assert check_folder(folder / entry["folder"]) == []
