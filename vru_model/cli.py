@@ -152,7 +152,8 @@ def solve_headline(summary: dict[str, Any], core_stream: str) -> list[str]:
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--name", default=None, metavar="NAME",
               help="Folder (and scenario) name for a solve with --set [default: made from the overrides].")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True,
+              help="Where to write: the results go into OUT/<name>/.")
 @_user_errors
 def solve_command(scenario: Path, overrides: tuple[str, ...], name: str | None, out_dir: Path) -> None:
     """Solve one scenario, print its headline and write OUT/<name>/.
