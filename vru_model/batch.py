@@ -14,7 +14,6 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import multiprocessing
 import os
@@ -36,16 +35,8 @@ from vru_model import __version__
 from vru_model.errors import OutputError, Problem, ScenarioError
 from vru_model.files import atomic_write_bytes, atomic_write_text, check_output_dir, plain_os_error
 from vru_model.pages import DONE, GLOSSARY, glossary_page, index_page, notebook_html
-from vru_model.reports import (
-    OBJECTIVE,
-    cliff_headline,
-    cliff_text,
-    headline,
-    read_cliff_edge,
-    status_label,
-)
-from vru_model.results import ALLOCATION_COLUMNS
 from vru_model.scenarios import dump_yaml, load_scenario, read_yaml, scenario_to_dict
+from vru_model.workbook import Entry, write_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_NOTEBOOK = ROOT / "notebooks" / "scenario_report.ipynb"
@@ -678,7 +669,7 @@ def run_batch(
                 return report
             raise
         with _deferred_interrupt():
-            write_workbook(out_dir, tasks, report.outcomes)
+            write_workbook(out_dir, [Entry(t.name, t.title, _state(report.outcomes[t.name])) for t in tasks])
             report.state = "complete"
             _show(report)
     return report
@@ -760,102 +751,6 @@ def read_summary(folder: Path) -> dict[str, Any] | None:
 def _state(outcome: Outcome) -> str:
     """A skipped scenario is up to date, so its last run was ok."""
     return "ok" if outcome.state == "skipped" else outcome.state
-
-
-# -- allocations.xlsx ----------------------------------------------------------------------------
-
-
-def sheet_names(names: Sequence[str]) -> dict[str, str]:
-    """Excel sheet names: at most 31 characters, unique (case-insensitively), never 'Summary' or 'Funding'."""
-    used = {"summary", "funding"}
-    out = {}
-    for name in names:
-        base = name[:31]
-        candidate, k = base, 2
-        while candidate.lower() in used:
-            suffix = f"~{k}"
-            candidate, k = base[: 31 - len(suffix)] + suffix, k + 1
-        used.add(candidate.lower())
-        out[name] = candidate
-    return out
-
-
-def _write_rows(ws: Any, start: int, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
-    from openpyxl.styles import Font
-
-    for c, text in enumerate(header, 1):
-        ws.cell(start, c, text).font = Font(bold=True)
-    for r, row in enumerate(rows, start + 1):
-        for c, value in enumerate(row, 1):
-            cell = ws.cell(r, c, value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # text from scenario files is never a formula
-    return start + len(rows) + 1
-
-
-def _table_sheet(ws: Any, header: Sequence[str], rows: Sequence[Sequence[Any]], title: str) -> None:
-    """A plain table: the header in row 1 (so pandas.read_excel reads it as is), frozen and filterable; the
-    title goes in the printed page header."""
-    _write_rows(ws, 1, header, rows)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    ws.oddHeader.center.text = title.replace("&", "&&")  # '&' starts a format code in Excel page headers
-
-
-def _records(frame: Any) -> list[list[Any]]:
-    """Rows of plain Python values (no NaN) for openpyxl."""
-    return [[None if v != v else v for v in row] for row in frame.astype(object).values.tolist()]
-
-
-def write_workbook(out_dir: Path, tasks: list[Task], outcomes: dict[str, Outcome]) -> None:
-    """Finance's spreadsheet: a Summary sheet, a Funding sheet (spend by stream and year), then per scenario
-    its allocation.csv (one row per intervention and month) as a table that pandas and Excel read as is."""
-    import pandas as pd
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    summary_ws = wb.active
-    summary_ws.title = "Summary"
-    funding_ws = wb.create_sheet("Funding")
-    names = sheet_names([t.name for t in tasks])
-    summary_rows, funding_rows = [], []
-    for t in tasks:
-        folder = out_dir / t.name
-        state = _state(outcomes[t.name])
-        summary = read_summary(folder) if state == "ok" else None
-        h = headline(summary) if summary else {}
-        ws = wb.create_sheet(names[t.name])
-        alloc = folder / "allocation.csv"
-        planned = summary is not None and alloc.is_file() and h.get("value") is not None
-        if planned:
-            a = pd.read_csv(alloc, dtype={"period": str, "fy": str})
-            _table_sheet(ws, list(a.columns), _records(a), t.title)
-            f = pd.read_csv(folder / "funding.csv", dtype={"fy": str})
-            if len(f):
-                fs = f.groupby(["stream", "fy"], sort=True)["amount"].sum().round(2).reset_index()
-                funding_rows += [[t.name, r.stream, r.fy, float(r.amount)] for r in fs.itertuples()]
-            cliff = cliff_headline(read_cliff_edge(folder, summary))
-            note = cliff_text(cliff) if cliff else ""
-        else:
-            _table_sheet(ws, ALLOCATION_COLUMNS, [], t.title)
-            why = (summary or {}).get("explanation") or {}
-            note = (f"No plan: {status_label(h['status']) if h else 'the report ' + state}. "
-                    f"{why.get('text', '')}").strip()
-        ws.column_dimensions["B"].width = 40
-        summary_rows.append([t.name, t.title, names[t.name], state, h.get("status", ""), h.get("core_grant_total"),
-                             h.get("value"), (summary or {}).get("objective") if planned else None,
-                             h.get("participants"), h.get("services_closed"), h.get("exit_costs"),
-                             h.get("lowest_commissioned_share"), h.get("unspent_core_grant"), note])
-    _table_sheet(summary_ws, ["Scenario", "Title", "Sheet", "Report", "Plan status", "Core grant (GBP)",
-                              "Social value, undiscounted (GBP)", f"Value net of costs, {OBJECTIVE} (GBP)",
-                              "Participants", "Services closing", "Exit costs (GBP)", "Lowest commissioned share",
-                              "Unspent core grant (GBP)", "Note"], summary_rows, "VRU scenario allocations: summary")
-    summary_ws.column_dimensions["B"].width = 60
-    _table_sheet(funding_ws, ["scenario", "stream", "fy", "amount"], funding_rows,
-                 "VRU scenario allocations: spend by funding stream and financial year (GBP)")
-    buf = io.BytesIO()
-    wb.save(buf)
-    atomic_write_bytes(out_dir / "allocations.xlsx", buf.getvalue())
 
 
 # -- manifest.json -------------------------------------------------------------------------------
