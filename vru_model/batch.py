@@ -78,6 +78,7 @@ class Task:
     key: str
     timeout: float
     threads: int = 1
+    samples: int = 0  # robustness samples for the "How sure is this plan?" section (0 skips it)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ def plan(
     *,
     notebook: Path = REPORT_NOTEBOOK,
     timeout: float = 600.0,
+    samples: int = 0,
 ) -> list[Task]:
     """Validate every scenario (all problems at once) and build the tasks; writes nothing."""
     problems: list[Problem] = []
@@ -152,10 +154,10 @@ def plan(
         compare_with = base is not None and sc.name != "baseline"
         key = hashlib.sha256(json.dumps({
             "scenario": scenario_to_dict(sc), "baseline": scenario_to_dict(base) if compare_with else None,
-            "code": code, "notebook": nb_hash,
+            "code": code, "notebook": nb_hash, "samples": samples,
         }, sort_keys=True).encode()).hexdigest()
         tasks.append(Task(sc.name, sc.title, str(path.resolve()), str(base_path.resolve()) if compare_with else "",
-                          str(out_dir.resolve()), str(notebook.resolve()), key, timeout))
+                          str(out_dir.resolve()), str(notebook.resolve()), key, timeout, samples=samples))
     tasks.sort(key=lambda t: t.name != "baseline")  # the baseline first: the others compare with it
     return tasks
 
@@ -291,7 +293,7 @@ def run_one(task: Task) -> Outcome:
         (folder / stale).unlink(missing_ok=True)
     partial = folder / f".report-{uuid.uuid4().hex}.ipynb"
     params = {"scenario_path": task.scenario_path, "overrides": {}, "output_dir": task.out_dir,
-              "baseline_path": task.baseline_path, "threads": task.threads}
+              "baseline_path": task.baseline_path, "threads": task.threads, "samples": task.samples}
     try:
         state, error = execute(Path(task.notebook), partial, params, task.timeout)
         nb = _keep_notebook(partial, folder / "report.ipynb", Path(task.notebook), error)
@@ -352,11 +354,12 @@ def run_batch(
     force: bool = False,
     notebook: Path = REPORT_NOTEBOOK,
     progress: bool = True,
+    samples: int = 0,
 ) -> BatchReport:
     """Plan (validating everything first), run what is out of date, then write the batch-level outputs."""
     from tqdm import tqdm
 
-    tasks = plan(discover(paths), out_dir, notebook=notebook, timeout=timeout)
+    tasks = plan(discover(paths), out_dir, notebook=notebook, timeout=timeout, samples=samples)
     out_dir.mkdir(parents=True, exist_ok=True)
     outcomes: dict[str, Outcome] = {}
     todo = []

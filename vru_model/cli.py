@@ -121,9 +121,11 @@ def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> N
 @click.option("--force", is_flag=True, help="Re-run every scenario, even those that are up to date.")
 @click.option("--notebook", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="Report notebook to run [default: notebooks/scenario_report.ipynb].")
+@click.option("--samples", type=click.IntRange(0, 100_000), default=20, show_default=True,
+              help="Samples of the evidence for each report's \"How sure is this plan?\" section (0 skips it).")
 @_user_errors
 def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, timeout: float, scheduler: str | None,
-                  force: bool, notebook: Path | None) -> None:
+                  force: bool, notebook: Path | None, samples: int) -> None:
     """Run every scenario's report (default: all of scenarios/*.yaml) and write OUT/index.html.
 
     Exit 0 when every report ran, 1 when any failed or timed out (the others still finish), 2 for bad input.
@@ -131,7 +133,7 @@ def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, time
     from vru_model.batch import REPORT_NOTEBOOK, outcome_lines, run_batch
 
     report = run_batch(list(scenarios), out_dir, workers=workers, timeout=timeout, scheduler=scheduler, force=force,
-                       notebook=notebook or REPORT_NOTEBOOK)
+                       notebook=notebook or REPORT_NOTEBOOK, samples=samples)
     for line in outcome_lines(report):
         click.echo(line)
     if report.compare.state not in ("ok", "skipped"):

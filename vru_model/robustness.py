@@ -257,7 +257,9 @@ def _sentences(sc: Scenario, summary: dict[str, Any], services: pd.DataFrame) ->
         verb = "services close" if len(flips) != 1 else "service closes"
         out.append(f"{len(flips)} other {verb} in some samples and not in others: the evidence cannot settle them.")
     r = summary["regret"]
-    if r["mean"] is not None:
+    if r["max"] == 0:
+        out.append("In every sample the recommended plan is also the best plan: keeping to it loses nothing.")
+    elif r["mean"] is not None:
         out.append(f"Keeping to the recommended plan loses on average {money(r['mean'])} of value against the best "
                    f"plan for each sample ({money(r['p90'])} in the worst tenth, at most {money(r['max'])}).")
     return out
