@@ -24,7 +24,7 @@ from vru_model.model import build_model
 from vru_model.results import Result, make_result, write_outputs
 from vru_model.results_text import money
 from vru_model.schema import Scenario
-from vru_model.solver import Status, make_solver, run_solver
+from vru_model.solver import Status, solve_model
 
 KINDS = ("fewest_closures", "most_different")
 KIND_TEXT = {"fewest_closures": "closes the fewest services", "most_different": "differs most from the best plan"}
@@ -107,9 +107,9 @@ def _distance(m: pyo.ConcreteModel, d: ModelData, base_on: dict[tuple[str, str],
 
 
 def _solve(sc: Scenario, m: pyo.ConcreteModel, threads: int) -> tuple[Status, Any]:
-    opt = make_solver(sc, threads)
-    opt.config.time_limit = min(TIME_LIMIT, sc.policy.time_limit_seconds)
-    return run_solver(opt, m)
+    limit = min(TIME_LIMIT, sc.policy.time_limit_seconds)
+    return solve_model(sc.model_copy(update={"policy": sc.policy.model_copy(update={"time_limit_seconds": limit})}),
+                       m, threads)
 
 
 def find(sc: Scenario, d: ModelData, base_on: dict[tuple[str, str], int], optimum: float, eps: float, kind: str,

@@ -18,20 +18,23 @@ import io
 import json
 import multiprocessing
 import os
+import shutil
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_for
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from vru_model import __version__
-from vru_model.errors import Problem, ScenarioError
-from vru_model.files import atomic_write_bytes, atomic_write_text
+from vru_model.errors import OutputError, Problem, ScenarioError
+from vru_model.files import atomic_write_bytes, atomic_write_text, check_output_dir, plain_os_error
 from vru_model.reports import (
     OBJECTIVE,
     UNDISCOUNTED,
@@ -45,7 +48,7 @@ from vru_model.reports import (
 )
 from vru_model.results import ALLOCATION_COLUMNS
 from vru_model.results_text import money
-from vru_model.scenarios import load_scenario, read_yaml, scenario_to_dict
+from vru_model.scenarios import dump_yaml, load_scenario, read_yaml, scenario_to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_NOTEBOOK = ROOT / "notebooks" / "scenario_report.ipynb"
@@ -84,7 +87,8 @@ class Task:
 @dataclass(frozen=True)
 class Outcome:
     name: str
-    state: str  # ok | failed | timed_out | skipped (up to date)
+    state: str  # ok | failed | timed_out | skipped (up to date); queued | running while the batch runs;
+    # stopped (running when Ctrl-C came) | cancelled (never started)
     seconds: float
     error: str = ""
 
@@ -178,12 +182,15 @@ def up_to_date(task: Task) -> bool:
 
 # -- running one notebook (in a worker) ----------------------------------------------------------
 
+_KERNELS: set[int] = set()  # this worker's running kernels (each leads its own process group), for SIGTERM
+
 
 def _ipc_kernel_manager() -> type:
     """An AsyncKernelManager whose kernels listen on IPC (Unix sockets) instead of TCP ports.
 
     Each kernel gets its own socket path in the private Jupyter runtime directory: jupyter_client's
-    default IPC path is `kernel-ipc` in the working directory, which parallel kernels would share.
+    default IPC path is `kernel-ipc` in the working directory, which parallel kernels would share. Each
+    kernel's pid is kept while it runs, so that a worker told to stop can shut its kernel down first.
     """
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.paths import jupyter_runtime_dir
@@ -200,10 +207,17 @@ def _ipc_kernel_manager() -> type:
             runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
             return str(runtime / f"vru-{uuid.uuid4().hex[:16]}-ipc")
 
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            pid = getattr(self.provisioner, "pid", None)
+            if pid:
+                _KERNELS.add(pid)
+
     return IPCKernelManager
 
 
-def execute(notebook: Path, output: Path, parameters: dict[str, Any], timeout: float) -> tuple[str, str]:
+def execute(notebook: Path, output: Path, parameters: dict[str, Any], timeout: float,
+            cwd: Path | None = None) -> tuple[str, str]:
     """Run a notebook with papermill over an IPC kernel; return (state, error). Never raises for the notebook.
 
     `timeout` is for the whole notebook: each cell gets what is left of it. A cell that runs past it makes
@@ -221,7 +235,7 @@ def execute(notebook: Path, output: Path, parameters: dict[str, Any], timeout: f
     try:
         papermill.execute_notebook(
             str(notebook), str(output), parameters=parameters, kernel_name="python3", progress_bar=False,
-            kernel_manager_class=_ipc_kernel_manager(),
+            kernel_manager_class=_ipc_kernel_manager(), cwd=str(cwd) if cwd else None,
             timeout=int(timeout) + 1,  # for the cells' surroundings (kernel info) as well
             timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
             interrupt_on_timeout=False, shutdown_kernel="immediate",
@@ -231,8 +245,12 @@ def execute(notebook: Path, output: Path, parameters: dict[str, Any], timeout: f
         return "timed_out", f"TimeoutError: {message}"
     except PapermillExecutionError as exc:
         return "failed", f"{exc.ename}: {exc.evalue}".strip()
+    except OSError as exc:
+        return "failed", f"{type(exc).__name__}: {plain_os_error(exc)}"
     except Exception as exc:  # kernel died, bad notebook, ...: report it, keep the batch going
         return "failed", f"{type(exc).__name__}: {exc}".strip()
+    finally:
+        _KERNELS.clear()  # papermill has shut them down: their pids may be reused from here on
     return "ok", ""
 
 
@@ -261,9 +279,13 @@ def _keep_notebook(partial: Path, target: Path, source: Path, error: str) -> Any
     import nbformat
 
     if partial.is_file():
-        nb = nbformat.read(partial, as_version=4)
-        os.replace(partial, target)
-        return nb
+        try:
+            nb = nbformat.read(partial, as_version=4)
+        except Exception:  # half-written (a full disk, a killed kernel): keep the input instead
+            nb = None
+        if nb is not None:
+            os.replace(partial, target)
+            return nb
     nb = nbformat.read(source, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"**The report could not run:** `{error}`"))
     atomic_write_text(target, nbformat.writes(nb))
@@ -283,47 +305,323 @@ def notebook_html(nb: Any, title: str, home: str | None) -> str:
     return page(title, body, home=home)
 
 
-def run_one(task: Task) -> Outcome:
-    """Execute one scenario's report and render it; everything lands atomically in OUT/<name>/."""
+@dataclass(frozen=True)
+class Job:
+    """One report as it travels to a worker: text only, so that a worker on another machine, which cannot see
+    the client's disk or checkout, renders it; the rendered files travel back and the client writes them."""
+
+    name: str
+    title: str
+    scenario_file: str  # the file's name only, for messages
+    scenario_text: str  # the resolved scenario (no `extends:`)
+    baseline_name: str
+    baseline_text: str  # the resolved baseline to compare with, "" for none
+    baseline_summary: str  # the baseline's summary.json when the client has a current one, else ""
+    notebook_text: str
+    timeout: float
+    threads: int = 1
+    samples: int = 0
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A worker's answer: the report's state and every file of OUT/<name>/ as bytes (relative path -> bytes)."""
+
+    name: str
+    state: str
+    error: str
+    seconds: float
+    files: dict[str, bytes]
+
+
+def job_for(task: Task) -> Job:
+    """Read what the worker needs on the client: the resolved scenario, the baseline and the notebook."""
+    resolved = dump_yaml(scenario_to_dict(load_scenario(task.scenario_path)))
+    base_name = base_text = base_summary = ""
+    if task.baseline_path:
+        base = load_scenario(task.baseline_path)
+        base_name, base_text = base.name, dump_yaml(scenario_to_dict(base))
+        written = Path(task.out_dir) / base.name / "summary.json"
+        if read_stamp(written.parent).get("state") == "ok" and written.is_file():
+            base_summary = written.read_text(encoding="utf-8")  # the worker checks that it is current
+    return Job(task.name, task.title, Path(task.scenario_path).name, resolved, base_name, base_text, base_summary,
+               Path(task.notebook).read_text(encoding="utf-8"), task.timeout, task.threads, task.samples)
+
+
+def render(job: Job) -> Rendered:
+    """Run one report in a private temporary folder (also the kernel's working directory) and return its files.
+
+    Takes no paths and writes nothing the client can see: what it needs comes in the job, what it makes goes
+    back in the answer, and the folder is gone when it returns."""
     started = time.monotonic()
-    folder = Path(task.out_dir) / task.name
-    folder.mkdir(parents=True, exist_ok=True)
-    # a failed run must not leave an older run's results looking current
-    for stale in (*SCENARIO_FILES, *CLIFF_EDGE_FILES, STAMP):
-        (folder / stale).unlink(missing_ok=True)
-    partial = folder / f".report-{uuid.uuid4().hex}.ipynb"
-    params = {"scenario_path": task.scenario_path, "overrides": {}, "output_dir": task.out_dir,
-              "baseline_path": task.baseline_path, "threads": task.threads, "samples": task.samples}
-    try:
-        state, error = execute(Path(task.notebook), partial, params, task.timeout)
-        nb = _keep_notebook(partial, folder / "report.ipynb", Path(task.notebook), error)
-        title = (read_summary(folder) or {}).get("title", task.title)
+    with tempfile.TemporaryDirectory(prefix="vru-report-") as tmp:
+        work = Path(tmp)
+        scenario = work / "scenario" / job.scenario_file
+        scenario.parent.mkdir()
+        scenario.write_text(job.scenario_text, encoding="utf-8")
+        out = work / "out"
+        baseline = ""
+        if job.baseline_text:
+            baseline = str(work / "compare_with" / "baseline.yaml")
+            Path(baseline).parent.mkdir()
+            Path(baseline).write_text(job.baseline_text, encoding="utf-8")
+            if job.baseline_summary:
+                atomic_write_text(out / job.baseline_name / "summary.json", job.baseline_summary)
+        source = work / "notebook.ipynb"
+        source.write_text(job.notebook_text, encoding="utf-8")
+        folder = out / job.name
+        folder.mkdir(parents=True, exist_ok=True)
+        params = {"scenario_path": str(scenario), "overrides": {}, "output_dir": str(out),
+                  "baseline_path": baseline, "threads": job.threads, "samples": job.samples}
+        state, error = execute(source, work / "executed.ipynb", params, job.timeout, cwd=work)
+        nb = _keep_notebook(work / "executed.ipynb", folder / "report.ipynb", source, error)
+        title = (read_summary(folder) or {}).get("title", job.title)
         atomic_write_text(folder / "report.html", notebook_html(nb, f"Scenario report: {title}", "../index.html"))
+        files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+                 if p.is_file() and not p.name.startswith(".")}
+    return Rendered(job.name, state, error, round(time.monotonic() - started, 2), files)
+
+
+# -- publishing on the client: whole folders, swapped in with renames ----------------------------
+
+# What a report run replaces in OUT/<name>/.
+MANAGED = frozenset((*SCENARIO_FILES, *CLIFF_EDGE_FILES, STAMP, "robustness"))
+PARTIAL, OLD = ".partial", ".old"  # suffixes of hidden sibling folders while a report is being swapped in
+
+
+def publish(out_dir: Path, rendered: Rendered, key: str) -> None:
+    """Write a report into a hidden sibling folder, then rename it to OUT/<name>/: a reader (or a crash) sees
+    the old report or the new one, never a mix. Files the batch does not make (the comparison's frontier, a
+    user's own) are carried over from the old folder."""
+    target = out_dir / rendered.name
+    tag = uuid.uuid4().hex[:12]
+    stage, old = out_dir / f".{rendered.name}.{tag}{PARTIAL}", out_dir / f".{rendered.name}.{tag}{OLD}"
+    stamp = {"key": key, "state": rendered.state, "error": rendered.error, "seconds": rendered.seconds}
+    try:
+        for rel, data in rendered.files.items():
+            parts = PurePosixPath(rel).parts
+            if not parts or parts[0] == "/" or ".." in parts:
+                raise ValueError(f"a worker returned a file outside its folder: {rel!r}")
+            atomic_write_bytes(stage.joinpath(*parts), data)
+        atomic_write_text(stage / STAMP, json.dumps(stamp, indent=2) + "\n")
+        os.chmod(stage, 0o755)
+        if target.exists():
+            os.rename(target, old)
+        os.rename(stage, target)
+    except BaseException:
+        if old.exists() and not target.exists():
+            os.rename(old, target)
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    _retire(old, target)
+
+
+def _retire(old: Path, target: Path) -> None:
+    """Move what the batch does not make from a replaced folder into its successor, then delete the rest."""
+    if not old.is_dir():
+        return
+    for entry in old.iterdir():
+        if entry.name not in MANAGED and not (target / entry.name).exists():
+            os.rename(entry, target / entry.name)
+    shutil.rmtree(old)
+
+
+def recover(out_dir: Path) -> int:
+    """Undo what a batch that died mid-run left behind (called under the lock): half-staged folders go,
+    a folder caught between its two renames comes back, hidden partial files go. Returns how many."""
+    fixed = 0
+    for entry in sorted(out_dir.glob(".*")):
+        if entry.is_dir() and entry.name.endswith(PARTIAL):
+            shutil.rmtree(entry)
+        elif entry.is_dir() and entry.name.endswith(OLD):
+            target = out_dir / entry.name[1:].rsplit(".", 2)[0]
+            if target.exists():
+                _retire(entry, target)
+            else:
+                os.rename(entry, target)
+        elif entry.is_file() and (entry.name.startswith((".compare-", ".report-", ".vru-probe-"))
+                                  or entry.name.endswith(".tmp")):
+            entry.unlink()
+        else:
+            continue
+        fixed += 1
+    for entry in out_dir.glob("*/.*"):
+        if entry.is_file() and (entry.name.startswith(".report-") or entry.name.endswith(".tmp")):
+            entry.unlink()
+            fixed += 1
+    return fixed
+
+
+def run_one(task: Task) -> Outcome:
+    """Render one scenario's report and publish it into OUT/<name>/ (the local path, without a pool)."""
+    rendered = render(job_for(task))
+    publish(Path(task.out_dir), rendered, task.key)
+    return Outcome(task.name, rendered.state, rendered.seconds, rendered.error)
+
+
+# -- one batch per output folder -----------------------------------------------------------------
+
+LOCK = ".vru-batch.lock"
+
+
+def _read_lock(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
+@contextmanager
+def batch_lock(out_dir: Path, *, wait: bool, say: Callable[[str], None]) -> Iterator[None]:
+    """Hold OUT/.vru-batch.lock (an flock, so the system releases it when its holder dies, however it dies).
+
+    Another batch into the same folder is refused with who holds it, or waits with `wait`. A lock file left
+    by a batch that died is taken over with a message. The file is removed on release; a waiter that then
+    holds the removed file's lock notices and locks the new one."""
+    import fcntl
+    import socket
+
+    path = out_dir / LOCK
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_lock(path)
+            who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, started {holder.get('started', '?')}"
+            if not wait:
+                os.close(fd)
+                raise OutputError(f"another batch is writing to {out_dir} ({who}); wait for it to finish, or run "
+                                  "again with --wait") from None
+            say(f"waiting for the batch already writing to {out_dir} ({who}) to finish")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            current = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        os.close(fd)
+    try:
+        previous = _read_lock(path)
+        if previous.get("pid"):
+            say(f"a batch into {out_dir} (pid {previous['pid']} on {previous.get('host', '?')}, started "
+                f"{previous.get('started', '?')}) stopped without finishing; taking over its lock")
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now()}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode(), 0)
+        yield
     finally:
-        partial.unlink(missing_ok=True)
-    seconds = round(time.monotonic() - started, 2)
-    atomic_write_text(folder / STAMP, json.dumps({"key": task.key, "state": state, "error": error,
-                                                  "seconds": seconds}, indent=2) + "\n")
-    return Outcome(task.name, state, seconds, error)
+        Path(path).unlink(missing_ok=True)
+        os.close(fd)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- executors -----------------------------------------------------------------------------------
 
 
-@contextmanager
-def executor(workers: int, scheduler: str | Any | None = None) -> Iterator[Executor]:
-    """A local process pool, or a Dask cluster's concurrent.futures view when a scheduler is given."""
-    if scheduler:
-        from distributed import Client
+def _worker_init(parent: int) -> None:
+    """A local worker dies with the batch: at once when the batch is killed (Linux parent-death signal; a
+    watchdog thread elsewhere), and after shutting its kernel down when the batch stops it (SIGTERM).
+    Ctrl-C is the batch's to handle, not each worker's."""
+    import signal
 
-        with Client(scheduler) as client:
-            yield client.get_executor(pure=False)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    else:
+        import threading
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            _stop_worker()
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # the batch died before the watch was set
+        _stop_worker()
+
+
+def _stop_worker(*_: Any) -> None:
+    """Kill this worker's kernels (each with its process group), then the worker itself."""
+    import signal
+
+    for pid in list(_KERNELS):
+        with suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+    os._exit(143)
+
+
+@contextmanager
+def local_pool(workers: int) -> Iterator[tuple[Executor, int]]:
+    """A spawn-based process pool whose workers die with the batch; on any exception (Ctrl-C included) its
+    workers are stopped at once rather than left to finish."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init, initargs=(os.getpid(),))
+    try:
+        yield pool, workers
+    except BaseException:
+        for proc in list((pool._processes or {}).values()):  # no public handle on a pool's processes
+            proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+@contextmanager
+def dask_pool(scheduler: str | Any) -> Iterator[tuple[Executor, int]]:
+    """A Dask cluster's concurrent.futures view, fed no more reports than it has threads, so that stopping
+    the batch leaves nothing queued on the cluster."""
+    from distributed import Client
+
+    try:
+        client = Client(scheduler, timeout="20s")
+    except OSError as exc:
+        raise OutputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    with client:
+        view = client.get_executor(pure=False)
+        try:
+            yield view, max(1, sum(client.nthreads().values()))
+        except BaseException:
+            view.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def executor(workers: int, scheduler: str | Any | None = None) -> Any:
+    """A local process pool, or a Dask cluster when a scheduler address is given."""
+    return dask_pool(scheduler) if scheduler else local_pool(workers)
+
+
+@contextmanager
+def _deferred_interrupt() -> Iterator[None]:
+    """Let a short step (publishing a report, writing the index) finish before Ctrl-C takes effect."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield pool
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 # -- the batch -----------------------------------------------------------------------------------
+
+DONE = ("ok", "failed", "timed_out", "skipped")
+STOPPED = ("stopped", "cancelled")  # running when Ctrl-C came / never started
 
 
 @dataclass
@@ -333,6 +631,8 @@ class BatchReport:
     outcomes: dict[str, Outcome]
     compare: Outcome
     compare_key: str
+    state: str = "complete"  # running | complete | stopped
+    started: str = ""
 
     @property
     def failed(self) -> list[str]:
@@ -340,8 +640,17 @@ class BatchReport:
             ["(comparison)"] if self.compare.state in FAILED else [])
 
     @property
-    def exit_code(self) -> int:
-        return 1 if self.failed else 0
+    def exit_code(self) -> int | None:
+        return {"running": None, "stopped": 130}.get(self.state, 1 if self.failed else 0)
+
+
+def _show(report: BatchReport) -> None:
+    """Make the index and the manifest say what is on disk now (each written atomically)."""
+    with _deferred_interrupt():
+        atomic_write_text(report.out_dir / "index.html", index_page(
+            report.out_dir, report.tasks, report.outcomes, report.compare, state=report.state,
+            started=report.started))
+        write_manifest(report)
 
 
 def run_batch(
@@ -355,42 +664,98 @@ def run_batch(
     notebook: Path = REPORT_NOTEBOOK,
     progress: bool = True,
     samples: int = 0,
+    wait: bool = False,
+    say: Callable[[str], None] = lambda text: print(text, file=sys.stderr),
 ) -> BatchReport:
-    """Plan (validating everything first), run what is out of date, then write the batch-level outputs."""
+    """Plan (validating everything first), check the output folder, take its lock, run what is out of date
+    (the index saying so while it runs), then write the batch-level outputs. Ctrl-C stops the reports that
+    run, starts no other, and returns a report in state "stopped" whose index says which were stopped."""
+    tasks = plan(discover(paths), out_dir, notebook=notebook, timeout=timeout, samples=samples)
+    check_output_dir(out_dir)
+    with batch_lock(out_dir, wait=wait, say=say):
+        previous = read_manifest(out_dir)
+        if previous.get("state") == "running":
+            say(f"the batch into {out_dir} started {previous.get('started', '?')} did not finish; its index and "
+                "manifest are repaired by this run")
+        recover(out_dir)
+        todo = [t for t in tasks if force or not up_to_date(t)]
+        outcomes = {t.name: Outcome(t.name, "queued" if t in todo else "skipped", 0.0) for t in tasks}
+        compare_key = hashlib.sha256(json.dumps([[t.name, t.key] for t in tasks] + [sha256_file(COMPARE_NOTEBOOK)]
+                                                ).encode()).hexdigest()
+        report = BatchReport(out_dir, tasks, outcomes, Outcome("compare", "queued", 0.0), compare_key, "running",
+                             _now())
+        _show(report)
+        try:
+            _run_reports(report, todo, workers, scheduler, progress)
+            report.compare = run_compare(out_dir, tasks, timeout, compare_key, force=force or bool(todo))
+        except KeyboardInterrupt:
+            import signal
+
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+            try:
+                report.outcomes = {n: Outcome(n, {"running": "stopped", "queued": "cancelled"}.get(o.state, o.state),
+                                              o.seconds, o.error) for n, o in report.outcomes.items()}
+                if report.compare.state in ("queued", "running"):
+                    report.compare = Outcome("compare", "cancelled", 0.0)
+                report.state = "stopped"
+                _show(report)
+            finally:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+            return report
+        with _deferred_interrupt():
+            write_workbook(out_dir, tasks, report.outcomes)
+            report.state = "complete"
+            _show(report)
+    return report
+
+
+def _run_reports(report: BatchReport, todo: list[Task], workers: int, scheduler: str | Any | None,
+                 progress: bool) -> None:
+    """Feed the pool no more reports than it runs at once (so nothing waits in it to be cancelled), publish
+    each as it comes back, and keep the index in step."""
     from tqdm import tqdm
 
-    tasks = plan(discover(paths), out_dir, notebook=notebook, timeout=timeout, samples=samples)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    outcomes: dict[str, Outcome] = {}
-    todo = []
-    for task in tasks:
-        if not force and up_to_date(task):
-            outcomes[task.name] = Outcome(task.name, "skipped", 0.0)
-        else:
-            todo.append(task)
+    tasks, outcomes = report.tasks, report.outcomes
+    queue = list(todo)
     with tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc="scenario reports", unit="report",
               disable=not progress, file=sys.stderr) as bar:
-        if todo:
-            with executor(workers, scheduler) as pool:
-                futures = {pool.submit(run_one, t): t for t in todo}
-                for future in as_completed(futures):
-                    task = futures[future]
+        if not queue:
+            return
+        with executor(workers, scheduler) as (pool, capacity):
+            running: dict[Future[Rendered], Task] = {}
+            while queue or running:
+                while queue and len(running) < capacity:
+                    task = queue.pop(0)
+                    running[pool.submit(render, job_for(task))] = task
+                    outcomes[task.name] = Outcome(task.name, "running", 0.0)
+                    _show(report)
+                done, _ = wait_for(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = running.pop(future)
                     try:
-                        outcome = future.result()
+                        rendered = future.result()
                     except Exception as exc:  # the worker itself failed (not the notebook)
-                        outcome = Outcome(task.name, "failed", 0.0, f"{type(exc).__name__}: {exc}")
-                    outcomes[task.name] = outcome
-                    bar.set_postfix_str(f"{task.name}: {outcome.state}")
+                        rendered = Rendered(task.name, "failed", f"{type(exc).__name__}: {exc}", 0.0, {})
+                    with _deferred_interrupt():
+                        publish(Path(task.out_dir), rendered, task.key)
+                        outcomes[task.name] = Outcome(task.name, rendered.state, rendered.seconds, rendered.error)
+                    _show(report)
+                    bar.set_postfix_str(f"{task.name}: {rendered.state}")
                     bar.update()
-    outcomes = {t.name: outcomes[t.name] for t in tasks}
-    compare_key = hashlib.sha256(json.dumps([[t.name, t.key] for t in tasks] + [sha256_file(COMPARE_NOTEBOOK)]
-                                            ).encode()).hexdigest()
-    compare = run_compare(out_dir, tasks, timeout, compare_key, force=force or bool(todo))
-    write_workbook(out_dir, tasks, outcomes)
-    atomic_write_text(out_dir / "index.html", index_page(out_dir, tasks, outcomes, compare))
-    report = BatchReport(out_dir, tasks, outcomes, compare, compare_key)
-    write_manifest(report)
-    return report
+
+
+def _compare(out_dir: str, names: list[str], baseline_path: str, timeout: float) -> tuple[str, str]:
+    """The comparison notebook, run in a local worker (it reads every report in OUT and writes beside them)."""
+    out = Path(out_dir)
+    partial = out / f".compare-{uuid.uuid4().hex}.ipynb"
+    try:
+        params = {"output_dir": out_dir, "scenarios": names, "baseline_path": baseline_path}
+        state, error = execute(COMPARE_NOTEBOOK, partial, params, timeout)
+        nb = _keep_notebook(partial, out / "compare.ipynb", COMPARE_NOTEBOOK, error)
+        atomic_write_text(out / "compare.html", notebook_html(nb, "Scenario comparison", "index.html"))
+    finally:
+        partial.unlink(missing_ok=True)
+    return state, error
 
 
 def run_compare(out_dir: Path, tasks: list[Task], timeout: float, key: str, *, force: bool) -> Outcome:
@@ -400,19 +765,13 @@ def run_compare(out_dir: Path, tasks: list[Task], timeout: float, key: str, *, f
             out_dir / "compare.html").is_file():
         return Outcome("compare", "skipped", 0.0)
     started = time.monotonic()
-    partial = out_dir / f".compare-{uuid.uuid4().hex}.ipynb"
     baseline = next((t for t in tasks if t.name == "baseline"), None)
     if baseline is not None:  # a failed comparison must not leave an older run's frontier looking current
         for stale in FRONTIER_FILES:
             (out_dir / baseline.name / stale).unlink(missing_ok=True)
-    try:
-        params = {"output_dir": str(out_dir.resolve()), "scenarios": [t.name for t in tasks],
-                  "baseline_path": baseline.scenario_path if baseline else ""}
-        state, error = execute(COMPARE_NOTEBOOK, partial, params, timeout)
-        nb = _keep_notebook(partial, out_dir / "compare.ipynb", COMPARE_NOTEBOOK, error)
-        atomic_write_text(out_dir / "compare.html", notebook_html(nb, "Scenario comparison", "index.html"))
-    finally:
-        partial.unlink(missing_ok=True)
+    with local_pool(1) as (pool, _):
+        state, error = pool.submit(_compare, str(out_dir.resolve()), [t.name for t in tasks],
+                                   baseline.scenario_path if baseline else "", timeout).result()
     return Outcome("compare", state, round(time.monotonic() - started, 2), error)
 
 
@@ -431,10 +790,22 @@ def _state(outcome: Outcome) -> str:
 # -- index.html ----------------------------------------------------------------------------------
 
 
-def index_page(out_dir: Path, tasks: list[Task], outcomes: dict[str, Outcome], compare: Outcome) -> str:
-    """Every scenario with its status, headline figures and links; accessible and escaped."""
+PENDING = {
+    "queued": ("tag-skipped", "Waiting to run", ""),
+    "running": ("tag-skipped", "Running now", ""),
+    "stopped": ("tag-failed", "✗&nbsp;Stopped", "the batch was stopped while this report ran"),
+    "cancelled": ("tag-skipped", "Not run", "the batch was stopped before this report started"),
+}
+
+
+def index_page(out_dir: Path, tasks: list[Task], outcomes: dict[str, Outcome], compare: Outcome, *,
+               state: str = "complete", started: str = "") -> str:
+    """Every scenario with its status, headline figures and links; accessible and escaped. While the batch
+    runs (state "running") or after it was stopped ("stopped") the page says so, and says which files are
+    an earlier run's."""
     rows = []
     failed = 0
+    batch_state = state
     for t in tasks:
         folder = out_dir / t.name
         o = outcomes[t.name]
@@ -448,12 +819,19 @@ def index_page(out_dir: Path, tasks: list[Task], outcomes: dict[str, Outcome], c
             what = "timed out" if state == "timed_out" else "failed"
             status = (f'<span class="tag tag-failed">✗&nbsp;Report&nbsp;{what}</span><br>'
                       f'<span class="error">{esc(error)}</span>')
+        elif state in PENDING:
+            tag, what, why = PENDING[state]
+            earlier = "files from an earlier run" if (folder / STAMP).is_file() else "no files yet"
+            status = (f'<span class="tag {tag}">{what}</span><br>'
+                      f'<span class="name">{esc("; ".join(filter(None, [why, earlier])))}</span>')
         else:
             note = '<br><span class="name">up to date, not re-run</span>' if o.state == "skipped" else ""
             status = (f'<span class="tag tag-ok">✓&nbsp;Report&nbsp;ready</span><br>'
                       f'{esc(status_label(h["status"])) if h else ""}{note}')
         cells = [
-            f'<th scope="row"><a href="{name}/report.html">{esc(t.title)}</a><br><span class="name">{name}</span></th>',
+            f'<th scope="row"><a href="{name}/report.html">{esc(t.title)}</a><br><span class="name">{name}</span></th>'
+            if (folder / "report.html").is_file() else
+            f'<th scope="row">{esc(t.title)}<br><span class="name">{name}</span></th>',
             f"<td>{status}</td>",
         ]
         for key, kind in [("core_grant_total", "money"), ("value", "money"), ("services_closed", "closed"),
@@ -474,12 +852,31 @@ def index_page(out_dir: Path, tasks: list[Task], outcomes: dict[str, Outcome], c
                         "</a></td></tr>")
     n = len(tasks)
     lead = f"{n} scenario{'s' if n != 1 else ''} in this batch."
-    lead += f" {failed} report{'s' if failed != 1 else ''} failed: see the rows marked ✗." if failed else (
-        " Every report ran.")
-    compare_link = ('<li><a href="compare.html">Compare all scenarios</a> (one table and charts)</li>'
-                    if compare.state not in FAILED else
-                    f'<li><span class="tag tag-failed">✗ The comparison report failed</span> {esc(compare.error)} '
-                    '<a href="compare.ipynb">notebook with the error</a></li>')
+    if failed:
+        lead += f" {failed} report{'s' if failed != 1 else ''} failed: see the rows marked ✗."
+    if batch_state == "running":
+        done = sum(o.state in DONE for o in outcomes.values())
+        lead += (f" A batch started at {started} is writing these reports ({done} of {n} done so far); this page "
+                 "is rewritten as each one is ready. If that batch is no longer running, it stopped before it "
+                 "finished: run vru batch again to finish and repair this page.")
+    elif batch_state == "stopped":
+        stopped = sum(o.state == "stopped" for o in outcomes.values())
+        cancelled = sum(o.state == "cancelled" for o in outcomes.values())
+        lead += (f" The batch started at {started} was stopped before it finished: {stopped} report"
+                 f"{'s' if stopped != 1 else ''} stopped while running, {cancelled} not run. Run vru batch again "
+                 "to finish.")
+    elif not failed:
+        lead += " Every report ran."
+    if compare.state in FAILED:
+        compare_link = (f'<li><span class="tag tag-failed">✗ The comparison report failed</span> {esc(compare.error)} '
+                        '<a href="compare.ipynb">notebook with the error</a></li>')
+    elif compare.state in ("queued", "running", "cancelled"):
+        compare_link = ("<li>The comparison of all scenarios is written when every report has run"
+                        f"{'; this batch was stopped first' if compare.state == 'cancelled' else ''}.</li>")
+    else:
+        compare_link = '<li><a href="compare.html">Compare all scenarios</a> (one table and charts)</li>'
+    sheet = ("" if batch_state == "complete" else
+             " It is written when the batch finishes; the one linked, if any, is from an earlier batch.")
     head = ["Scenario", "Status", "Core grant", "Social value (undiscounted)", "Services closing",
             "Lowest commissioned share",
             "Unspent core grant", "Files"]
@@ -490,7 +887,7 @@ def index_page(out_dir: Path, tasks: list[Task], outcomes: dict[str, Outcome], c
 <ul>
 {compare_link}
 <li><a href="allocations.xlsx">Spreadsheet for finance</a> (allocations.xlsx: a summary sheet, spend by funding
-stream and year, and one sheet per scenario with its allocation, month by month)</li>
+stream and year, and one sheet per scenario with its allocation, month by month).{sheet}</li>
 <li><a href="manifest.json">Manifest</a> (every file with its SHA-256 checksum)</li>
 </ul>
 <h2>Scenarios</h2>
@@ -621,7 +1018,9 @@ def read_manifest(out_dir: Path) -> dict[str, Any]:
 
 
 def write_manifest(report: BatchReport) -> None:
-    """Every file of this batch with its SHA-256, each scenario's status, and the versions that made them."""
+    """Every file of this batch on disk now with its SHA-256, each scenario's status, the versions that made
+    them, and the batch's own state: "running" (not a claim that anything is complete), "complete" or
+    "stopped"; `exit_code` is null while it runs."""
     from vru_model.results import versions
 
     out = report.out_dir
@@ -639,12 +1038,15 @@ def write_manifest(report: BatchReport) -> None:
         summary = read_summary(folder) or {}
         stamp = read_stamp(folder)
         scenarios[t.name] = {"title": t.title, "report": _state(o), "rerun": o.state != "skipped",
-                             "status": summary.get("status"), "error": o.error or stamp.get("error", ""),
+                             "status": summary.get("status") if o.state in DONE else None,
+                             "error": o.error or stamp.get("error", ""),
                              "seconds": stamp.get("seconds"), "key": t.key, "scenario_file": t.scenario_path}
     compare = report.compare
     compare_entry = {"state": _state(compare), "key": report.compare_key, "error": compare.error}
     manifest = {
-        "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated": _now(),
+        "state": report.state,
+        "started": report.started,
         "versions": versions(),
         "code_hash": code_hash(),
         "exit_code": report.exit_code,
@@ -662,8 +1064,10 @@ def outcome_lines(report: BatchReport) -> list[str]:
         o = report.outcomes[t.name]
         summary = read_summary(report.out_dir / t.name) or {}
         what = {"ok": "report ready", "skipped": "up to date", "failed": "REPORT FAILED",
-                "timed_out": "REPORT TIMED OUT"}[o.state]
-        extra = f" ({summary.get('status')})" if o.state in ("ok", "skipped") and summary else f": {o.error}"
+                "timed_out": "REPORT TIMED OUT", "stopped": "STOPPED", "cancelled": "not run",
+                "queued": "not run", "running": "STOPPED"}[o.state]
+        extra = (f" ({summary.get('status')})" if o.state in ("ok", "skipped") and summary else
+                 f": {o.error}" if o.error else "")
         lines.append(f"{t.name}: {what}{extra}")
     return lines
 

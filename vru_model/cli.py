@@ -1,4 +1,5 @@
-"""The `vru` command: a thin layer over the library. Bad input exits 2 with one line per problem."""
+"""The `vru` command: a thin layer over the library. Every command's exit code means one thing (EXIT_CODES);
+bad input and unusable output folders exit 2 with one line per problem, before any work starts."""
 
 from __future__ import annotations
 
@@ -10,31 +11,50 @@ from typing import Any
 
 import click
 
-from vru_model.errors import ScenarioError
+from vru_model.errors import OutputError, ScenarioError
+from vru_model.files import PLAIN_ERRORS, check_output_dir, plain_os_error
 from vru_model.scenarios import load_scenario
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_CODES = ("Exit codes: 0 all done; 1 a solve or report failed (infeasible is an answer, but exit 1); 2 bad "
+              "input or an unusable output folder (nothing solved); 130 interrupted (Ctrl-C).")
 
 
 def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn ScenarioError into one line per problem and exit 2; no traceback unless --debug."""
+    """Bad input, an unusable output folder or a disk error become one line and exit 2; Ctrl-C one line and
+    exit 130; no traceback unless --debug."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
+        debug = bool(ctx.obj and ctx.obj.get("debug"))
         try:
             return func(*args, **kwargs)
         except ScenarioError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
+            if debug:
                 raise
             for problem in exc.problems:
                 click.echo(f"error: {problem}", err=True)
             sys.exit(EXIT_BAD_INPUT)
+        except OutputError as exc:
+            if debug:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except OSError as exc:  # a disk that filled up or a folder that changed under a running command
+            if debug or exc.errno not in PLAIN_ERRORS:
+                raise
+            where = f"cannot write to {exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{plain_os_error(exc)}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
     return wrapper
 
 
-@click.group()
+@click.group(epilog=EXIT_CODES)
 @click.option("--debug", is_flag=True, help="Show tracebacks for bad input.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
@@ -42,7 +62,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key (dotted path).")
 @_user_errors
@@ -60,7 +80,7 @@ def validate(paths: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
         raise ScenarioError(problems)
 
 
-@main.command("solve")
+@main.command("solve", epilog=EXIT_CODES)
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key (dotted path).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True)
@@ -70,6 +90,7 @@ def solve_command(scenario: Path, overrides: tuple[str, ...], out_dir: Path) -> 
     from vru_model.solve import solve
 
     loaded = load_scenario(scenario, list(overrides))
+    check_output_dir(out_dir)
     result = solve(loaded, price_rules=True)
     where = result.write(out_dir)
     click.echo(f"{loaded.name}: {result.status.value} ({result.summary['status_text']}) -> {where}")
@@ -79,7 +100,7 @@ def solve_command(scenario: Path, overrides: tuple[str, ...], out_dir: Path) -> 
     sys.exit(EXIT_OK if result.optimal else EXIT_FAILED)
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES)
 @click.option("--port", type=click.IntRange(1024, 65535), default=None, help="Port on 127.0.0.1 [default: a free one].")
 @click.option("--no-browser", is_flag=True, help="Print the address only; do not open a browser.")
 @click.option(
@@ -109,31 +130,41 @@ def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> N
     sys.exit(subprocess.call(command))
 
 
-@main.command("batch")
+@main.command("batch", epilog=EXIT_CODES)
 @click.argument("scenarios", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("outputs"),
-              show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Reports run at once (local pool; a Dask cluster uses its own workers).")
 @click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
               help="Seconds one scenario's report may take before it is stopped and marked failed.")
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Run on a Dask cluster (e.g. tcp://host:8786).")
 @click.option("--force", is_flag=True, help="Re-run every scenario, even those that are up to date.")
+@click.option("--wait", is_flag=True, help="If another batch is writing to the same --out, wait for it to finish "
+              "(default: exit 2 at once).")
 @click.option("--notebook", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="Report notebook to run [default: notebooks/scenario_report.ipynb].")
 @click.option("--samples", type=click.IntRange(0, 100_000), default=20, show_default=True,
               help="Samples of the evidence for each report's \"How sure is this plan?\" section (0 skips it).")
 @_user_errors
 def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, timeout: float, scheduler: str | None,
-                  force: bool, notebook: Path | None, samples: int) -> None:
+                  force: bool, wait: bool, notebook: Path | None, samples: int) -> None:
     """Run every scenario's report (default: all of scenarios/*.yaml) and write OUT/index.html.
 
-    Exit 0 when every report ran, 1 when any failed or timed out (the others still finish), 2 for bad input.
+    Exit 0 when every report ran, 1 when any failed or timed out (the others still finish), 2 for bad input,
+    an unusable --out or another batch writing to it, 130 when stopped with Ctrl-C (reports not yet started
+    are not started; OUT/index.html says which were stopped).
     """
     from vru_model.batch import REPORT_NOTEBOOK, outcome_lines, run_batch
 
     report = run_batch(list(scenarios), out_dir, workers=workers, timeout=timeout, scheduler=scheduler, force=force,
-                       notebook=notebook or REPORT_NOTEBOOK, samples=samples)
+                       notebook=notebook or REPORT_NOTEBOOK, samples=samples, wait=wait,
+                       say=lambda text: click.echo(text, err=True))
+    if report.state == "stopped":
+        stopped = [n for n, o in report.outcomes.items() if o.state == "stopped"]
+        not_run = sum(o.state == "cancelled" for o in report.outcomes.values())
+        click.echo(f"interrupted: stopped {', '.join(stopped) or 'no report'}; {not_run} not run; "
+                   f"{out_dir / 'index.html'} says which", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     for line in outcome_lines(report):
         click.echo(line)
     if report.compare.state not in ("ok", "skipped"):
@@ -149,7 +180,7 @@ def _named_file(path: Path, exc: ScenarioError) -> ScenarioError:
     return ScenarioError([Problem(str(path), p.key, p.message) for p in exc.problems])
 
 
-@main.command("cliff-edge")
+@main.command("cliff-edge", epilog=EXIT_CODES)
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key (dotted path).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True)
@@ -165,6 +196,7 @@ def cliff_edge_command(scenario: Path, overrides: tuple[str, ...], out_dir: Path
     if loaded.uncertainty is None:
         raise ScenarioError([Problem(str(scenario), "uncertainty", "cliff-edge planning needs an uncertainty block "
                                      "(the FY, its grant outcomes with probabilities, the confirmation month)")])
+    check_output_dir(out_dir)
     try:
         result = solve_cliff_edge(loaded, value_of_information=not no_vss)
     except ScenarioError as exc:
@@ -176,7 +208,7 @@ def cliff_edge_command(scenario: Path, overrides: tuple[str, ...], out_dir: Path
     sys.exit(EXIT_OK if result.optimal else EXIT_FAILED)
 
 
-@main.command("frontier")
+@main.command("frontier", epilog=EXIT_CODES)
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--from", "start", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Lowest grant level, as a fraction of the scenario's own core grant.")
@@ -194,6 +226,7 @@ def frontier_command(
     from vru_model.sweep import frontier
 
     loaded = load_scenario(scenario, list(overrides))
+    check_output_dir(out_dir)
     try:
         result = frontier(loaded, start, stop, steps)
     except ScenarioError as exc:
@@ -237,6 +270,7 @@ def robustness_command(scenario: Path, samples: int, seed: int, workers: int, sc
     from vru_model.robustness import robustness
 
     loaded = load_scenario(scenario, list(overrides))
+    check_output_dir(out_dir)
     try:
         result = robustness(loaded, samples, seed, workers=workers, scheduler=scheduler, epsilons=epsilons)
     except ScenarioError as exc:

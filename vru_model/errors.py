@@ -24,3 +24,8 @@ class ScenarioError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class OutputError(Exception):
+    """An output folder that cannot be used (a file in the way, no permission, a full disk, another batch
+    writing to it): one line for the user, exit 2, found before any work starts where it can be."""

@@ -29,13 +29,13 @@ from vru_model import periods
 from vru_model.data import prepare
 from vru_model.diagnostics import explain
 from vru_model.errors import Problem, ScenarioError
-from vru_model.model import build_model, set_grants
+from vru_model.model import build_model
 from vru_model.results import Result, make_result
 from vru_model.results_text import money
 from vru_model.scenarios import apply_overrides, dump_yaml, load_dict, load_scenario, scenario_to_dict, validate
 from vru_model.schema import NAME_PATTERN, Scenario
 from vru_model.solve import solve
-from vru_model.solver import Status, make_solver, run_solver
+from vru_model.solver import Status, open_solver
 
 SCENARIOS_ENV = "VRU_SCENARIOS_DIR"
 CACHE_SIZE = 32
@@ -211,16 +211,17 @@ def _spend(scenario: Scenario, result: Result) -> dict[str, dict[str, Any]]:
 
 
 class WarmModel:
-    """One built model and persistent HiGHS solver, re-solved in place when only the core grant amounts or
-    the underwriting cap change (both reach the model as mutable parameters: `m.grant`,
-    `m.underwriting_bound`). Any other change, or a change in which years have a grant (the central
-    capability floor exists only in those) or whether underwriting exists at all, rebuilds the model.
-    Shadow prices are not computed: the explorer does not show them."""
+    """One built model and persistent HiGHS solver (`solver.open_solver`), re-solved in place when only the
+    core grant amounts or the underwriting cap change (both reach the model as mutable parameters:
+    `m.grant`, `m.underwriting_bound`; `set_grants` changes the affected rows in HiGHS). Any other change, or
+    a change in which years have a grant (the central capability floor exists only in those) or whether
+    underwriting exists at all, rebuilds the model. Shadow prices are not computed: the explorer does not
+    show them."""
 
     def __init__(self) -> None:
         self.shape: str | None = None
         self.model: Any = None
-        self.opt: Any = None
+        self.opt: Any = None  # the persistent solver (a `solver.ModelSolver`)
         self.rebuilds = 0
 
     @staticmethod
@@ -238,12 +239,13 @@ class WarmModel:
         data = prepare(scenario)
         shape = self._shape(scenario)
         if shape != self.shape:
-            self.model, self.opt, self.shape = build_model(scenario, data), make_solver(scenario), shape
+            self.model = build_model(scenario, data)
+            self.opt, self.shape = open_solver(scenario, self.model), shape
             self.rebuilds += 1
         else:
-            set_grants(self.model, data)
+            self.opt.set_grants(data)
         built = time.perf_counter()
-        status, res = run_solver(self.opt, self.model)
+        status, res = self.opt.solve()
         solved = time.perf_counter()
         explanation = explain(scenario, data, self.model) if status == Status.INFEASIBLE else None
         timings = {"build_seconds": built - started, "solve_seconds": solved - built,

@@ -24,7 +24,7 @@ from vru_model.files import atomic_write_text
 from vru_model.results_text import money
 from vru_model.scenarios import dump_yaml, scenario_to_dict
 from vru_model.schema import Scenario
-from vru_model.solver import STATUS_TEXT, Status, mip_gap
+from vru_model.solver import Status, interface_name, mip_gap, status_text
 
 ALLOCATION_COLUMNS = [
     "scenario", "intervention", "period", "fy", "running", "scale", "total_cost",
@@ -56,12 +56,12 @@ def versions() -> dict[str, str]:
     return found
 
 
-def provenance(sc: Scenario, solver: str = "HiGHS via pyomo.contrib.solver") -> dict[str, Any]:
+def provenance(sc: Scenario, solver: str | None = None) -> dict[str, Any]:
     """Where a set of figures came from: the input's hash, package and solver versions, and when."""
     return {
         "input_hash": input_hash(sc),
         "versions": versions(),
-        "solver": solver,
+        "solver": solver or f"HiGHS via {interface_name(sc)}",
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
 
@@ -406,7 +406,7 @@ def make_result(
         "scenario": sc.name,
         "title": sc.title,
         "status": status.value,
-        "status_text": STATUS_TEXT[status],
+        "status_text": status_text(status, res),
         "objective": round(objective, 2) if objective is not None else None,
         "objective_sense": "least core grant (GBP)" if sc.policy.objective == "min_grant"
         else "discounted social value minus exit and disruption costs (GBP)",

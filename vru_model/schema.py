@@ -64,6 +64,9 @@ class Policy(Strict):
     target_value: Money | None = None
     time_limit_seconds: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = 60.0
     mip_rel_gap: Share = 1e-4
+    # How the model reaches HiGHS: "direct" compiles it to matrices for highspy (fast), "pyomo" goes through
+    # Pyomo's solver interface (the reference path); both give the same plans.
+    solver_interface: Literal["direct", "pyomo"] = "direct"
     sources: dict[str, Text] = Field(default_factory=dict)
 
 

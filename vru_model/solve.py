@@ -1,7 +1,8 @@
 """Solving a scenario: build, run HiGHS (see `solver`), read back a `Result`.
 
-After an optimal MIP the binaries are fixed and the LP is re-solved for shadow prices (HiGHS
-gives no duals for a MIP). An infeasible scenario is handed to `diagnostics` for an explanation.
+After an optimal MIP the binaries are pinned and the LP is re-solved on the same persistent solver
+for shadow prices (HiGHS gives no duals for a MIP; `ModelSolver.lp_duals`). An infeasible scenario
+is handed to `diagnostics` for an explanation.
 """
 
 from __future__ import annotations
@@ -10,43 +11,13 @@ import time
 from typing import Any
 
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.results import TerminationCondition
-from pyomo.contrib.solver.solvers.highs import Highs
 
 from vru_model.data import ModelData, prepare
 from vru_model.diagnostics import explain
 from vru_model.model import build_model
 from vru_model.results import make_result
 from vru_model.schema import Scenario
-from vru_model.solver import Status, make_solver, run_solver
-
-
-def lp_duals(model: pyo.ConcreteModel, opt: Highs) -> dict[Any, float]:
-    """Duals of the LP with the running decisions pinned at their optimum, on the same persistent solver.
-
-    Pinning by bounds (not `fix`) lets the solver update column bounds in place, which is far quicker
-    than a rebuild; `solve_relaxation` makes HiGHS treat the pinned binaries as continuous."""
-    pinned = []
-    for var in model.on.values():
-        if not var.fixed:
-            pinned.append((var, var.lb, var.ub))
-            value = round(var.value or 0.0)
-            var.setlb(value)
-            var.setub(value)
-    opt.config.solver_options["solve_relaxation"] = True
-    try:
-        res = opt.solve(model)
-        if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
-            return {}
-        return dict(res.solution_loader.get_duals())
-    except Exception:  # shadow prices are a bonus; never fail a solve for them
-        return {}
-    finally:
-        del opt.config.solver_options["solve_relaxation"]
-        for var, lb, ub in pinned:
-            var.setlb(lb)
-            var.setub(ub)
-
+from vru_model.solver import Status, open_solver, solve_model
 
 # Rules whose cost is worth a what-if re-solve: the optimum without the rule, less the optimum with it.
 # They act on yes/no decisions, so the LP duals (which hold those decisions fixed) cannot price them.
@@ -69,7 +40,7 @@ def rule_costs(scenario: Scenario, data: ModelData, objective: float, threads: i
             continue
         for component in present:
             component.deactivate()
-        status, _ = run_solver(make_solver(scenario, threads), model)
+        status, _ = solve_model(scenario, model, threads)
         if status != Status.OPTIMAL:
             continue
         without = float(pyo.value(model.objective))
@@ -97,12 +68,12 @@ def solve(
     data = data or prepare(scenario)
     model = build_model(scenario, data)
     built = time.perf_counter()
-    opt = make_solver(scenario, threads)
-    status, res = run_solver(opt, model)
+    solver = open_solver(scenario, model, threads)
+    status, res = solver.solve()
     solved = time.perf_counter()
     duals: dict[Any, float] = {}
     if status == Status.OPTIMAL and shadow_prices:
-        duals = lp_duals(model, opt)
+        duals = solver.lp_duals()
     costs = None
     if status == Status.OPTIMAL and price_rules and scenario.policy.objective == "max_value":
         costs = rule_costs(scenario, data, float(pyo.value(model.objective)), threads)

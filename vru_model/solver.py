@@ -1,13 +1,21 @@
 """The HiGHS solver as the workbench uses it: its settings, running it, and what its outcome means.
 
-Infeasible, time-limited and failed solves come back as a `Status`, never as exceptions.
+Two interfaces give the same answers (`policy.solver_interface`):
+- `direct` (default): the Pyomo model compiled to matrices and handed to `highspy` in one call
+  (`vru_model.highs_direct.DirectSolver`), solution and duals mapped back by column and row;
+- `pyomo`: Pyomo's own persistent HiGHS interface (`pyomo.contrib.solver`), one object per constraint.
+`open_solver` returns either, with the same methods (`solve`, `lp_duals`, `set_grants`, `refresh_rows`,
+`refresh_objective`, `refresh_bounds`). Infeasible, time-limited and failed solves come back as a
+`Status`, never as exceptions.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import TerminationCondition
@@ -34,7 +42,41 @@ STATUS_TEXT = {
 }
 
 
+@dataclass(frozen=True)
+class SolveInfo:
+    """What a solve reports besides its Status: objective, best bound (for the gap), time, time limit."""
+
+    termination: str
+    incumbent_objective: float | None
+    objective_bound: float | None
+    seconds: float
+    time_limit_reached: bool
+    time_limit: float
+
+
+def mip_gap(res: Any) -> float | None:
+    if res is None or res.incumbent_objective is None or res.objective_bound is None:
+        return None
+    obj, bound = res.incumbent_objective, res.objective_bound
+    return abs(bound - obj) / max(1.0, abs(obj))
+
+
+def status_text(status: Status, info: SolveInfo | None) -> str:
+    """The status in plain words; a time limit names `policy.time_limit_seconds` (and the gap, with a plan)."""
+    if info is not None and info.time_limit_reached:
+        limit = f"policy.time_limit_seconds = {info.time_limit:g} s"
+        if status == Status.TIME_LIMIT:
+            gap = mip_gap(info)
+            within = f"; it is within {gap:.2%} of the best possible plan" if gap is not None else ""
+            return (f"The solver stopped at its time limit ({limit}); the plan shown is the best found so far"
+                    f"{within}. A longer limit may find a better one.")
+        return (f"The solver reached its time limit ({limit}) before finding any plan, so there is none. "
+                "Raise policy.time_limit_seconds to give it longer.")
+    return STATUS_TEXT[status]
+
+
 def make_solver(scenario: Scenario, threads: int = 1) -> Highs:
+    """Pyomo's persistent HiGHS interface with the scenario's settings (the `pyomo` interface)."""
     opt = Highs()
     opt.config.load_solutions = False
     opt.config.raise_exception_on_nonoptimal_result = False
@@ -45,8 +87,9 @@ def make_solver(scenario: Scenario, threads: int = 1) -> Highs:
     return opt
 
 
-def run_solver(opt: Highs, model: pyo.ConcreteModel) -> tuple[Status, Any]:
-    """Solve and load the solution when there is one; map the termination to a Status."""
+def run_solver(opt: Highs, model: pyo.ConcreteModel) -> tuple[Status, SolveInfo | None]:
+    """Solve through Pyomo and load the solution when there is one; map the termination to a Status."""
+    started = time.perf_counter()
     try:
         res = opt.solve(model)
     except Exception as exc:  # the solver itself failed: report, do not crash the batch
@@ -66,11 +109,119 @@ def run_solver(opt: Highs, model: pyo.ConcreteModel) -> tuple[Status, Any]:
         res.solution_loader.load_vars()
     elif status == Status.TIME_LIMIT:
         status = Status.ERROR
-    return status, res
+    return status, SolveInfo(
+        termination=tc.name,
+        incumbent_objective=res.incumbent_objective,
+        objective_bound=res.objective_bound,
+        seconds=time.perf_counter() - started,
+        time_limit_reached=tc == TerminationCondition.maxTimeLimit,
+        time_limit=float(opt.config.time_limit or 0.0),
+    )
 
 
-def mip_gap(res: Any) -> float | None:
-    if res is None or res.incumbent_objective is None or res.objective_bound is None:
-        return None
-    obj, bound = res.incumbent_objective, res.objective_bound
-    return abs(bound - obj) / max(1.0, abs(obj))
+class ModelSolver(Protocol):
+    """What `open_solver` returns, whichever interface: a persistent solver bound to one model."""
+
+    model: pyo.ConcreteModel
+
+    def solve(self) -> tuple[Status, SolveInfo | None]: ...
+    def lp_duals(self) -> dict[Any, float]: ...
+    def set_grants(self, data: Any) -> None: ...
+    def refresh_rows(self) -> None: ...
+    def refresh_objective(self) -> None: ...
+    def refresh_bounds(self) -> None: ...
+
+
+class PyomoSolver:
+    """Pyomo's persistent HiGHS interface behind the same methods as `DirectSolver`."""
+
+    def __init__(self, model: pyo.ConcreteModel, opt: Highs) -> None:
+        self.model = model
+        self.opt = opt
+        updates = opt.config.auto_updates  # changes are announced by the refresh methods below
+        for flag in (
+            "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars", "check_for_new_or_removed_params",
+            "check_for_new_objective", "update_constraints", "update_vars", "update_named_expressions",
+            "update_objective",
+        ):
+            setattr(updates, flag, False)
+        self._first = True
+
+    def solve(self) -> tuple[Status, SolveInfo | None]:
+        status, info = run_solver(self.opt, self.model)
+        self._first = False
+        return status, info
+
+    def lp_duals(self) -> dict[Any, float]:
+        """Duals of the LP with the integer variables pinned at their optimum (`solve_relaxation`)."""
+        pinned = []
+        for var in self.model.component_data_objects(pyo.Var):
+            if var.is_integer() and not var.fixed:
+                pinned.append((var, var.lb, var.ub))
+                value = round(var.value or 0.0)
+                var.setlb(value)
+                var.setub(value)
+        self.opt.update_variables([v for v, _, _ in pinned])
+        self.opt.config.solver_options["solve_relaxation"] = True
+        try:
+            res = self.opt.solve(self.model)
+            if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+                return {}
+            return dict(res.solution_loader.get_duals())
+        except Exception:  # shadow prices are a bonus; never fail a solve for them
+            return {}
+        finally:
+            del self.opt.config.solver_options["solve_relaxation"]
+            for var, lb, ub in pinned:
+                var.setlb(lb)
+                var.setub(ub)
+            self.opt.update_variables([v for v, _, _ in pinned])
+
+    def set_grants(self, data: Any) -> None:
+        from vru_model.model import set_grants
+
+        set_grants(self.model, data)
+        self.refresh_rows()
+
+    def refresh_rows(self) -> None:
+        if not self._first:
+            self.opt.update_parameters()
+
+    def refresh_objective(self) -> None:
+        if not self._first:
+            self.opt.set_objective(next(self.model.component_data_objects(pyo.Objective, active=True)))
+
+    def refresh_bounds(self) -> None:
+        if not self._first:
+            self.opt.update_variables(list(self.model.component_data_objects(pyo.Var)))
+
+
+def interface_name(scenario: Scenario) -> str:
+    """How the model reached HiGHS, for provenance."""
+    return "pyomo.contrib.solver" if scenario.policy.solver_interface == "pyomo" else "highspy (direct)"
+
+
+def open_solver(
+    scenario: Scenario, model: pyo.ConcreteModel, threads: int = 1, *, rel_gap: float | None = None
+) -> ModelSolver:
+    """A persistent solver for `model` through the scenario's `policy.solver_interface`."""
+    gap = scenario.policy.mip_rel_gap if rel_gap is None else rel_gap
+    if scenario.policy.solver_interface == "pyomo":
+        opt = make_solver(scenario, threads)
+        opt.config.rel_gap = gap
+        return PyomoSolver(model, opt)
+    from vru_model.highs_direct import DirectSolver
+
+    return DirectSolver(model, time_limit=scenario.policy.time_limit_seconds, rel_gap=gap, threads=threads)
+
+
+def solve_model(
+    scenario: Scenario, model: pyo.ConcreteModel, threads: int = 1, *, rel_gap: float | None = None
+) -> tuple[Status, SolveInfo | None]:
+    """One solve of `model` (no re-solve to follow); the solution is loaded into its variables."""
+    try:
+        solver = open_solver(scenario, model, threads, rel_gap=rel_gap)
+    except Exception as exc:  # e.g. a model HiGHS rejects: report, do not crash the batch
+        logging.getLogger(__name__).warning("HiGHS failed: %s", exc)
+        return Status.ERROR, None
+    return solver.solve()

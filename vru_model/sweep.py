@@ -1,9 +1,10 @@
 """The funding frontier: value and services kept as the core grant runs from nothing to more than now.
 
 Every level scales the scenario's own core grant in every FY of the horizon. One persistent HiGHS
-solver is reused: between levels only the mutable parameters change (`m.grant`, `m.underwriting_bound`),
-and the model is rebuilt only when the set of FYs without grant changes, because the central
-capability floor exists only in FYs with a grant.
+solver is reused (`solver.open_solver`): between levels only the mutable parameters change (`m.grant`,
+`m.underwriting_bound`) and `set_grants` changes the affected row bounds in place; the model is rebuilt
+only when the set of FYs without grant changes, because the central capability floor exists only in FYs
+with a grant.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import pyomo.environ as pyo
 
 from vru_model.data import ModelData, prepare
 from vru_model.errors import Problem, ScenarioError
-from vru_model.model import build_model, set_grants
+from vru_model.model import build_model
 from vru_model.results import provenance, undiscounted_value, write_outputs
 from vru_model.results_text import money
 from vru_model.schema import Scenario
-from vru_model.solver import Status, make_solver, run_solver
+from vru_model.solver import ModelSolver, Status, interface_name, open_solver
 
 FRONTIER_COLUMNS = [
     "scenario", "level", "grant", "status", "objective", "value", "services_running", "services_closed",
@@ -138,17 +139,7 @@ def frontier(
     sc = scenario
     fys = sc.fys
     own = {y: sc.core_grant(y) for y in fys}
-    opt = make_solver(sc, threads)
-    if persistent:  # between levels only parameter values change: skip HiGHS's search for other changes
-        updates = opt.config.auto_updates
-        for flag in (
-            "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars", "check_for_new_or_removed_params",
-            "check_for_new_objective", "update_constraints", "update_vars", "update_named_expressions",
-            "update_objective",
-        ):
-            setattr(updates, flag, False)
-    m: pyo.ConcreteModel | None = None
-    d: ModelData | None = None
+    solver: ModelSolver | None = None
     zero_fys: frozenset[str] | None = None
     rebuilds = 0
     rows: list[dict[str, Any]] = []
@@ -156,22 +147,19 @@ def frontier(
     for level in levels(start, stop, steps):
         amounts = {y: level * own[y] for y in fys}
         zeros = frozenset(y for y in fys if amounts[y] <= 0)
-        if m is None or d is None or zeros != zero_fys or not persistent:
-            d = prepare(sc, core_amounts=amounts)
-            m = build_model(sc, d)
+        d = prepare(sc, core_amounts=amounts)
+        if solver is None or zeros != zero_fys or not persistent:
+            solver = open_solver(sc, build_model(sc, d), threads)
             zero_fys = zeros
             rebuilds += 1
-            if not persistent:
-                opt = make_solver(sc, threads)
         else:
-            d = prepare(sc, core_amounts=amounts)
-            set_grants(m, d)
-        status, _ = run_solver(opt, m)
+            solver.set_grants(d)
+        status, _ = solver.solve()
         row: dict[str, Any] = {
             "scenario": sc.name, "level": level, "grant": round(sum(amounts.values()), 2), "status": status.value,
         }
         if status in (Status.OPTIMAL, Status.TIME_LIMIT):
-            row.update(_read_level(sc, d, m))
+            row.update(_read_level(sc, d, solver.model))
         else:
             row["_closes_from"] = {}
         rows.append(row)
@@ -206,7 +194,7 @@ def frontier(
         "solves": len(rows),
         "seconds": round(seconds, 3),
         "provenance": provenance(
-            sc, "HiGHS via pyomo.contrib.solver (persistent)" if persistent else "HiGHS via pyomo.contrib.solver"
+            sc, f"HiGHS via {interface_name(sc)}" + (" (persistent)" if persistent else "")
         ),
     }
     return FrontierResult(sc, table, breakpoints, summary)
