@@ -363,4 +363,4 @@ def test_infeasible_example_is_infeasible_by_simple_arithmetic():
     assert minimum < grant
     assert central + committed + minimum > grant
     text = " ".join(scenario.description.split())
-    assert "more than GBP 1.0M" in text and "no plan can meet every rule" in text
+    assert "more than £1m" in text and "no plan can meet every rule" in text

@@ -1,4 +1,5 @@
-"""A partner's view in a real browser: index -> a report, its tables and charts, and no script from scenario text.
+"""A partner's view in a real browser: index -> a report, its tables and charts, and no script from scenario text;
+every page at a phone's width, axe-core's WCAG 2.1 AA rules, and a report printed as a board paper.
 
 Uses Debian's chromium (never a downloaded browser). Locally the test skips, saying so, when chromium is
 missing; in CI (env CI set) a missing chromium is a failure.
@@ -54,7 +55,11 @@ def test_partner_reads_index_and_a_report(shipped_batch: tuple[Path, object]) ->
             page.locator('a[href="xss_probe/report.html"]').click()
             page.wait_for_load_state("load")
             assert page.url.endswith("xss_probe/report.html")
-            assert page.locator("h1").inner_text() == "Scenario report"
+            heading = page.locator("h1")
+            assert heading.count() == 1 and heading.inner_text().startswith("Hostile <script>alert(1)</script>")
+            assert "Every service keeps running" in heading.inner_text()  # the finding, in the heading
+            assert page.locator("main > * .finding, main .finding").first.inner_text().startswith(
+                "Every service keeps running and no notice needs to be served")
             assert page.locator("h2").count() >= 10
             assert page.locator("table").count() >= 5 and page.locator("table th[scope=col]").count() >= 10
             images = page.locator("img")
@@ -79,3 +84,92 @@ def test_partner_reads_index_and_a_report(shipped_batch: tuple[Path, object]) ->
         finally:
             browser.close()
     assert dialogs == [], f"a script from scenario text ran: {dialogs}"
+
+
+def _browser(p):  # type: ignore[no-untyped-def]
+    return p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"),
+                             args=ARGS)
+
+
+def _pages(out: Path) -> list[Path]:
+    return [out / "index.html", out / "glossary.html", out / "compare.html",
+            *(out / name / "report.html" for name in ("cut_50", "late_confirmation", "infeasible_example",
+                                                      "xss_probe"))]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_no_page_scrolls_sideways_on_a_phone(shipped_batch: tuple[Path, object]) -> None:  # noqa: F811
+    _need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    out, _ = shipped_batch
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 375, "height": 800})
+            for path in _pages(out):
+                page.goto(path.as_uri())
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 375, f"{path} is {width} px wide at 375 px"
+                # wide tables scroll inside their own box, which a keyboard can reach
+                for box in page.locator(".table-scroll").all():
+                    assert box.get_attribute("tabindex") == "0" and box.get_attribute("aria-label")
+            page.screenshot(path=str(ARTIFACTS / "report-375px.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_pages_pass_axe_wcag21_aa(shipped_batch: tuple[Path, object]) -> None:  # noqa: F811
+    _need_chromium()
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    out, _ = shipped_batch
+    axe = Axe()
+    rules = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    found = {}
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_context(bypass_csp=True).new_page()  # the pages' CSP forbids injecting axe
+            for path in _pages(out):
+                page.goto(path.as_uri())
+                results = axe.run(page, options=rules)
+                if results.violations_count:
+                    found[str(path.relative_to(out))] = results.generate_report()
+        finally:
+            browser.close()
+    assert not found, "\n\n".join(f"{k}:\n{v}" for k, v in found.items())
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_a_report_prints_as_a_board_paper(shipped_batch: tuple[Path, object], tmp_path: Path) -> None:  # noqa: F811
+    _need_chromium()
+    from pypdf import PdfReader
+
+    from vru_model.pages import print_pdf
+
+    out, _ = shipped_batch
+    html = out / "cut_50" / "report.html"
+    sections = html.read_text(encoding="utf-8").count("<h2")
+    pdf = tmp_path / "report.pdf"
+    print_pdf(html, pdf, CHROMIUM if Path(CHROMIUM).is_file() else str(shutil.which("chromium")))
+    reader = PdfReader(pdf)
+    pages = len(reader.pages)
+    assert sections + 1 <= pages <= 2 * sections + 4  # each section starts a page; nothing runs on for ever
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (210, 297)  # A4
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
+    assert text.index("Grant cut by half from 2022/23") < text.index("Summary")  # the finding opens the paper
+    for navigation in ("All scenarios", "Skip to main content", "Glossary: the words", "Show all sources"):
+        assert navigation not in text
+    for code in ("ScenarioReport", "import ", "show(report", "In [", "def "):
+        assert code not in text

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import base64
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from test_batch import shipped_batch  # noqa: F401 - the session's batch run, shared with test_batch
 
-from vru_model import load_scenario
+from vru_model import charts, load_scenario
 from vru_model.charts import Chart
-from vru_model.narrative import narrative
+from vru_model.glossary import COMPILED, TERMS, link_terms
+from vru_model.model import RULES
+from vru_model.narrative import finding, narrative
+from vru_model.pages import glossary_page, index_page, page
 from vru_model.reports import (
     Comparison,
     Html,
+    Names,
     ScenarioReport,
     describe_cliff_edge,
     frontier_section,
     headline,
-    page,
     run_frontier,
     table,
 )
+from vru_model.results_text import money
 from vru_model.solve import solve
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -165,3 +171,141 @@ def test_frontier_section_in_plain_words_with_a_chart(tmp_path: Path) -> None:
 def test_frontier_section_without_a_baseline_says_so() -> None:
     assert run_frontier("", "unused") is None
     assert "no baseline scenario" in _html(frontier_section(None))
+
+
+# -- finding first, plain names, one money style, glossary, templates ----------------------------------------
+
+
+@pytest.mark.parametrize(("amount", "text"), [
+    (0, "£0"), (0.3, "<£1"), (120, "£120"), (9_400, "£9,400"), (45_200, "£45.2k"), (198_000, "£198k"),
+    (999_499, "£999k"), (999_600, "£1m"), (3_307_000, "£3.31m"), (3_300_000, "£3.3m"), (12_340_000, "£12.3m"),
+    (123_400_000, "£123m"), (1.5e9, "£1.5bn"), (2e12, "£2tn"), (1e15, "£1,000tn"), (-45_000, "-£45k"),
+])
+def test_one_money_style_at_every_size(amount: float, text: str) -> None:
+    assert money(amount) == text
+    assert charts.millions(amount) == text  # chart axes and bar labels say the same
+
+
+def test_shipped_titles_and_descriptions_use_the_money_style() -> None:
+    for path in sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml")):
+        sc = load_scenario(path)
+        for text in (sc.title, sc.description or ""):
+            assert "GBP" not in text and not re.search(r"£\d{1,3},\d{3},\d{3}|£\d+(\.\d+)?M\b", text), (path, text)
+
+
+def test_the_finding_comes_first(tiny_report: ScenarioReport, evil_report: ScenarioReport) -> None:
+    f = finding(evil_report.summary, tiny_report.summary)
+    assert f.heading == "one service closes, social value 34% lower"
+    assert f.sentence.startswith("Serve notice on one service (by ")
+    assert "Mentoring" in f.sentence and "in exit costs" in f.sentence and "34% less than the baseline" in f.sentence
+    assert f.line.startswith("One service closes (by ")
+    intro = _html(evil_report.introduction())
+    assert intro.startswith("<h1>Cut &lt;script&gt;")  # the page's one h1: the title, then the finding
+    assert "One service closes" in intro.split("</h1>")[0]
+    assert intro.split("</h1>")[1].startswith('<p class="finding finding-closures">Serve notice on one service')
+    assert finding(tiny_report.summary).heading == "every service keeps running"
+
+
+def test_an_infeasible_finding_says_what_would_fix_it() -> None:
+    summary = {"status": "infeasible", "fy": {"2021/22": {"core_grant": 1e6}},
+               "explanation": {"sentences": ["The £1m core grant cannot cover committed contracts (£1.2m in all, a "
+                                             "gap of £198k)."], "extra_core_grant_needed": {"2021/22": 438_000}}}
+    f = finding(summary)
+    assert f.heading == "no plan can meet every rule: it needs at least £438k more core grant in 2021/22"
+    assert f.sentence.startswith("No plan can meet every rule of this scenario. The £1m core grant")
+    assert f.line == "No possible plan: needs at least £438k more core grant in 2021/22."
+
+
+def test_ids_become_titles_in_what_people_read(tiny_report: ScenarioReport) -> None:
+    names = Names(tiny_report.scenario)
+    text = "Keep mentoring (stream_budget); spend the core grant on central (mentoring), commissioning_minimum."
+    assert names.plain(text) == ("Keep mentoring; spend the core grant on central (Mentoring), commissioning "
+                                 "minimum.")
+    ledger = _html(tiny_report.compliance()) + _html(tiny_report.shadow_prices())
+    assert "(commissioning_minimum)" not in ledger and "central_capability_floor" not in ledger
+
+
+def test_glossary_links_the_first_use_of_each_term_only_in_text() -> None:
+    html = ('<h2>Shadow prices</h2><p>The shadow price of the <a href="x">core grant</a>.</p>'
+            '<img alt="EVPI and the shadow price"><p>Again the shadow price and EVPI; evpi is not the acronym.</p>')
+    linked = link_terms(html, "../glossary.html")
+    assert linked.count('href="../glossary.html#shadow-price"') == 1
+    assert '<h2>Shadow prices</h2><p>The <a class="gloss" href="../glossary.html#shadow-price"' in linked
+    assert '<a href="x">core grant</a>' in linked and '<img alt="EVPI and the shadow price">' in linked
+    assert linked.count("#evpi") == 1 and "evpi is not" in linked
+    page_html = glossary_page()
+    for term in TERMS:
+        assert f'<dt id="{term.slug}">' in page_html
+    for word in ("shadow price", "discounted", "no-regret core", "here-and-now", "central capability floor", "taper",
+                 "headroom", "design strength", "VSS", "EVPI"):
+        assert any(re.search(p.pattern, word) for _, p in COMPILED), word  # every term the issue lists is glossed
+
+
+def test_pages_escape_by_default(tmp_path: Path) -> None:
+    class Task:  # what index_page reads from batch.Task and batch.Outcome
+        def __init__(self, name: str, title: str) -> None:
+            self.name, self.title, self.state, self.error = name, title, "failed", EVIL[0]
+
+    task = Task("evil", f"Evil {EVIL[1]}")
+    html = index_page(tmp_path, [task], {"evil": task}, Task("compare", "x"))
+    assert EVIL[0] not in html and EVIL[1] not in html and "Evil &lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the error, shown as text
+    assert "summary (JSON)" not in html.split("<details")[0]  # data files are for analysts, out of the way
+    assert page(EVIL[0], Html("<p>trusted</p>")).count("<p>trusted</p>") == 1
+
+
+class _ReadableText(HTMLParser):
+    """What a person reads on a page: its text, and the alt, title and aria-label of its elements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._hidden += tag in ("style", "script")
+        self.parts += [v for k, v in attrs if k in ("alt", "title", "aria-label") and v]
+
+    def handle_endtag(self, tag: str) -> None:
+        self._hidden -= tag in ("style", "script")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def internal_ids(out: Path) -> set[str]:
+    """Every rule id (model.RULES) and every service and funding stream id of the batch's scenarios."""
+    found = set(RULES)
+    for resolved in out.glob("*/resolved.yaml"):
+        scenario = load_scenario(resolved)
+        found |= set(scenario.interventions) | set(scenario.funding)
+    return found
+
+
+def leaked_ids(html: str, ids: set[str]) -> set[str]:
+    """Ids a reader would see: any id with an underscore as a word, and any id at all in brackets, "(iris)"."""
+    parser = _ReadableText()
+    parser.feed(html)
+    text = " ".join(parser.parts)
+    spelled = "|".join(sorted((i for i in ids if "_" in i), key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w-])({spelled})(?![\w-])|\(({'|'.join(ids)})\)")
+    return {m.group(0) for m in pattern.finditer(text)}
+
+
+def test_the_scan_finds_ids() -> None:
+    ids = {"parenting_peer_support", "stream_budget", "iris"}
+    html = '<p>Spent only on parenting_peer_support (stream_budget).</p><img alt="IRIS (iris)"><p>iris, IRIS</p>'
+    assert leaked_ids(html, ids) == {"parenting_peer_support", "(stream_budget)", "(iris)"}
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_no_page_shows_an_internal_id(shipped_batch: tuple[Path, object]) -> None:  # noqa: F811
+    out, _ = shipped_batch
+    ids = internal_ids(out)
+    assert {"commissioning_minimum", "home_office_grant", "parenting_peer_support"} <= ids
+    pages = sorted(out.rglob("*.html"))
+    assert len(pages) >= 12  # index, glossary, comparison and every scenario's report
+    for path in pages:
+        assert not leaked_ids(path.read_text(encoding="utf-8"), ids), path

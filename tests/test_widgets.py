@@ -3,7 +3,10 @@ scenarios load on their own, bad settings are explained rather than raised, and 
 
 from __future__ import annotations
 
+import re
 import shutil
+import stat
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +16,15 @@ from click.testing import CliRunner
 
 from vru_model import ScenarioError, load_scenario
 from vru_model.cli import main
-from vru_model.explorer import ExplorerController, one_line, render_html, voila_command
+from vru_model.explorer import (
+    SHIPPED,
+    ExplorerController,
+    check_save,
+    one_line,
+    render_html,
+    shipped_names,
+    voila_command,
+)
 from vru_model.scenarios import scenario_to_dict
 from vru_model.widgets import build_explorer, find_control
 
@@ -116,7 +127,109 @@ def test_save_refuses_bad_names_and_existing_files(tiny: Path) -> None:
     ctl.set_partner_pickup(0.25)
     assert ctl.save("mine", overwrite=True) == first
     assert yaml.safe_load(first.read_text())["policy"] == {"partner_pickup": 0.25}
-    assert sorted(p.name for p in tiny.iterdir()) == sorted([*before, "mine.yaml"])  # no temporary files left
+    assert sorted(p.name for p in tiny.iterdir()) == sorted([*before, ".history", "mine.yaml"])  # no temporary files
+
+
+@pytest.fixture
+def portfolio(shipped: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the shipped scenarios (a refused save must leave every file as it was)."""
+    folder = tmp_path / "portfolio"
+    shutil.copytree(shipped, folder)
+    return folder
+
+
+def _every_scenario_loads(folder: Path) -> None:
+    for path in sorted(folder.glob("*.yaml")):
+        load_scenario(path)
+
+
+def test_saving_over_baseline_from_cut_25_is_refused_and_the_set_still_validates(portfolio: Path) -> None:
+    """The issue's case: baseline would become `extends: cut_25`, a cycle that breaks every scenario."""
+    before = {p.name: p.read_bytes() for p in portfolio.glob("*.yaml")}
+    ctl = ExplorerController(portfolio, "cut_25")
+    ctl.set_partner_pickup(0.5)
+    with pytest.raises(ScenarioError) as info:
+        ctl.save("baseline", overwrite=True)
+    assert "cannot be replaced" in one_line(info.value)
+    assert {p.name: p.read_bytes() for p in portfolio.glob("*.yaml")} == before
+    assert sorted(p.name for p in portfolio.iterdir()) == sorted(before)  # no history, no temporary files
+    _every_scenario_loads(portfolio)
+    run = CliRunner().invoke(main, ["validate", *map(str, sorted(portfolio.glob("*.yaml")))])
+    assert run.exit_code == 0, run.output
+
+
+def test_a_save_is_checked_against_the_set_as_it_would_be(portfolio: Path) -> None:
+    """Even without the shipped and extended rules, the cycle is found: the check loads every scenario from
+    a copy of the folder with the new file in place."""
+    ctl = ExplorerController(portfolio, "cut_25")
+    with pytest.raises(ScenarioError, match="inheritance cycle"):
+        check_save(portfolio, "baseline", ctl.scenario_yaml("baseline"))
+    check_save(portfolio, "new_one", ctl.scenario_yaml("new_one"))  # a new name breaks nothing
+
+
+def test_a_save_that_would_break_a_scenario_further_down_is_refused(tiny: Path) -> None:
+    """mine_too extends mine and protects `parenting`, which only small has: re-basing mine on tiny breaks it."""
+    shutil.copy(ROOT / "tests" / "fixtures" / "small.yaml", tiny / "small.yaml")
+    ExplorerController(tiny, "small").save("mine")
+    mine = ExplorerController(tiny, "mine")
+    mine.set_protected(["parenting"])
+    mine.save("mine_too")
+    with pytest.raises(ScenarioError, match="saving would break mine_too"):
+        check_save(tiny, "mine", ExplorerController(tiny, "tiny").scenario_yaml("mine"))
+    check_save(tiny, "mine", ExplorerController(tiny, "small").scenario_yaml("mine"))
+
+
+def test_shipped_scenarios_are_never_replaced_from_the_explorer(portfolio: Path) -> None:
+    ctl = ExplorerController(portfolio, "baseline")
+    ctl.set_partner_pickup(0.5)
+    for name in ["cut_25", "infeasible_example"]:  # cut_25 extends baseline; nothing extends infeasible_example
+        before = (portfolio / f"{name}.yaml").read_bytes()
+        with pytest.raises(ScenarioError, match=f"{name} is a shipped scenario"):
+            ctl.save(name, overwrite=True)
+        assert (portfolio / f"{name}.yaml").read_bytes() == before
+    with pytest.raises(ScenarioError, match="cannot extend itself"):
+        ExplorerController(portfolio, "cut_25").save("cut_25", overwrite=True)
+
+
+def test_the_shipped_list_is_what_git_tracks() -> None:
+    tracked = subprocess.run(["git", "-C", str(ROOT), "ls-files", "scenarios/*.yaml"], capture_output=True,
+                             text=True)
+    if tracked.returncode != 0 or not tracked.stdout.strip():
+        pytest.skip("not a git checkout")
+    assert set(SHIPPED) == {Path(p).stem for p in tracked.stdout.split()}
+    assert shipped_names(ROOT / "scenarios") >= set(SHIPPED)
+
+
+def test_a_scenario_others_extend_is_not_replaced(tiny: Path) -> None:
+    ctl = ExplorerController(tiny, "tiny")
+    ctl.set_partner_pickup(0.5)
+    ctl.save("mine")
+    ExplorerController(tiny, "mine").save("mine_too")
+    ctl.set_partner_pickup(0.25)
+    with pytest.raises(ScenarioError, match="mine_too extends mine, so it cannot be replaced"):
+        ctl.save("mine", overwrite=True)
+    assert yaml.safe_load((tiny / "mine.yaml").read_text())["policy"] == {"partner_pickup": 0.5}
+
+
+def test_replacing_a_user_saved_scenario_keeps_the_previous_version(tiny: Path) -> None:
+    (tiny / "tiny.yaml").chmod(0o664)
+    ctl = ExplorerController(tiny, "tiny")
+    ctl.set_partner_pickup(0.5)
+    path = ctl.save("mine")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o664  # as the other scenario files are
+    first = path.read_bytes()
+    ctl.set_partner_pickup(0.25)
+    ctl.save("mine", overwrite=True)
+    ctl.set_partner_pickup(0.75)
+    ctl.save("mine", overwrite=True)
+    kept = sorted((tiny / ".history").iterdir())
+    assert [re.fullmatch(r"mine\.\d{8}T\d{6}Z(-\d+)?\.yaml", p.name) is not None for p in kept] == [True, True]
+    assert first in [p.read_bytes() for p in kept]
+    assert {yaml.safe_load(p.read_text())["policy"]["partner_pickup"] for p in kept} == {0.5, 0.25}
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o664 for p in kept)
+    assert yaml.safe_load(path.read_text())["policy"] == {"partner_pickup": 0.75}
+    assert sorted(p.name for p in tiny.glob("*.yaml")) == ["mine.yaml", "tiny.yaml"]
+    assert load_scenario(path).policy.partner_pickup == 0.75
 
 
 def test_infeasible_setting_shows_the_explanation(tiny: Path) -> None:
@@ -187,13 +300,21 @@ def test_widget_tree_builds_and_a_slider_change_updates_the_page(tiny: Path) -> 
     assert output.value.count("No service changes") == 1 and slider.value == 120000
 
 
-def test_protect_control_keeps_a_service(tiny: Path) -> None:
-    ctl = ExplorerController(tiny, "tiny")
-    closing = ctl.set_grant("2022/23", 50000)
-    assert [c.key for c in closing.closures] == ["mentoring"]
-    view = ctl.set_protected(["mentoring"])
-    assert ctl.overrides["interventions.mentoring.protected"] is True
-    assert view.status == "infeasible" or "mentoring" not in [c.key for c in view.closures]
+def test_protect_control_keeps_a_service(shipped: Path) -> None:
+    # Half the grant from 2022/23: services close. Protecting one of them is affordable (others close or
+    # shrink instead), so the plan keeps it running to the last month and is worth no more than before.
+    ctl = ExplorerController(shipped, "baseline")
+    cut = ctl.set_grant_percent("2022/23", 50)
+    assert cut.optimal and cut.closures
+    kept = cut.closures[0].key
+    view = ctl.set_protected([kept])
+    assert ctl.overrides[f"interventions.{kept}.protected"] is True
+    assert view.optimal, view.explanation
+    assert kept not in [c.key for c in view.closures]
+    assert next(s for s in view.services if s.key == kept).status == "runs"
+    rows = ctl.result.allocation[ctl.result.allocation["intervention"] == kept]
+    assert rows["period"].tolist() == ctl.scenario.months and rows["running"].eq(1).all()
+    assert view.objective <= cut.objective + 1.0
 
 
 def test_voila_serves_on_localhost_only_with_code_hidden() -> None:

@@ -35,19 +35,16 @@ from typing import Any
 from vru_model import __version__
 from vru_model.errors import OutputError, Problem, ScenarioError
 from vru_model.files import atomic_write_bytes, atomic_write_text, check_output_dir, plain_os_error
+from vru_model.pages import GLOSSARY, glossary_page, index_page, notebook_html
 from vru_model.reports import (
     OBJECTIVE,
-    UNDISCOUNTED,
     cliff_headline,
     cliff_text,
-    esc,
     headline,
-    page,
     read_cliff_edge,
     status_label,
 )
 from vru_model.results import ALLOCATION_COLUMNS
-from vru_model.results_text import money
 from vru_model.scenarios import dump_yaml, load_scenario, read_yaml, scenario_to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,10 +56,6 @@ FRONTIER_FILES = ("frontier.csv", "breakpoints.csv", "frontier.json")  # the bas
 STAMP = "stamp.json"
 FAILED = ("failed", "timed_out")
 SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-ALLOWED_TAGS = ["a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "details", "div", "dl", "dt", "em",
-                "h1", "h2", "h3", "h4", "i", "li", "ol", "p", "pre", "span", "strong", "summary", "table", "tbody",
-                "td", "tfoot", "th", "thead", "tr", "ul"]
-ALLOWED_ATTRIBUTES = {"*": ["class", "id"], "a": ["href", "title"], "th": ["class", "scope"], "abbr": ["title"]}
 
 
 # -- the plan: which scenarios, and which are already up to date ---------------------------------
@@ -292,19 +285,6 @@ def _keep_notebook(partial: Path, target: Path, source: Path, error: str) -> Any
     return nb
 
 
-def notebook_html(nb: Any, title: str, home: str | None) -> str:
-    """The notebook as a partner's page: no code cells or prompts, outputs sanitised, inside `reports.page`."""
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors.sanitize import SanitizeHTML
-
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, anchor_link_text="")
-    exporter.register_preprocessor(SanitizeHTML(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, strip=False),
-                                   enabled=True)
-    body, _ = exporter.from_notebook_node(nb)
-    return page(title, body, home=home)
-
-
 @dataclass(frozen=True)
 class Job:
     """One report as it travels to a worker: text only, so that a worker on another machine, which cannot see
@@ -376,7 +356,8 @@ def render(job: Job) -> Rendered:
         state, error = execute(source, work / "executed.ipynb", params, job.timeout, cwd=work)
         nb = _keep_notebook(work / "executed.ipynb", folder / "report.ipynb", source, error)
         title = (read_summary(folder) or {}).get("title", job.title)
-        atomic_write_text(folder / "report.html", notebook_html(nb, f"Scenario report: {title}", "../index.html"))
+        atomic_write_text(folder / "report.html", notebook_html(nb, f"Scenario report: {title}", "../index.html",
+                                                                     f"../{GLOSSARY}"))
         files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
                  if p.is_file() and not p.name.startswith(".")}
     return Rendered(job.name, state, error, round(time.monotonic() - started, 2), files)
@@ -647,6 +628,7 @@ class BatchReport:
 def _show(report: BatchReport) -> None:
     """Make the index and the manifest say what is on disk now (each written atomically)."""
     with _deferred_interrupt():
+        atomic_write_text(report.out_dir / GLOSSARY, glossary_page())
         atomic_write_text(report.out_dir / "index.html", index_page(
             report.out_dir, report.tasks, report.outcomes, report.compare, state=report.state,
             started=report.started))
@@ -752,7 +734,7 @@ def _compare(out_dir: str, names: list[str], baseline_path: str, timeout: float)
         params = {"output_dir": out_dir, "scenarios": names, "baseline_path": baseline_path}
         state, error = execute(COMPARE_NOTEBOOK, partial, params, timeout)
         nb = _keep_notebook(partial, out / "compare.ipynb", COMPARE_NOTEBOOK, error)
-        atomic_write_text(out / "compare.html", notebook_html(nb, "Scenario comparison", "index.html"))
+        atomic_write_text(out / "compare.html", notebook_html(nb, "Scenario comparison", "index.html", GLOSSARY))
     finally:
         partial.unlink(missing_ok=True)
     return state, error
@@ -785,130 +767,6 @@ def read_summary(folder: Path) -> dict[str, Any] | None:
 def _state(outcome: Outcome) -> str:
     """A skipped scenario is up to date, so its last run was ok."""
     return "ok" if outcome.state == "skipped" else outcome.state
-
-
-# -- index.html ----------------------------------------------------------------------------------
-
-
-PENDING = {
-    "queued": ("tag-skipped", "Waiting to run", ""),
-    "running": ("tag-skipped", "Running now", ""),
-    "stopped": ("tag-failed", "✗&nbsp;Stopped", "the batch was stopped while this report ran"),
-    "cancelled": ("tag-skipped", "Not run", "the batch was stopped before this report started"),
-}
-
-
-def index_page(out_dir: Path, tasks: list[Task], outcomes: dict[str, Outcome], compare: Outcome, *,
-               state: str = "complete", started: str = "") -> str:
-    """Every scenario with its status, headline figures and links; accessible and escaped. While the batch
-    runs (state "running") or after it was stopped ("stopped") the page says so, and says which files are
-    an earlier run's."""
-    rows = []
-    failed = 0
-    batch_state = state
-    for t in tasks:
-        folder = out_dir / t.name
-        o = outcomes[t.name]
-        state = _state(o)
-        summary = read_summary(folder) if state == "ok" else None
-        h = headline(summary) if summary else None
-        name = esc(t.name)
-        if state in FAILED:
-            failed += 1
-            error = o.error or read_stamp(folder).get("error", "")
-            what = "timed out" if state == "timed_out" else "failed"
-            status = (f'<span class="tag tag-failed">✗&nbsp;Report&nbsp;{what}</span><br>'
-                      f'<span class="error">{esc(error)}</span>')
-        elif state in PENDING:
-            tag, what, why = PENDING[state]
-            earlier = "files from an earlier run" if (folder / STAMP).is_file() else "no files yet"
-            status = (f'<span class="tag {tag}">{what}</span><br>'
-                      f'<span class="name">{esc("; ".join(filter(None, [why, earlier])))}</span>')
-        else:
-            note = '<br><span class="name">up to date, not re-run</span>' if o.state == "skipped" else ""
-            status = (f'<span class="tag tag-ok">✓&nbsp;Report&nbsp;ready</span><br>'
-                      f'{esc(status_label(h["status"])) if h else ""}{note}')
-        cells = [
-            f'<th scope="row"><a href="{name}/report.html">{esc(t.title)}</a><br><span class="name">{name}</span></th>'
-            if (folder / "report.html").is_file() else
-            f'<th scope="row">{esc(t.title)}<br><span class="name">{name}</span></th>',
-            f"<td>{status}</td>",
-        ]
-        for key, kind in [("core_grant_total", "money"), ("value", "money"), ("services_closed", "closed"),
-                          ("lowest_commissioned_share", "share"), ("unspent_core_grant", "money")]:
-            v = h.get(key) if h else None
-            text = "–" if v is None else money(v) if kind == "money" else f"{v:.0%}" if kind == "share" else (
-                f"{v} of {h['services']}" if h else "–")
-            cells.append(f'<td class="num">{esc(text)}</td>')
-        files = [("report.ipynb", "notebook"), ("allocation.csv", "allocation (CSV)"), ("funding.csv", "funding (CSV)"),
-                 ("summary.json", "summary (JSON)")]
-        links = "<br>".join(f'<a href="{name}/{f}">{label}</a>' for f, label in files if (folder / f).is_file())
-        cells.append(f"<td>{links}</td>")
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-        cliff = cliff_headline(read_cliff_edge(folder, summary)) if summary else None
-        if cliff:
-            rows.append(f'<tr class="sub"><th scope="row"><span class="name">{name}: cliff-edge plan</span></th>'
-                        f'<td colspan="7">{esc(cliff_text(cliff))} <a href="{name}/cliff_edge.json">cliff_edge.json'
-                        "</a></td></tr>")
-    n = len(tasks)
-    lead = f"{n} scenario{'s' if n != 1 else ''} in this batch."
-    if failed:
-        lead += f" {failed} report{'s' if failed != 1 else ''} failed: see the rows marked ✗."
-    if batch_state == "running":
-        done = sum(o.state in DONE for o in outcomes.values())
-        lead += (f" A batch started at {started} is writing these reports ({done} of {n} done so far); this page "
-                 "is rewritten as each one is ready. If that batch is no longer running, it stopped before it "
-                 "finished: run vru batch again to finish and repair this page.")
-    elif batch_state == "stopped":
-        stopped = sum(o.state == "stopped" for o in outcomes.values())
-        cancelled = sum(o.state == "cancelled" for o in outcomes.values())
-        lead += (f" The batch started at {started} was stopped before it finished: {stopped} report"
-                 f"{'s' if stopped != 1 else ''} stopped while running, {cancelled} not run. Run vru batch again "
-                 "to finish.")
-    elif not failed:
-        lead += " Every report ran."
-    if compare.state in FAILED:
-        compare_link = (f'<li><span class="tag tag-failed">✗ The comparison report failed</span> {esc(compare.error)} '
-                        '<a href="compare.ipynb">notebook with the error</a></li>')
-    elif compare.state in ("queued", "running", "cancelled"):
-        compare_link = ("<li>The comparison of all scenarios is written when every report has run"
-                        f"{'; this batch was stopped first' if compare.state == 'cancelled' else ''}.</li>")
-    else:
-        compare_link = '<li><a href="compare.html">Compare all scenarios</a> (one table and charts)</li>'
-    sheet = ("" if batch_state == "complete" else
-             " It is written when the batch finishes; the one linked, if any, is from an earlier batch.")
-    head = ["Scenario", "Status", "Core grant", "Social value (undiscounted)", "Services closing",
-            "Lowest commissioned share",
-            "Unspent core grant", "Files"]
-    num = ' class="num"'
-    header = "".join(f'<th scope="col"{num if 2 <= k <= 6 else ""}>{esc(c)}</th>' for k, c in enumerate(head))
-    body = f"""<h1>Scenario reports</h1>
-<p class="lead">{esc(lead)}</p>
-<ul>
-{compare_link}
-<li><a href="allocations.xlsx">Spreadsheet for finance</a> (allocations.xlsx: a summary sheet, spend by funding
-stream and year, and one sheet per scenario with its allocation, month by month).{sheet}</li>
-<li><a href="manifest.json">Manifest</a> (every file with its SHA-256 checksum)</li>
-</ul>
-<h2>Scenarios</h2>
-<table class="data"><caption>Every scenario: its status and headline figures over its whole plan</caption>
-<thead><tr>{header}</tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody></table>
-<h2>Reading this page</h2>
-<dl>
-<dt>Status</dt><dd>✓ the report ran; ✗ it failed or timed out, and its notebook keeps the error for inspection.
-“Plan found” means every grant condition can be met; “No possible plan” means the scenario's rules contradict each
-other, and its report explains why.</dd>
-<dt>Social value</dt><dd>Violence avoided, priced with Home Office unit costs of crime and weighted by the confidence of
-the evidence; many inputs are illustrative assumptions. The column is {UNDISCOUNTED}: summed month by month over the
-plan, as in allocation.csv. The cliff-edge lines give a {OBJECTIVE}: value discounted at 3.5% a year (HM Treasury
-Green Book) net of exit and disruption costs and of underwriting and unfunded-liability penalties.</dd>
-<dt>Cliff-edge plan</dt><dd>For a scenario whose grant is confirmed late, the row takes the grant as known from the
-start; the line under it plans for every grant outcome at once.</dd>
-</dl>"""
-    return page("VRU scenario reports", body)
 
 
 # -- allocations.xlsx ----------------------------------------------------------------------------
@@ -1025,7 +883,7 @@ def write_manifest(report: BatchReport) -> None:
 
     out = report.out_dir
     files: dict[str, dict[str, Any]] = {}
-    candidates = [out / f for f in ("index.html", "compare.html", "compare.ipynb", "allocations.xlsx")]
+    candidates = [out / f for f in ("index.html", GLOSSARY, "compare.html", "compare.ipynb", "allocations.xlsx")]
     for t in report.tasks:
         candidates += [out / t.name / f for f in (*SCENARIO_FILES, *CLIFF_EDGE_FILES, *FRONTIER_FILES, STAMP)]
     for path in candidates:

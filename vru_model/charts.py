@@ -19,6 +19,8 @@ from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from vru_model.results_text import money
+
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--"]
 TEXT = "#1a1a1a"
@@ -58,15 +60,8 @@ def _png(fig: Figure) -> bytes:
 
 
 def millions(x: float, _pos: object = None) -> str:
-    """Axis and bar labels: £1.2m, £45k, £2,000; a small non-zero amount never shows as £0."""
-    size = abs(x)
-    if size >= 1e5:
-        return f"£{x / 1e6:.1f}m"
-    if size >= 1e4:
-        return f"£{x / 1e3:.0f}k"
-    if size >= 1 or size == 0:
-        return f"£{x:,.0f}"
-    return "<£1"
+    """Axis and bar labels in the reports' one money style (results_text.money): £1.2m, £45k, £2,000, <£1."""
+    return money(x)
 
 
 def stacked_bars(

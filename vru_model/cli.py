@@ -145,9 +145,11 @@ def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> N
               help="Report notebook to run [default: notebooks/scenario_report.ipynb].")
 @click.option("--samples", type=click.IntRange(0, 100_000), default=20, show_default=True,
               help="Samples of the evidence for each report's \"How sure is this plan?\" section (0 skips it).")
+@click.option("--pdf", is_flag=True, help="Also print each report to report.pdf beside its HTML (A4 board paper; "
+              "needs Chromium, skipped with a message without it).")
 @_user_errors
 def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, timeout: float, scheduler: str | None,
-                  force: bool, wait: bool, notebook: Path | None, samples: int) -> None:
+                  force: bool, wait: bool, notebook: Path | None, samples: int, pdf: bool) -> None:
     """Run every scenario's report (default: all of scenarios/*.yaml) and write OUT/index.html.
 
     Exit 0 when every report ran, 1 when any failed or timed out (the others still finish), 2 for bad input,
@@ -170,6 +172,14 @@ def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, time
     if report.compare.state not in ("ok", "skipped"):
         click.echo(f"comparison: REPORT FAILED: {report.compare.error}")
     click.echo(f"wrote {out_dir / 'index.html'}")
+    if pdf:
+        from vru_model.pages import write_pdfs
+
+        printed, problems = write_pdfs(out_dir, [t.name for t in report.tasks])
+        for line in problems:
+            click.echo(f"pdf: {line}")
+        if printed:
+            click.echo(f"wrote {len(printed)} report.pdf file{'s' if len(printed) != 1 else ''}")
     sys.exit(report.exit_code)
 
 

@@ -148,7 +148,8 @@ def explain(scenario: Scenario, data: ModelData, model: pyo.ConcreteModel) -> di
             joined = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
             if parts and unavoidable > grant:
                 sentences.append(
-                    f"The {money(grant)} core grant for {y} cannot cover {joined} ({money(unavoidable)} in all)."
+                    f"The {money(grant)} core grant for {y} cannot cover {joined} ({money(unavoidable)} in all, "
+                    f"a gap of {money(unavoidable - grant)})."
                 )
             elif parts:
                 sentences.append(
@@ -158,7 +159,7 @@ def explain(scenario: Scenario, data: ModelData, model: pyo.ConcreteModel) -> di
                 )
             gap = unavoidable - grant
             why = (
-                f", more than the {money(gap)} gap above because closing services costs exit payments and some "
+                f", more than the {money(gap)} gap because closing services costs exit payments and some "
                 "must keep running for later years"
                 if parts and gap > 0 and need > gap * 1.05 + 1
                 else ""
@@ -171,7 +172,8 @@ def explain(scenario: Scenario, data: ModelData, model: pyo.ConcreteModel) -> di
             sentences.append("No amount of extra core grant would help: the rules contradict each other.")
     stated = [g for g in groups if g not in BOOKKEEPING]
     if stated:
-        sentences.append("The rules that conflict: " + "; ".join(f"{RULES.get(g, g)} ({g})" for g in stated) + ".")
+        conflicting = "; ".join(RULES.get(g, g.replace("_", " ")) for g in stated)
+        sentences.append(f"The rules that conflict: {conflicting}.")
     return {
         "text": " ".join(sentences) or "The scenario has no lawful plan.",
         "sentences": sentences,

@@ -6,6 +6,7 @@ without any page around them; `reports` escapes whatever it takes from here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from vru_model.periods import month_name
@@ -88,3 +89,110 @@ def funding_level(summary: dict[str, Any], baseline: dict[str, Any] | None) -> s
     parts = [f"{pct} of the baseline in {' and '.join(ys)}" for pct, ys in levels.items() if pct != "100%"]
     same = " (as the baseline in other years)" if "100%" in levels else ""
     return f"With the core grant at {'; '.join(parts)}{same}, "
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A scenario's finding, said first: in the report's heading, its first sentence and the index's row."""
+
+    heading: str  # follows the scenario's title in the report's <h1>: "six services close, social value 34% lower"
+    sentence: str  # the report's first sentence: what closes, what it costs, what to do by when
+    line: str  # the index's one line
+    kind: str  # "plan", "closures" or "no_plan" (the page styles a plan without closures apart from a failure)
+
+
+def _value_change(summary: dict[str, Any], baseline: dict[str, Any] | None) -> tuple[str, str]:
+    """(' social value 34% lower', ', 34% less than the full grant') against the baseline, or ('', '')."""
+    value = (summary.get("totals") or {}).get("value") or 0.0
+    if not baseline or not has_plan(baseline) or not (baseline.get("totals") or {}).get("value"):
+        return "", ""
+    bv = baseline["totals"]["value"]
+    change = (value - bv) / bv
+    if abs(change) < 0.005:
+        return "", ", about the same as the baseline"
+    more = "higher" if change > 0 else "lower"
+    return (f", social value {abs(change):.0%} {more}",
+            f", {abs(change):.0%} {'more' if change > 0 else 'less'} than the baseline")
+
+
+def _notice_clause(closed: list[dict[str, Any]]) -> str:
+    """'by September 2021' or 'the first by September 2021, the last by March 2022'."""
+    dates = sorted(c["notice_by"] for c in closed)
+    if dates[0] == dates[-1]:
+        return f"by {month_name(dates[0])}"
+    return f"first notice by {month_name(dates[0])}, last by {month_name(dates[-1])}"
+
+
+def finding(summary: dict[str, Any], baseline: dict[str, Any] | None = None,
+            cliff: dict[str, Any] | None = None) -> Finding:
+    """What a reader must know first about a scenario, in words, from its summary (and its cliff-edge plan)."""
+    status = summary.get("status")
+    if status == "infeasible":
+        exp = summary.get("explanation") or {}
+        extra = {y: v for y, v in (exp.get("extra_core_grant_needed") or {}).items() if v > 0.005}
+        need = "; ".join(f"at least {money(v)} more core grant in {y}" for y, v in extra.items())
+        first = next(iter(exp.get("sentences") or []), "") or exp.get("text", "")
+        heading = "no plan can meet every rule" + (f": it needs {need}" if need else "")
+        sentence = f"No plan can meet every rule of this scenario. {first}".strip()
+        if need and need not in sentence:
+            sentence += f" A lawful plan needs {need}."
+        return Finding(heading, sentence, f"No possible plan{f': needs {need}' if need else ''}.", "no_plan")
+    if not has_plan(summary):
+        text = "The solver failed, so this scenario has no plan; re-run it, and check its figures if it fails again."
+        return Finding("no plan (the solver failed)", text, "No plan: the solver failed.", "no_plan")
+    totals = summary.get("totals") or {}
+    closed = summary.get("closures") or []
+    value, exits = totals.get("value") or 0.0, totals.get("exit_costs") or 0.0
+    short, long = _value_change(summary, baseline)
+    grant = core_grant_total(summary)
+    n = len(closed)
+    if n == 0:
+        heading = "every service keeps running" + short
+        sentence = (f"Every service keeps running and no notice needs to be served: the plan delivers {money(value)} "
+                    f"of social value{long} from {money(grant)} of core grant over the plan.")
+        line = f"Every service keeps running; social value {money(value)}{long}."
+        kind = "plan"
+    else:
+        services = f"{words(n)} service{'s' if n != 1 else ''}"
+        heading = f"{services} close{'s' if n == 1 else ''}" + short
+        named = "; ".join(c["title"].split(" (")[0] for c in closed[:3]) + (
+            f"; and {words(n - 3)} more" if n > 3 else "")
+        sentence = (f"Serve notice on {services} ({_notice_clause(closed)}): {named}. Closing them costs "
+                    f"{money(exits)} in exit costs, and the plan delivers {money(value)} of social value{long}.")
+        line = (f"{services.capitalize()} close{'s' if n == 1 else ''} ({_notice_clause(closed)}); "
+                f"exit costs {money(exits)}; social value {money(value)}{long}.")
+        kind = "closures"
+    if status == "time_limit":
+        sentence += " The solver stopped at its time limit, so a better plan may exist."
+    uncertain = _cliff_clause(cliff)
+    if uncertain:
+        heading = f"{uncertain[0]}; if it is as planned, {heading}"
+        sentence = uncertain[1] + " " + sentence.replace("Every service keeps running", "If the grant is as "
+                                                          "planned, every service keeps running", 1)
+        line += " " + uncertain[2]
+    return Finding(heading, sentence, line, kind)
+
+
+def _cliff_clause(cliff: dict[str, Any] | None) -> tuple[str, str, str] | None:
+    """For a grant confirmed late: (heading part, leading sentence, index sentence) from its cliff-edge plan."""
+    if not cliff or not has_plan(cliff) or not cliff.get("outcomes"):
+        return None
+    unc = cliff.get("uncertainty") or {}
+    fy, confirmed = unc.get("fy", "next year's"), unc.get("confirmed_month")
+    when = f" until {month_name(confirmed)}" if confirmed else " late"
+    notices = (cliff.get("here_and_now") or {}).get("notices") or []
+    worst = min(cliff["outcomes"], key=lambda o: (o["grant"], o.get("objective", 0.0)))
+    label = worst.get("label") or worst["name"].replace("_", " ")
+    k = len(worst.get("closures") or [])
+    if notices:
+        before = (f"Before then, serve notice on {words(len(notices))} service{'s' if len(notices) != 1 else ''} "
+                  f"({_notice_clause(notices)}).")
+    else:
+        before = "No notice needs to be served before then."
+    worst_text = (f"if the grant {label}, {words(k)} service{'s' if k != 1 else ''} close"
+                  f"{'s' if k == 1 else ''}" + (f" and {money(worst.get('underwriting_drawn', 0.0))} of OPCC "
+                                                "underwriting is drawn" if worst.get("underwriting_drawn", 0) > 0.5
+                                                else ""))
+    sentence = f"The {fy} grant is not known{when}. {before} The cliff-edge plan shows that {worst_text}."
+    heading = worst_text.replace("if the grant", f"if the {fy} grant", 1)
+    return heading, sentence, f"The {fy} grant is not known{when}: {worst_text}."

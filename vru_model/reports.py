@@ -7,12 +7,13 @@ descriptions, sources, explanations) is HTML-escaped here, before it reaches any
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import platform
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,43 +21,48 @@ import pandas as pd
 
 from vru_model import charts, robustness, stochastic, sweep
 from vru_model.charts import Chart
-from vru_model.narrative import core_grant_total, has_plan, narrative, words
+from vru_model.model import RULES
+from vru_model.narrative import Finding, core_grant_total, finding, has_plan, narrative, words
 from vru_model.periods import month_name
 from vru_model.results import input_hash
 from vru_model.results_text import money, plural
 from vru_model.scenarios import load_scenario
 from vru_model.solve import solve
 
-RULE_NAMES = {
+RULE_NAMES = {  # the ledger's rules as a reader knows them (summary.json keeps the ids)
     "commissioning_minimum": "Commissioning minimum",
-    "stream_budget": "Stream budget",
-    "ring_fence": "Ring-fence",
-    "central_capability_floor": "Central capability floor",
-    "committed_contracts": "Committed contracts",
-    "underwriting_cap": "Underwriting cap",
+    "stream_budget": "Funding stream within its amount",
+    "ring_fence": "Ring-fenced money spent only where allowed",
+    "central_capability_floor": "Core functions of the unit kept running",
+    "committed_contracts": "Committed contracts honoured",
+    "underwriting_cap": "OPCC underwriting within its cap",
 }
 UNDISCOUNTED = "undiscounted"
-OBJECTIVE = "discounted objective"
+OBJECTIVE = "in today's money"
 
 
 def value_note(rate: float = 0.035) -> str:
     """What a value figure means: the same words wherever a value is shown."""
     return ("Social value is violence avoided, priced with Home Office unit costs of crime (The economic and social "
             "costs of crime, 2018) and weighted by the confidence of the evidence. Figures labelled “social value "
-            "(undiscounted)” add it up month by month over the plan, as allocation.csv does. The model's objective and "
-            "the cliff-edge figures (expected value, EVPI, VSS) are a discounted objective: the same value "
-            f"discounted at {rate:.1%} a year (HM Treasury Green Book), net of exit and disruption costs (and, for "
-            "the cliff-edge plan, of underwriting and unfunded-liability penalties). Most inputs are illustrative "
-            "assumptions (see the scenario's sources).")
+            "(undiscounted)” add it up month by month over the plan, as allocation.csv does. Figures “in today's "
+            f"money” count value later in the plan for less ({rate:.1%} a year, the HM Treasury Green Book rate) "
+            "and are net of exit and disruption costs (and, for the cliff-edge plan, of underwriting and "
+            "unfunded-liability penalties): the model chooses the plan that makes this figure largest. Most inputs "
+            "are illustrative assumptions (see the scenario's sources).")
 
 
 VALUE_NOTE = value_note()
 
 
 class Html(str):
-    """A fragment of trusted HTML (built here, with scenario text escaped) that notebooks display as HTML."""
+    """A fragment of trusted HTML (built here, with scenario text escaped) that notebooks display as HTML and
+    page templates insert as it is (`__html__` is how Jinja2 and markupsafe recognise trusted markup)."""
 
     def _repr_html_(self) -> str:
+        return str(self)
+
+    def __html__(self) -> str:
         return str(self)
 
 
@@ -73,8 +79,10 @@ def table(
     columns: Sequence[str],
     caption: str,
     numeric: Sequence[bool] | None = None,
+    total: Sequence[object] | None = None,
 ) -> Html:
-    """An accessible table: caption, header cells with scope, first cell of each row a row header; all escaped."""
+    """An accessible table: caption, header cells with scope, first cell of each row a row header, an optional
+    totals row; all escaped. It sits in its own scroll box, so a narrow screen scrolls the table, not the page."""
     numeric = numeric or [False] * len(columns)
     cls = [' class="num"' if n else "" for n in numeric]
     head = "".join(f'<th scope="col"{k}>{esc(c)}</th>' for c, k in zip(columns, cls, strict=True))
@@ -83,8 +91,15 @@ def table(
         cells = [f'<th scope="row">{esc(row[0])}</th>']
         cells += [f"<td{k}>{esc(v)}</td>" for v, k in zip(row[1:], cls[1:], strict=True)]
         body.append(f"<tr>{''.join(cells)}</tr>")
-    return Html(f'<table class="data"><caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead>'
-                f"<tbody>{''.join(body)}</tbody></table>")
+    label = esc(caption)
+    foot = ""
+    if total is not None:
+        cells = [f'<th scope="row">{esc(total[0])}</th>'] + [f"<td{k}>{esc(v)}</td>"
+                                                             for v, k in zip(total[1:], cls[1:], strict=True)]
+        foot = f'<tfoot><tr class="total">{"".join(cells)}</tr></tfoot>'
+    return Html(f'<div class="table-scroll" role="region" aria-label="{label}" tabindex="0">'
+                f'<table class="data"><caption>{label}</caption><thead><tr>{head}</tr></thead>'
+                f"<tbody>{''.join(body)}</tbody>{foot}</table></div>")
 
 
 def para(*sentences: str) -> Html:
@@ -185,6 +200,60 @@ def read_cliff_edge(folder: Path, summary: dict[str, Any] | None = None) -> dict
     return cliff
 
 
+class Names:
+    """A scenario's ids (services, funding streams, rules) and the titles a reader knows them by.
+
+    Pages show titles only; text built elsewhere from a summary (explanations, ledgers, cliff-edge sentences) may
+    still carry an id, so every report section passes through `plain` before it is shown."""
+
+    def __init__(self, scenario: Any) -> None:
+        titles = {i: item.title for i, item in scenario.interventions.items()}
+        titles |= {s: stream.title or s.replace("_", " ") for s, stream in scenario.funding.items()}
+        self.titles = titles
+        self.rules = set(RULES) | set(RULE_NAMES)
+        ids = sorted(set(titles) | self.rules, key=len, reverse=True)
+        self._bracketed = re.compile(r" ?\((" + "|".join(map(re.escape, ids)) + r")\)")
+        spelled = [i for i in ids if "_" in i]  # ids that cannot be ordinary words
+        self._bare = re.compile(r"(?<![\w./-])(" + "|".join(map(re.escape, spelled)) + r")(?![\w/-])")
+
+    def _title(self, key: str) -> str:
+        if key in self.titles:
+            return self.titles[key]
+        return RULE_NAMES.get(key, key.replace("_", " ")).lower()
+
+    def plain(self, text: str, escape: bool = False) -> str:
+        """Ids in TEXT replaced by titles: "(rule_id)" after a rule's words is dropped, "(service_id)" and a bare
+        id become the title (escaped when TEXT is HTML)."""
+        def bracketed(m: re.Match[str]) -> str:
+            key = m.group(1)
+            if key in self.titles:
+                return f" ({esc(self.titles[key]) if escape else self.titles[key]})"
+            return ""
+
+        def bare(m: re.Match[str]) -> str:
+            title = self._title(m.group(1))
+            return esc(title) if escape else title
+
+        return self._bare.sub(bare, self._bracketed.sub(bracketed, text))
+
+    def item(self, item: object) -> object:
+        if isinstance(item, Html):
+            return Html(self.plain(str(item), escape=True))
+        if isinstance(item, Chart):
+            return replace(item, alt=self.plain(item.alt), caption=self.plain(item.caption))
+        return item
+
+
+def _plain(section: Callable[[ScenarioReport], list[object]]) -> Callable[[ScenarioReport], list[object]]:
+    """A report section with every id of the scenario's services, streams and rules replaced by its title."""
+    @functools.wraps(section)
+    def wrapper(self: ScenarioReport) -> list[object]:
+        names = self.names
+        return [names.item(i) for i in section(self)]
+
+    return wrapper
+
+
 def _fmt(value: object, kind: str = "money") -> str:
     if value is None:
         return "–"
@@ -235,18 +304,28 @@ class ScenarioReport:
 
     # -- sections, in report order -------------------------------------------------------------
 
+    @functools.cached_property
+    def names(self) -> Names:
+        return Names(self.scenario)
+
+    def finding(self) -> Finding:
+        return finding(self.summary, self.baseline, self.cliff)
+
+    @_plain
     def introduction(self) -> list[object]:
-        sc, s = self.scenario, self.summary
+        """The finding first: the page's only <h1> is the scenario's title and what it finds; the first sentence
+        says what closes, what it costs and what to do by when."""
+        sc, f = self.scenario, self.finding()
+        heading = f.heading[:1].upper() + f.heading[1:]
         out: list[object] = [
-            Html(f'<p class="lead"><span class="label">Scenario:</span> <strong>{esc(sc.title)}</strong> '
-                 f'<span class="name">({esc(sc.name)})</span></p>'),
+            Html(f'<h1>{esc(sc.title)}<span class="scenario-finding">{esc(heading)}</span></h1>'),
+            Html(f'<p class="finding finding-{esc(f.kind)}">{esc(f.sentence)}</p>'),
         ]
         if sc.description:
-            out.append(para(sc.description))
-        out.append(Html(f'<p class="status status-{esc(s["status"])}"><strong>Result:</strong> '
-                        f'{esc(s["status_text"])}</p>'))
+            out.append(Html(f'<p class="quiet"><strong>The scenario:</strong> {esc(sc.description)}</p>'))
         return out
 
+    @_plain
     def headline_section(self) -> list[object]:
         out: list[object] = [Html(f'<p class="narrative">{esc(narrative(self.summary, self.baseline))}</p>')]
         unc = self.scenario.uncertainty
@@ -285,6 +364,7 @@ class ScenarioReport:
             out.append(Html(f'<p class="note">{esc(value_note(rate))}</p>'))
         return out
 
+    @_plain
     def feasibility(self) -> list[object]:
         s = self.summary
         if s["status"] == "infeasible":
@@ -306,6 +386,7 @@ class ScenarioReport:
             text = "The solver stopped at its time limit: the plan below meets every rule but may not be the best."
         return [para(text)]
 
+    @_plain
     def spending(self) -> list[object]:
         if not has_plan(self.summary):
             return [para("There is no plan, so there is no spending to show.")]
@@ -334,6 +415,7 @@ class ScenarioReport:
                                     "Unspent (no carry-over)"], "Spending by financial year",
                              [False, True, True, True, True])]
 
+    @_plain
     def commissioning(self) -> list[object]:
         if not has_plan(self.summary):
             return [para("There is no plan, so there is no commissioned share to show.")]
@@ -352,10 +434,12 @@ class ScenarioReport:
         rows = [[y, money(fy[y]["commissioned_spend"]), f"{fy[y]['commissioned_share']:.0%}", f"{kappa:.0%}",
                  money(fy[y]["commissioned_spend"] - kappa * fy[y]["core_grant"]),
                  "Yes" if fy[y]["commissioned_share"] >= kappa - 1e-4 else "No"] for y in years]
-        out.append(table(rows, ["Financial year", "Commissioned spend", "Share", "Minimum", "Headroom", "Met?"],
+        out.append(table(rows, ["Financial year", "Commissioned spend", "Share", "Minimum",
+                                "Margin above the minimum", "Met?"],
                          "Commissioning minimum by year", [False, True, True, True, True, False]))
         return out
 
+    @_plain
     def closures(self) -> list[object]:
         if not has_plan(self.summary):
             return [para("There is no plan, so no closures are scheduled.")]
@@ -370,7 +454,7 @@ class ScenarioReport:
             close = next((c for c in closed if c["intervention"] == i), None)
             on = mine[mine["running"] == 1]
             every.append([item.title, f"{len(on)} of {len(months)}",
-                          f"{on['scale'].mean():.2f}" if len(on) else "–",
+                          f"{on['scale'].mean():.0%}" if len(on) else "–",
                           month_name(close["closes_from"]) if close else ("does not run" if on.empty else "–")])
             notice = closes = None
             if close:
@@ -399,10 +483,12 @@ class ScenarioReport:
         else:
             out.append(para("No service closes in this plan."))
         out.append(Html("<details><summary>Show every service's months running (the timeline as a table)</summary>"
-                        + table(every, ["Service", "Months running", "Average scale when running", "Closes from"],
+                        + table(every, ["Service", "Months running",
+                                       "Average scale when running (% of design strength)", "Closes from"],
                                 "Every service in the plan", [False, True, True, False]) + "</details>"))
         return out
 
+    @_plain
     def value(self) -> list[object]:
         if not has_plan(self.summary):
             return [para("There is no plan, so there is no value to show.")]
@@ -417,15 +503,28 @@ class ScenarioReport:
             f"{system_label(k)} {money(by['system'][k]['value'])}" for k in systems) + ". By area: " + ", ".join(
             f"{area_label(k, full=True)} {money(by['area'][k]['value'])}" for k in areas) + ".")
         chart = charts.horizontal_bars(panels, alt=alt, caption="Social value over the plan by system and by area "
-                                       f"({UNDISCOUNTED}; illustrative; see the note on value above).")
-        rows = [[system_label(k), money(v["vru_spend"]), f"{v['participants']:,.0f}", money(v["value"])]
-                for k, v in by["system"].items()]
-        arows = [[area_label(k, full=True), money(v["vru_spend"]), f"{v['participants']:,.0f}", money(v["value"])]
-                 for k, v in by["area"].items()]
+                                       f"({UNDISCOUNTED}; illustrative; see the note on value above). Each service "
+                                       "counts once, under the area it serves; the areas are named in full in the "
+                                       "table below.")
         cols = ["VRU spend", "Participants", "Social value (undiscounted)"]
-        return [chart, table(rows, ["System", *cols], "Spend, participants and value by system", [False] + [True] * 3),
-                table(arows, ["Area", *cols], "Spend, participants and value by area", [False] + [True] * 3)]
 
+        def rows_of(group: dict[str, dict[str, float]], label: Callable[[str], str]) -> list[list[str]]:
+            return [[label(k), money(v["vru_spend"]), f"{v['participants']:,.0f}", money(v["value"])]
+                    for k, v in group.items()]
+
+        def total(group: dict[str, dict[str, float]]) -> list[str]:
+            return ["Total, every service", money(sum(v["vru_spend"] for v in group.values())),
+                    f"{sum(v['participants'] for v in group.values()):,.0f}",
+                    money(sum(v["value"] for v in group.values()))]
+
+        return [chart,
+                table(rows_of(by["system"], system_label), ["System", *cols], "Spend, participants and value by system",
+                      [False] + [True] * 3, total=total(by["system"])),
+                table(rows_of(by["area"], lambda k: area_label(k, full=True)), ["Area", *cols],
+                      "Spend, participants and value by area (each service once, under the area it serves)",
+                      [False] + [True] * 3, total=total(by["area"]))]
+
+    @_plain
     def shadow_prices(self) -> list[object]:
         sp = self.summary.get("shadow_prices") or {}
         if not sp.get("available"):
@@ -433,6 +532,7 @@ class ScenarioReport:
         return [para("What one more pound, or one rule less, would be worth, with the plan's running decisions "
                      "held as they are:"), bullets(sp.get("text", []))]
 
+    @_plain
     def compliance(self) -> list[object]:
         ledger = self.summary.get("compliance") or []
         if not ledger:
@@ -443,6 +543,7 @@ class ScenarioReport:
         lead = "Every grant condition is met." if not failed else f"{words(failed).capitalize()} condition(s) NOT met."
         return [para(lead), table(rows, ["Rule", "Year", "Met?", "In words"], "Compliance ledger")]
 
+    @_plain
     def comparison(self) -> list[object]:
         s, b = self.summary, self.baseline
         if b is None:
@@ -477,19 +578,28 @@ class ScenarioReport:
             out.append(para("No service closes here that the baseline keeps."))
         return out
 
+    @_plain
     def cliff_edge(self) -> list[object]:
         if self.scenario.uncertainty is None:
             return [para("This scenario treats every year's grant as known, so there is no cliff-edge plan.")]
         return describe_cliff_edge(self.cliff or {"status_text": "The cliff-edge plan was not worked out."})
 
+    def _source_label(self, key: str) -> str:
+        """'interventions.iris.annual_cost' -> 'IRIS, annual cost': the scenario file's key in a reader's words."""
+        parts = [p for p in key.split(".") if p not in ("interventions", "funding", "sources")]
+        words_ = [self.names.titles.get(p) or p.replace("_", " ") for p in parts]
+        return ", ".join(words_) or "scenario"
+
+    @_plain
     def provenance(self) -> list[object]:
         p = self.summary["provenance"]
-        rows = [["Scenario", self.scenario.name], ["Input hash (SHA-256 of the resolved scenario)", p["input_hash"]],
+        rows = [["Scenario file", f"{self.scenario.name}.yaml"],
+                ["Input hash (SHA-256 of the resolved scenario)", p["input_hash"]],
                 ["Solved at (UTC)", p["time"]], ["Solver", p.get("solver", "")],
                 ["Solve time", f"{self.summary.get('solve_seconds', 0):.2f} s"]]
         rows += [[f"Version: {k}", v] for k, v in p.get("versions", {}).items()]
         rows += [[f"Kernel {k}", v] for k, v in self.kernel.items()]
-        sources = [f"{key}: {text}" for key, text in sources_of(self.scenario)]
+        sources = [f"{self._source_label(key)}: {text}" for key, text in sources_of(self.scenario)]
         out: list[object] = [table(rows, ["Item", "Value"], "Provenance of this report")]
         if sources:
             out += [para("Sources and assumptions behind the figures, as the scenario file states them:"),
@@ -513,12 +623,14 @@ def system_label(system: str) -> str:
 
 
 def area_label(area: str, full: bool = False) -> str:
+    """An area as a row or a bar label. Services for the whole West Midlands are one row of their own, not a total;
+    a service shared by several areas is named by its areas (in full, or its first two and a count on a chart)."""
     if area == "all":
-        return "All areas"
+        return "West Midlands-wide services"
     parts = [a.strip() for a in area.split(",")]
-    if len(parts) > 1 and not full:
-        return f"{len(parts)} local authorities"
-    return area
+    if len(parts) > 2 and not full:
+        return f"{parts[0]}, {parts[1]} and {len(parts) - 2} more"
+    return ", ".join(parts)
 
 
 def sources_of(scenario: Any) -> list[tuple[str, str]]:
@@ -938,67 +1050,3 @@ class Comparison:
 
 def _count_or_money(x: float, _pos: object = None) -> str:
     return f"{x:.0f}" if abs(x) < 100 else charts.millions(x)
-
-
-def page(title: str, body: str, *, home: str | None = None, generated: str | None = None) -> str:
-    """A complete, accessible HTML page around trusted body HTML; no scripts are allowed to run.
-
-    The Content-Security-Policy forbids every script, so even text that escaped escaping could not run.
-    """
-    when = generated or datetime.now(UTC).strftime("%d %B %Y, %H:%M UTC")
-    nav = f'<nav aria-label="Breadcrumb"><a href="{esc(home)}">All scenarios</a></nav>' if home else ""
-    return f"""<!DOCTYPE html>
-<html lang="en-GB">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<title>{esc(title)}</title>
-<style>{CSS}</style>
-</head>
-<body>
-<a class="skip" href="#main">Skip to main content</a>
-<header>{nav}<p class="brand">VRU Workbench</p></header>
-<main id="main">
-{body}
-</main>
-<footer><p>Generated {esc(when)} by the VRU Workbench. Figures marked illustrative are assumptions, not
-published data.</p></footer>
-</body>
-</html>
-"""
-
-
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Arial,sans-serif;font-size:1rem;line-height:1.5;color:#1a1a1a;
-background:#fff;margin:0}
-header,main,footer{max-width:76rem;margin:0 auto;padding:0 1.25rem}
-header{display:flex;gap:1.5rem;align-items:baseline;border-bottom:4px solid #0b0c0c;padding-top:.75rem}
-.brand{font-weight:700;margin:.25rem 0 .5rem;order:-1}
-a{color:#1d4f91}a:visited{color:#4c2c92}a:focus{outline:3px solid #f5b800;background:#f5e89a}
-.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#f5b800;padding:.5rem}
-h1{font-size:2rem;margin:1.5rem 0 .5rem}h2{font-size:1.5rem;margin:2.25rem 0 .75rem;border-top:1px solid #b1b4b6;
-padding-top:1rem}h3{font-size:1.2rem}
-a.anchor-link{display:none}
-.lead{font-size:1.25rem}.name{color:#505a5f}.note,.caption,footer{color:#3d4448;font-size:.9rem}
-footer{border-top:1px solid #b1b4b6;margin-top:3rem;padding-bottom:2rem}
-table{border-collapse:collapse;margin:1rem 0 1.5rem;min-width:60%;max-width:100%;font-size:.92rem}
-tbody th{min-width:10rem}
-caption{text-align:left;font-weight:700;padding-bottom:.4rem}
-th,td{border-bottom:1px solid #b1b4b6;padding:.4rem .6rem;text-align:left;vertical-align:top}
-thead th{border-bottom:2px solid #0b0c0c}tbody th{font-weight:600}
-.num{text-align:right;font-variant-numeric:tabular-nums}td.num{white-space:nowrap}
-td a{white-space:nowrap}
-img{max-width:100%;height:auto}
-.status{padding:.5rem .75rem;border-left:6px solid #1d70b8;background:#f3f2f1}
-.status-infeasible,.status-error,.status-failed{border-left-color:#b10e1e}
-.explanation{border-left:6px solid #b10e1e;background:#fbeeee;padding:.25rem 1rem}
-dt{font-weight:700}.error{font-size:.85rem}
-.tag{display:inline-block;white-space:nowrap;padding:0 .4rem;border:1px solid currentColor;border-radius:3px;
-font-weight:600}
-.tag-failed{color:#b10e1e}.tag-ok{color:#00703c}.tag-skipped{color:#505a5f}
-details{margin:.5rem 0 1rem}summary{cursor:pointer;color:#1d4f91}
-pre{white-space:pre-wrap;background:#f3f2f1;padding:.75rem;overflow-x:auto;font-size:.85rem}
-.jp-RenderedText pre,.output_text pre{background:#f3f2f1}
-"""
-

@@ -253,8 +253,8 @@ def compliance(sc: Scenario, d: ModelData, alloc: pd.DataFrame, funding: pd.Data
         bad = sorted(set(f["intervention"]) - set(stream.eligible or []))
         ledger.append({
             "rule": "ring_fence", "stream": s, "passed": not bad, "headroom": None,
-            "text": f"{stream.title or s} is spent only on {', '.join(stream.eligible or [])}."
-            if not bad else f"{stream.title or s} was spent on ineligible services: {', '.join(bad)}.",
+            "text": f"{stream.title or s} is spent only on {_titles(sc, stream.eligible or [])}."
+            if not bad else f"{stream.title or s} was spent on ineligible services: {_titles(sc, bad)}.",
         })
     mandatory = [i for i, item in sc.interventions.items() if item.mandatory]
     for y, row in fy.items():
@@ -296,6 +296,11 @@ RULE_WORDS = {
     "notice_periods": "contract notice periods",
     "protected_services": "protecting the chosen services from closure",
 }
+
+
+def _titles(sc: Scenario, ids: list[str]) -> str:
+    """Services by the titles people know them by (the ids stay in the ledger's own fields)."""
+    return ", ".join(sc.interventions[i].title if i in sc.interventions else i for i in ids)
 
 
 def rule_cost_texts(costs: list[dict[str, Any]]) -> list[str]:
