@@ -386,3 +386,12 @@ def test_cliff_edge_plan_on_request(tmp_path: Path) -> None:
     ctl = ExplorerController(tmp_path, "tiny")
     assert ctl.set_uncertainty_month("2022-08").cliff_edge == []  # a change clears the old cliff-edge plan
     assert ctl.overrides == {"uncertainty.confirmed_month": "2022-08"}
+
+
+def test_how_sure_button_tests_the_current_plan_against_the_evidence(tiny: Path) -> None:
+    root = build_explorer(scenarios_dir=tiny, start="tiny")
+    find_control(root, "vru-grant-2022-23").value = 50000  # mentoring must close in 2022/23
+    find_control(root, "vru-how-sure").click()
+    shown = find_control(root, "vru-how-sure-output").value
+    assert "How sure is this plan? (20 samples of the evidence)" in shown
+    assert "Mentoring closes in at least 90% of 20 samples" in shown

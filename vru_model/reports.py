@@ -849,6 +849,7 @@ def frontier_section(result: Any) -> list[object]:
 
 ROBUSTNESS_SAMPLES = 20  # the batch's default (`vru batch --samples`): a first look that keeps the batch quick
 ROBUSTNESS_EPSILONS = (0.02,)  # the batch's alternatives: `vru robustness` runs 1%, 2% and 5%
+ROBUSTNESS_ALTERNATIVE_SECONDS = 10.0  # each alternative's solve in the batch stops here with the best found
 
 
 def run_robustness(scenario: Any, output_dir: str, samples: int = ROBUSTNESS_SAMPLES, seed: int = 0,
@@ -860,7 +861,8 @@ def run_robustness(scenario: Any, output_dir: str, samples: int = ROBUSTNESS_SAM
     if scenario.policy.objective != "max_value":
         return ("This scenario looks for the least grant that keeps a target value, not the most value for a "
                 "grant, so there is no plan value to test against the evidence.")
-    result = robustness.robustness(scenario, samples, seed, epsilons=ROBUSTNESS_EPSILONS, threads=threads)
+    result = robustness.robustness(scenario, samples, seed, epsilons=ROBUSTNESS_EPSILONS, threads=threads,
+                                   alternative_seconds=ROBUSTNESS_ALTERNATIVE_SECONDS)
     result.write(output_dir)
     return result
 

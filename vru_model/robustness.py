@@ -239,10 +239,12 @@ def robustness(
     draws: np.ndarray | None = None,
     persistent: bool = True,
     threads: int = 1,
+    alternative_seconds: float = mga.TIME_LIMIT,
 ) -> RobustnessResult:
     """Sample the evidence, re-solve per sample, score the recommended plan, and find near-optimal plans.
 
-    `draws` replaces the Latin hypercube with given rows of input values (one column per uncertain input,
+    Each alternative's solve stops after `alternative_seconds` with the best plan found. `draws` replaces the
+    Latin hypercube with given rows of input values (one column per uncertain input,
     in `uncertain_inputs` order): the tests use it for a hand-worked sample set."""
     n = len(draws) if draws is not None else samples
     check(scenario, n, epsilons, workers)
@@ -269,7 +271,7 @@ def robustness(
         rows = run_samples(sc, values, workers=workers, scheduler=scheduler, persistent=persistent)
         for row, v in zip(rows, values, strict=True):
             row["plan_objective"] = c0 + sum(slopes[i] * v[i] for i in d.interventions)
-        alts = mga.near_optimal(sc, d, m, base_objective, epsilons, threads)
+        alts = mga.near_optimal(sc, d, m, base_objective, epsilons, threads, alternative_seconds)
 
     sample_records = []
     regret = []
