@@ -251,6 +251,17 @@ def test_spreadsheet_and_manifest(shipped_batch: tuple[Path, object]) -> None:
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("papermill")
+def test_each_report_samples_the_evidence(shipped_batch: tuple[Path, object]) -> None:
+    out, _ = shipped_batch
+    summary = json.loads((out / "baseline" / "robustness" / "summary.json").read_text())
+    assert summary["samples"] == 20 and summary["statuses"] == {"optimal": 20}
+    assert [a["epsilon"] for a in summary["alternatives"]] == [0.02, 0.02]
+    assert (out / "baseline" / "robustness" / "alternatives" / "1" / "allocation.csv").is_file()
+    assert not (out / "infeasible_example" / "robustness" / "services.csv").read_text().splitlines()[1:]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
 def test_rerun_skips_what_is_up_to_date(shipped_batch: tuple[Path, object]) -> None:
     out, _ = shipped_batch
     before = {p: p.stat().st_mtime_ns for p in out.glob("*/report.html")}

@@ -489,3 +489,12 @@ def test_narrow_screens_stack_the_controls(tiny: Path) -> None:
     assert "@media (max-width: 900px)" in css and ".vru-columns { flex-direction: column !important; }" in css
     assert find_control(root, "vru-columns") is not None and find_control(root, "vru-controls") is not None
     assert 'class="vru-scroll" style="overflow-x:auto' in find_control(root, "vru-output").value
+
+
+def test_how_sure_button_tests_the_current_plan_against_the_evidence(tiny: Path) -> None:
+    root = build_explorer(scenarios_dir=tiny, start="tiny")
+    find_control(root, "vru-grant-text-2022-23").value = "50000"  # mentoring must close in 2022/23
+    find_control(root, "vru-how-sure").click()
+    shown = find_control(root, "vru-how-sure-output").value
+    assert "How sure is this plan? (20 samples of the evidence)" in shown
+    assert "Mentoring closes in at least 90% of 20 samples" in shown

@@ -260,11 +260,13 @@ def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> N
               "(default: exit 2 at once).")
 @click.option("--notebook", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="Report notebook to run [default: notebooks/scenario_report.ipynb].")
+@click.option("--samples", type=click.IntRange(0, 100_000), default=20, show_default=True,
+              help="Samples of the evidence for each report's \"How sure is this plan?\" section (0 skips it).")
 @click.option("--pdf", is_flag=True, help="Also print each report to report.pdf beside its HTML (A4 board paper; "
               "needs Chromium, skipped with a message without it).")
 @_user_errors
 def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, timeout: float, scheduler: str | None,
-                  force: bool, wait: bool, notebook: Path | None, pdf: bool) -> None:
+                  force: bool, wait: bool, notebook: Path | None, samples: int, pdf: bool) -> None:
     """Run every scenario's report (default: all of scenarios/*.yaml) and write OUT/index.html.
 
     Exit 0 when every report ran, 1 when any failed or timed out (the others still finish), 2 for bad input,
@@ -274,7 +276,8 @@ def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, time
     from vru_model.batch import REPORT_NOTEBOOK, outcome_lines, run_batch
 
     report = run_batch(list(scenarios), out_dir, workers=workers, timeout=timeout, scheduler=scheduler, force=force,
-                       notebook=notebook or REPORT_NOTEBOOK, wait=wait, say=lambda text: click.echo(text, err=True))
+                       notebook=notebook or REPORT_NOTEBOOK, samples=samples, wait=wait,
+                       say=lambda text: click.echo(text, err=True))
     if report.state == "stopped":
         stopped = [n for n, o in report.outcomes.items() if o.state == "stopped"]
         not_run = sum(o.state == "cancelled" for o in report.outcomes.values())
