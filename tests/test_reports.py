@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from test_batch import shipped_batch  # noqa: F401 - the session's batch run, shared with test_batch
 
-from vru_model import charts, load_scenario
+from vru_model import charts, load_scenario, pages
 from vru_model.charts import Chart
 from vru_model.glossary import COMPILED, TERMS, link_terms
 from vru_model.model import RULES
@@ -146,6 +146,8 @@ def test_comparison_over_written_results(tmp_path: Path, tiny_report: ScenarioRe
              + comparison.closures_chart() + comparison.commissioning_table())
     assert sum(isinstance(i, Chart) for i in items) == 2
     assert EVIL[0] not in _html(items)
+    assert _html(comparison.introduction()).startswith('<p class="finding">Two scenarios compared. Services close in '
+                                                      "one of them; most in “Cut &lt;script&gt;")
 
 
 def test_frontier_section_in_plain_words_with_a_chart(tmp_path: Path) -> None:
@@ -308,7 +310,25 @@ def test_no_page_shows_an_internal_id(shipped_batch: tuple[Path, object]) -> Non
     pages = sorted(out.rglob("*.html"))
     assert len(pages) >= 12  # index, glossary, comparison and every scenario's report
     for path in pages:
-        assert not leaked_ids(path.read_text(encoding="utf-8"), ids), path
+        html = path.read_text(encoding="utf-8")
+        assert not leaked_ids(html, ids), path
+        parser = _ReadableText()
+        parser.feed(re.sub(r"<details.*?</details>", "", html, flags=re.S))  # sources quote their documents
+        text = " ".join(parser.parts)
+        assert not re.search(r"\(\d\.\d\d\)", text), path  # scales as percentages, not "(0.50)"
+        assert "GBP" not in text and not re.search(r"£\d{1,3}(,\d{3}){2,}|£\d+\.\d0m", text), path  # one style
+    infeasible = (out / "infeasible_example" / "report.html").read_text(encoding="utf-8")
+    gap = re.search(r"a gap of (£[\d.,]+[km]?)", infeasible)
+    assert gap and infeasible.index(gap.group(0)) < infeasible.index(f"the {gap.group(1)} gap")  # stated before use
+
+
+def test_pdfs_are_skipped_with_a_message_without_chromium(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(pages.shutil, "which", lambda _name: None)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "report.html").write_text("<p>report</p>")
+    printed, problems = pages.write_pdfs(tmp_path, ["a"])
+    assert printed == [] and problems == ["no Chromium found (install Debian's chromium), so no PDFs were written"]
+    assert not (tmp_path / "a" / "report.pdf").exists()
 
 
 def test_cliff_edge_story_leads_with_what_to_do_now_and_counts_each_outcome() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from vru_model import charts, stochastic, sweep
+from vru_model import charts, robustness, stochastic, sweep
 from vru_model.charts import Chart
 from vru_model.model import RULES
 from vru_model.narrative import Finding, core_grant_total, finding, has_plan, narrative, words
@@ -927,6 +927,102 @@ def frontier_section(result: Any) -> list[object]:
     return out
 
 
+# -- how sure is the plan: the evidence sampled, regret, near-optimal alternatives ---------------
+
+ROBUSTNESS_SAMPLES = 20  # the batch's default (`vru batch --samples`): a first look that keeps the batch quick
+ROBUSTNESS_EPSILONS = (0.02,)  # the batch's alternatives: `vru robustness` runs 1%, 2% and 5%
+ROBUSTNESS_ALTERNATIVE_SECONDS = 10.0  # each alternative's solve in the batch stops here with the best found
+
+
+def run_robustness(scenario: Any, output_dir: str, samples: int = ROBUSTNESS_SAMPLES, seed: int = 0,
+                   threads: int = 1) -> Any:
+    """The scenario's robustness analysis (vru_model.robustness), written to OUT/<name>/robustness/; None when
+    `samples` is 0 (the batch was asked to skip it)."""
+    if samples <= 0:
+        return None
+    if scenario.policy.objective != "max_value":
+        return ("This scenario looks for the least grant that keeps a target value, not the most value for a "
+                "grant, so there is no plan value to test against the evidence.")
+    result = robustness.robustness(scenario, samples, seed, epsilons=ROBUSTNESS_EPSILONS, threads=threads,
+                                   alternative_seconds=ROBUSTNESS_ALTERNATIVE_SECONDS)
+    result.write(output_dir)
+    return result
+
+
+def _evidence_label(item: Any) -> str:
+    ev = item.evidence
+    return f"{ev.band} band, {ev.confidence.replace('_', ' ')} confidence" if ev else "no evidence of effect"
+
+
+def robustness_section(result: Any) -> list[object]:
+    """"How sure is this plan?" for a robustness.RobustnessResult: each service's keep/close share with its
+    evidence band, the regret of the recommended plan, and the near-optimal alternatives with a sentence each."""
+    if result is None:
+        return [para("Not run for this report (the batch was run with --samples 0). Run "
+                     "“vru robustness SCENARIO” for the full analysis.")]
+    if isinstance(result, str):
+        return [para(result)]
+    s, sc = result.summary, result.scenario
+    if not result.optimal:
+        return [para(*s["sentences"])]
+    n = s["samples"]
+    lead = (f"Effect sizes and harm costs are uncertain, and most are illustrative assumptions. The plan was "
+            f"worked out again for {n} joint samples of them (a Latin hypercube, seed {s['seed']}): each effect "
+            "from the Youth Endowment Fund Toolkit's impact band for its evidence (high 30%+, moderate 10-30%, low "
+            "2-9%), widened where the evidence is weak, and each harm cost within 30% of the Home Office figure.")
+    out: list[object] = [para(lead), bullets(s["sentences"])]
+    services = result.services.merge(
+        pd.DataFrame({"intervention": list(sc.interventions), "order": range(len(sc.interventions))}))
+    services = services.sort_values(["closes_share", "reduced_share", "order"], ascending=[False, False, True])
+    labels = [f"{short_title(sc.interventions[i].title, 40)} ({_evidence_label(sc.interventions[i])})"
+              for i in services["intervention"]]
+    closing = services[services["closes_share"] > 0]
+    always = int((services["kept_share"] == 1).sum())
+    alt = (f"Stacked bars, one per service, of the share of {n} samples in which it is kept, reduced or closes. "
+           + ("; ".join(f"{sc.interventions[r.intervention].title} closes in {r.closes_share:.0%}"
+                        for r in closing.itertuples()) + ". " if len(closing) else "No service closes in any sample. ")
+           + f"{always} services are kept in every sample.")
+    out.append(charts.fate_shares(labels, {"kept": services["kept_share"].tolist(),
+                                           "reduced": services["reduced_share"].tolist(),
+                                           "closes": services["closes_share"].tolist()}, alt=alt,
+                                  caption=f"In how many of {n} samples of the evidence each service is kept, reduced "
+                                  "for some months, or closes (services that close most often first; the evidence "
+                                  "band and confidence in brackets)."))
+    recommended = {c["intervention"]: c["closes_from"] for c in s["recommended_closures"]}
+    rows = [[sc.interventions[r.intervention].title, _evidence_label(sc.interventions[r.intervention]),
+             f"closes from {month_name(recommended[r.intervention])}" if r.intervention in recommended else "keeps",
+             f"{r.closes_share:.0%}", f"{r.reduced_share:.0%}",
+             month_name(r.earliest_closes_from) if r.earliest_closes_from else "–"]
+            for r in services.itertuples() if r.closes_share > 0 or r.intervention in recommended]
+    if rows:
+        out.append(table(rows, ["Service", "Evidence", "Recommended plan", "Closes in", "Reduced in",
+                                "Earliest closure"], f"Services that close in some of {n} samples",
+                         [False, False, False, True, True, False]))
+    regret = [float(x) for x in result.samples["regret"].dropna()]
+    r = s["regret"]
+    if regret:
+        out.append(charts.regret_histogram(
+            regret, marks={"mean": r["mean"], "90th percentile": r["p90"]},
+            alt=f"Histogram of the value lost by keeping to the recommended plan in {len(regret)} samples: mean "
+                f"{money(r['mean'])}, median {money(r['p50'])}, 90th percentile {money(r['p90'])}, most "
+                f"{money(r['max'])}.",
+            caption="Regret: in each sample, the best plan for that sample's evidence less the recommended plan's "
+                    f"value under it ({OBJECTIVE}; illustrative)."))
+    alts = s["alternatives"]
+    if alts:
+        out.append(table([[a["k"], f"{a['epsilon']:.0%}", a["kind"].replace("_", " "),
+                           "–" if a["objective"] is None else money(a["objective"]),
+                           "–" if a["share_of_optimum"] is None else f"{a['share_of_optimum']:.1%}", a["sentence"]]
+                          for a in alts],
+                         ["Plan", "Within", "Aim", f"Objective ({OBJECTIVE})", "Of the best", "In words"],
+                         "Near-optimal alternatives: plans almost as good that keep or close different services",
+                         [False, True, False, True, True, False]))
+    out.append(Html('<p class="note">The same figures as files: <a href="robustness/services.csv">services.csv</a>, '
+                    '<a href="robustness/samples.csv">samples.csv</a>, <a href="robustness/summary.json">summary.json'
+                    "</a>, and each alternative plan under robustness/alternatives/. " + esc(VALUE_NOTE) + "</p>"))
+    return out
+
+
 def _missing(value: object) -> bool:
     """A level without a plan: NaN in a float column, pd.NA in a count column."""
     return bool(pd.isna(value))
@@ -966,10 +1062,20 @@ class Comparison:
         n = len(self.summaries)
         infeasible = [s for s in self.summaries if not has_plan(s)]
         text = f"{words(n).capitalize()} scenario{'s' if n != 1 else ''} compared."
+        closing = [s for s in self.summaries if has_plan(s) and s.get("closures")]
+        if closing:
+            worst = max(closing, key=lambda s: (len(s["closures"]), -(s.get("totals") or {}).get("value", 0.0)))
+            k = len(worst["closures"])
+            title = worst.get("title", worst["scenario"])
+            text += (f" Services close in {words(len(closing))} of them; most in “{title}”: "
+                     f"{words(k)} service{'s' if k != 1 else ''}, the first notice by "
+                     f"{month_name(min(c['notice_by'] for c in worst['closures']))}.")
+        elif self.summaries:
+            text += " No service closes in any scenario with a plan."
         if infeasible:
             text += " Without a plan: " + "; ".join(f"{s.get('title', s['scenario'])} ({status_label(s['status'])})"
                                                    for s in infeasible) + "."
-        return [para(text, VALUE_NOTE)]
+        return [Html(f'<p class="finding">{esc(text)}</p>'), para(VALUE_NOTE)]
 
     def headline_table(self) -> list[object]:
         rows = []

@@ -1,13 +1,14 @@
 """The frozen result of a solve: allocation and funding tables, a summary, and writing them out.
 
 Tables are rounded (pounds to the penny, scales to 4 places) so that the same inputs give
-byte-identical CSV files.
+byte-identical CSV files; funding is rounded so that no stream ever shows more spent than it has.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import platform
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -126,13 +127,68 @@ def _val(var: Any) -> float:
     return 0.0 if v is None else float(v)
 
 
+def pence_within(amounts: list[float], limit: float) -> list[int]:
+    """Amounts in whole pence whose sum never exceeds `limit`, each within a penny or so of the solver's figure.
+
+    Rounding each amount on its own can put a stream's total pennies above its budget (the solver meets
+    budgets only to its tolerance); finance reads that as an overspend. So the total is rounded once, capped
+    at the budget, and the pennies shared out by largest remainder."""
+    cents = [max(0.0, a) * 100.0 for a in amounts]
+    floors = [math.floor(c + 1e-6) for c in cents]
+    cap = math.floor(limit * 100.0 + 1e-6) if math.isfinite(limit) else None
+    target = round(sum(cents))
+    target = min(target, cap) if cap is not None else target
+    order = sorted(range(len(cents)), key=lambda k: -(cents[k] - floors[k]))  # stable: ties keep their order
+    left = target - sum(floors)
+    while left > 0:
+        for k in order[:left]:
+            floors[k] += 1
+        left = target - sum(floors)
+    while left < 0:  # the floors alone exceed the budget: take pennies back from the largest amounts
+        for k in sorted(range(len(floors)), key=lambda k: -floors[k])[:-left]:
+            floors[k] -= 1
+        left = target - sum(floors)
+    return floors
+
+
+def _stream_limits(d: ModelData, m: pyo.ConcreteModel) -> dict[tuple[str, str, str | None], float]:
+    """What each stream may spend, keyed (outcome, stream, FY); underwriting's cap spans the horizon (FY None)."""
+    min_grant = d.scenario.policy.objective == "min_grant"
+    limits: dict[tuple[str, str, str | None], float] = {}
+    for w in m.W:
+        for s in d.streams:
+            if s == d.underwriting:
+                limits[w, s, None] = float(pyo.value(m.underwriting_bound[w]))
+            elif s == LIABILITY:
+                limits[w, s, None] = math.inf
+            else:
+                for y in d.fys:
+                    grant = round(_val(m.grant_needed[y]), 2) if min_grant else float(pyo.value(m.grant[w, y]))
+                    limits[w, s, y] = grant if s == d.core else d.amounts.get((s, y), 0.0)
+    return limits
+
+
+def _funding_pence(d: ModelData, m: pyo.ConcreteModel) -> dict[tuple[str, str, str, str], float]:
+    """Every stream's spend per service and month in whole pence, no stream above its budget."""
+    groups: dict[tuple[str, str, str | None], list[tuple[tuple[str, str, str, str], float]]] = {}
+    for key, var in m.spend.items():
+        w, s, _i, t = key
+        fy = None if s in (d.underwriting, LIABILITY) else d.fy_of[t]
+        groups.setdefault((w, s, fy), []).append((key, _val(var)))
+    limits = _stream_limits(d, m)
+    out = {}
+    for group, rows in groups.items():
+        pence = pence_within([v for _, v in rows], limits.get(group, math.inf))
+        out.update({key: p / 100 for (key, _), p in zip(rows, pence, strict=True)})
+    return out
+
+
 def plan_tables(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Allocation and funding rows for every outcome (column `outcome`)."""
     items = sc.interventions
     spend: dict[tuple[str, str, str], float] = {}
     frows = []
-    for (w, s, i, t), var in m.spend.items():
-        amount = round(_val(var), 2)
+    for (w, s, i, t), amount in _funding_pence(d, m).items():
         if amount > 0:
             spend[w, i, t] = spend.get((w, i, t), 0.0) + amount
             frows.append((w, sc.name, s, i, t, d.fy_of[t], amount))
