@@ -17,7 +17,10 @@ from vru_model.schema import Scenario
 from vru_model.solver import Status, make_solver, run_solver
 
 # Definitions rather than rules: always in an IIS, never the reason a director can act on.
-BOOKKEEPING = {"cost_split", "closure_definition", "opening_definition"}
+BOOKKEEPING = {
+    "cost_split", "closure_definition", "opening_definition", "participants_lost", "commissioning_credit",
+    "yearly_scale_steady",
+}
 
 
 def iis_rules(model: pyo.ConcreteModel) -> list[str]:
@@ -101,6 +104,8 @@ def _grant_outgrows_commissioning(scenario: Scenario, data: ModelData) -> list[s
     """Years where the commissioning minimum asks more than commissioned services can take at full capacity."""
     kappa = scenario.policy.commissioning_min_share
     found = []
+    if scenario.policy.commissioning_basis == "claimed":  # the minimum follows the grant claimed, not awarded
+        return found
     for y in data.fys:
         grant = scenario.core_grant(y)
         most = sum(

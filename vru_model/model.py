@@ -263,9 +263,11 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     m.committed_contracts = pyo.Constraint(committed, rule=committed_contracts)
 
     def participants_lost(_, w, i, t):
+        # Counted against the service as it runs now (its scale at start, else its design scale), even where
+        # the plan may set the first year's scale: starting lower also takes support away from people.
         before = scale_before(w, i, t)
-        if before is None:  # the plan sets the first scale: nobody is counted as lost in its first month
-            return pyo.Constraint.Skip
+        if before is None:
+            before = min(max(1.0, items[i].scale.min), items[i].scale.max)
         return m.lost[w, i, t] >= before - m.scale[w, i, t]
 
     m.participants_lost = pyo.Constraint(list(m.lost.keys()), rule=participants_lost)

@@ -75,9 +75,10 @@ def costs_to_keep(
         kept = protect(scenario, [i])
         model = build_model(kept, dataclasses.replace(data, scenario=kept))
         status, _ = solve_model(kept, model, threads)
-        if status != Status.OPTIMAL:
+        if status not in (Status.OPTIMAL, Status.TIME_LIMIT):  # no lawful plan keeps it (or the solver failed)
             found[i] = None
             continue
+        # At a time limit the kept plan is the best found, so the figure is an upper bound within its gap.
         cost = objective - float(pyo.value(model.objective))
         found[i] = round(cost, 2) if cost > slack else 0.0
     return found
