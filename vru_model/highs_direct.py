@@ -13,9 +13,12 @@ The solver stays persistent: later solves change the HiGHS model in place instea
     solver.refresh_objective()         # re-read the active objective (its coefficients changed, or it was
                                        #   replaced by a new Objective component) and push the costs in place
     solver.refresh_bounds()            # re-read every column's bounds and fixings (after `var.fix()`)
+    solver.column_values()             # the last solution by column; `warm_start(values)` offers one to HiGHS
 
 Robustness samples re-solve with only the objective's value coefficients changed: change them in the
-model (mutable parameters, or a replacement Objective), call `refresh_objective()`, then `solve()`.
+model (mutable parameters, or a replacement Objective), call `refresh_objective()`, then `solve()`
+(optionally `warm_start(column_values())` of the recommended plan first: every sample's rows are the same).
+Columns come in the order Pyomo's own interface uses, so column values are interchangeable between the two.
 Constraints added, removed, activated or deactivated after the compile are not seen: build a new solver.
 """
 
@@ -38,7 +41,7 @@ from pyomo.core.expr.visitor import identify_mutable_parameters, identify_variab
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from pyomo.repn.standard_repn import generate_standard_repn
 
-from vru_model.solver import SolveInfo, Status
+from vru_model.solver import SolveInfo, Status, highs_options
 
 INF = highspy.kHighsInf
 _banner_shown = False
@@ -143,7 +146,8 @@ class DirectSolver:
         h = self.h
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", threads)
-        h.setOptionValue("random_seed", 0)
+        for key, value in highs_options().items():
+            h.setOptionValue(key, value)
         h.setOptionValue("time_limit", float(time_limit))
         h.setOptionValue("mip_rel_gap", float(rel_gap))
         if hasattr(h, "HandleKeyboardInterrupt"):
@@ -284,6 +288,17 @@ class DirectSolver:
         for v in self.unused:
             if v.value is None and not v.fixed:
                 v.set_value(min(max(0.0, _bound(v.lb, -INF)), _bound(v.ub, INF)), skip_validation=True)
+
+    def column_values(self) -> list[float]:
+        """The last solution as HiGHS holds it, one value per column."""
+        return list(self.h.getSolution().col_value)
+
+    def warm_start(self, values: list[float]) -> None:
+        """Offer HiGHS a plan (one value per column) as its first incumbent for the next solve."""
+        solution = highspy.HighsSolution()
+        solution.col_value = list(values)
+        solution.value_valid = True
+        self.h.setSolution(solution)
 
     def lp_duals(self) -> dict[Any, float]:
         """Row duals of the LP with every integer column pinned at its (rounded) optimum: the shadow prices

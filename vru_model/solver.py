@@ -5,7 +5,8 @@ Two interfaces give the same answers (`policy.solver_interface`):
   (`vru_model.highs_direct.DirectSolver`), solution and duals mapped back by column and row;
 - `pyomo`: Pyomo's own persistent HiGHS interface (`pyomo.contrib.solver`), one object per constraint.
 `open_solver` returns either, with the same methods (`solve`, `lp_duals`, `set_grants`, `refresh_rows`,
-`refresh_objective`, `refresh_bounds`). Infeasible, time-limited and failed solves come back as a
+`refresh_objective`, `refresh_bounds`, `column_values`, `warm_start`; see `highs_direct` for how a
+persistent re-solve uses them). Infeasible, time-limited and failed solves come back as a
 `Status`, never as exceptions.
 """
 
@@ -17,7 +18,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+import highspy
 import pyomo.environ as pyo
+from pyomo.common.tee import capture_output
 from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
@@ -25,6 +28,27 @@ from vru_model.schema import Scenario
 
 logging.getLogger("pyomo.contrib.solver").setLevel(logging.ERROR)
 logging.getLogger("pyomo.core").setLevel(logging.ERROR)  # W1002: values a hair outside bounds after a solve
+
+
+# HiGHS settings beyond the scenario's time limit and gap, the same through both interfaces (same options and
+# same model give the same plan). Light presolve: HiGHS's full presolve probes every binary, which on these
+# models costs more than it saves (the baseline solves in half the time, a 10-outcome cliff edge in a fifth).
+HIGHS_OPTIONS: dict[str, Any] = {"random_seed": 0, "presolve_mode": 2}
+
+
+def highs_options() -> dict[str, Any]:
+    """`HIGHS_OPTIONS` that this HiGHS knows (`presolve_mode` is newer than some supported versions)."""
+    global _known_options
+    if _known_options is None:
+        with capture_output(capture_fd=True):
+            probe = highspy.Highs()
+        probe.setOptionValue("output_flag", False)
+        _known_options = {k: v for k, v in HIGHS_OPTIONS.items()
+                          if probe.setOptionValue(k, v) != highspy.HighsStatus.kError}
+    return _known_options
+
+
+_known_options: dict[str, Any] | None = None
 
 
 class Status(StrEnum):
@@ -83,7 +107,7 @@ def make_solver(scenario: Scenario, threads: int = 1) -> Highs:
     opt.config.time_limit = scenario.policy.time_limit_seconds
     opt.config.rel_gap = scenario.policy.mip_rel_gap
     opt.config.threads = threads
-    opt.config.solver_options["random_seed"] = 0
+    opt.config.solver_options.update(highs_options())
     return opt
 
 
@@ -130,6 +154,8 @@ class ModelSolver(Protocol):
     def refresh_rows(self) -> None: ...
     def refresh_objective(self) -> None: ...
     def refresh_bounds(self) -> None: ...
+    def column_values(self) -> list[float]: ...
+    def warm_start(self, values: list[float]) -> None: ...
 
 
 class PyomoSolver:
@@ -194,6 +220,18 @@ class PyomoSolver:
     def refresh_bounds(self) -> None:
         if not self._first:
             self.opt.update_variables(list(self.model.component_data_objects(pyo.Var)))
+
+    def column_values(self) -> list[float]:
+        return list(self.opt._solver_model.getSolution().col_value)
+
+    def warm_start(self, values: list[float]) -> None:
+        if self.opt._solver_model is None:  # not loaded yet
+            self.opt.set_instance(self.model)
+            self._first = False
+        solution = highspy.HighsSolution()
+        solution.col_value = list(values)
+        solution.value_valid = True
+        self.opt._solver_model.setSolution(solution)
 
 
 def interface_name(scenario: Scenario) -> str:
