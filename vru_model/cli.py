@@ -233,9 +233,10 @@ def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> N
     sys.stdout.flush()
     command = voila_command(port)
     if os.name == "posix":
+        server = os.getpid()
         if not no_browser and os.fork() == 0:  # the child opens the browser once Voila listens, then exits
             try:
-                open_when_listening(url, port)
+                open_when_listening(url, port, parent=server)
             finally:
                 os._exit(0)
         os.execv(command[0], command)  # the server becomes this process: Ctrl-C and kill reach it directly

@@ -944,15 +944,14 @@ def new_token() -> str:
     return secrets.token_hex(24)
 
 
-def open_when_listening(url: str, port: int, seconds: float = 120.0) -> None:
-    """Open the browser at `url` once something listens on 127.0.0.1:`port` (Voila takes a few seconds)."""
+def open_when_listening(url: str, port: int, parent: int | None = None, seconds: float = 120.0) -> None:
+    """Open the browser at `url` once something listens on 127.0.0.1:`port` (Voila takes a few seconds);
+    give up after `seconds`, or as soon as process `parent` (the server) is gone."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and (parent is None or os.getppid() == parent):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
+                webbrowser.open(url)
+                return
         except OSError:
             time.sleep(0.5)
-    else:
-        return
-    webbrowser.open(url)
