@@ -149,7 +149,14 @@ ROWS: dict[str, Row] = {
         "interventions|mentoring|annual_cost", -1, "interventions.mentoring.annual_cost", "greater than or equal to 0"
     ),
     "non-numeric money": _field(
-        "funding|core|amounts|2021/22", "3,307,000", "funding.core.amounts.2021/22", "valid number"
+        "funding|core|amounts|2021/22", "3,307,000", "funding.core.amounts.2021/22", "write 3307000"
+    ),
+    "commas inside a flow mapping": _text(
+        (Path(__file__).parent / "fixtures" / "small.yaml")
+        .read_text(encoding="utf-8")
+        .replace("2022/23: 400000}", "2022/23: 3,307,000}"),
+        "funding.core.amounts.2022/23",
+        "write the number without commas, e.g. 3307000",
     ),
     "NaN": _text(
         (Path(__file__).parent / "fixtures" / "small.yaml")
@@ -203,6 +210,13 @@ ROWS: dict[str, Row] = {
     "a typo and dangling references together": _schema_and_cross,
     "deep nesting": _text("a: " + "[" * 2000 + "]" * 2000, "a.0.0", "nested deeper than"),
     "duplicate key": _text("name: a\nname: b\n", "name", "duplicate key at line 2"),
+    "duplicate key on one line": _text(
+        (Path(__file__).parent / "fixtures" / "small.yaml")
+        .read_text(encoding="utf-8")
+        .replace("2022/23: 400000}", "2022/23: 400000, 2022/23: 1000}"),
+        "funding.core.amounts.2022/23",
+        "duplicate key at line 10, column",
+    ),
     "top level is a list": _text("- name: a\n", "(top level)", "top level must be a mapping"),
 }
 
@@ -228,6 +242,13 @@ def test_a_good_and_a_bad_file_together(small, write):
     assert code == 2
     assert f"ok: {good}" in output
     assert [p["file"] for p in problems] == [str(bad)]
+
+
+def test_numbers_as_people_write_them_validate(small, write):
+    text = (ROOT / "tests" / "fixtures" / "small.yaml").read_text(encoding="utf-8")
+    text = text.replace("2022/23: 400000}", "2022/23: 1e15}").replace("annual_cost: 200000", "annual_cost: 200_000")
+    code, problems, output = _validate(write("numbers", text))
+    assert (code, problems) == (0, []), output
 
 
 def test_missing_file_and_bad_override(tmp_path):

@@ -329,3 +329,42 @@ def test_pdfs_are_skipped_with_a_message_without_chromium(monkeypatch: pytest.Mo
     printed, problems = pages.write_pdfs(tmp_path, ["a"])
     assert printed == [] and problems == ["no Chromium found (install Debian's chromium), so no PDFs were written"]
     assert not (tmp_path / "a" / "report.pdf").exists()
+
+
+def test_cliff_edge_story_leads_with_what_to_do_now_and_counts_each_outcome() -> None:
+    # Issue 9 point 4: what to do now first, then a table of services by outcome, counts per outcome, and
+    # never "0 closed in every outcome" when some outcome closes services.
+    from vru_model.reports import cliff_headline, cliff_text
+
+    keeps = {"status": "keeps", "scale": 1.0}
+    summary = {
+        "status": "optimal", "sentences": ["The 2022/23 grant is not known until June 2022."],
+        "expected_value": 6e6, "wait_and_see": 6.1e6, "evpi": 1e5, "vss": 4.3e4,
+        "vss_breakdown": {"social_value": 4e4, "exit_and_disruption": 0.0, "underwriting_penalty": 3e3,
+                          "unfunded_liability_penalty": 0.0},
+        "uncertainty": {"fy": "2022/23", "confirmed_month": "2022-06"},
+        "here_and_now": {"confirmed_month": "2022-06", "notices": [], "services": [
+            {"title": "Mentors", "runs_until_confirmation": True, "scale_min": 0.5},
+            {"title": "Pilot", "runs_until_confirmation": True, "scale_min": 1.0}]},
+        "outcomes": [
+            {"name": "full", "label": "continues in full", "probability": 0.6, "grant": 3.3e6, "value": 9e6,
+             "closures": []},
+            {"name": "ends", "label": "ends", "probability": 0.4, "grant": 0.0, "value": 2e6, "closures": [{}]}],
+        "services_by_outcome": [
+            {"intervention": "m", "title": "Mentors", "outcomes": {"full": keeps, "ends": {
+                "status": "closes", "closes_from": "2022-09", "notice_by": "2022-06", "scale": 0.5}}},
+            {"intervention": "p", "title": "Pilot", "outcomes": {"full": {"status": "reduces", "scale": 0.6},
+                                                                  "ends": keeps}}],
+        "counts_by_outcome": {"full": {"keeps": 1, "reduces": 1, "closes": 0},
+                              "ends": {"keeps": 1, "reduces": 0, "closes": 1}},
+        "closed_in_every_outcome": [], "no_regret_core": [],
+    }
+    html = _html(describe_cliff_edge(summary))
+    assert html.index("What to do now, before June 2022") < html.index("Each service in each grant outcome")
+    assert "Let these contracts below design scale for the year: Mentors (50%)" in html
+    assert "closes from September 2022 (notice by June 2022)" in html and "reduces to 60%" in html
+    assert "If the grant ends: 1 close, 0 are reduced, 1 keep their scale" in html
+    assert "£40k is social value" in html and "£3,000 the model&#x27;s penalty weights" in html
+    text = cliff_text(cliff_headline(summary))
+    assert text.index("now, serve no notices") < text.index("the grant ends: 1 close")
+    assert "closed in every outcome" not in text

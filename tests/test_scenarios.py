@@ -283,6 +283,71 @@ def test_duplicate_keys_are_refused_with_their_path(write):
     assert _problems(info) == [("policy.partner_pickup", "duplicate key at line 4 (first set at line 3)")]
 
 
+@pytest.mark.parametrize(
+    ("text", "key", "message"),
+    [
+        # the issue's case: a same-line duplicate in the flow style the shipped scenarios use
+        ("name: x\nfunding: {core: {amounts: {2022/23: 2480250, 2022/23: 1000}}}\n", "funding.core.amounts.2022/23",
+         "duplicate key at line 2, column 46 (first set at column 28)"),
+        ("name: x\npolicy: {partner_pickup: 1.0,\n  partner_pickup: 0.5}\n", "policy.partner_pickup",
+         "duplicate key at line 3 (first set at line 2)"),
+        # 1 and 01 are one key once read, and YAML would keep the last
+        ("a: {1: x, 01: y}\n", "a.01", "duplicate key at line 1, column 11 (first set at column 5)"),
+        ("a: [{b: 1, b: 2}]\n", "a.0.b", "duplicate key at line 1, column 12 (first set at column 6)"),
+    ],
+)
+def test_duplicate_keys_are_refused_wherever_they_are(write, text, key, message):
+    with pytest.raises(ScenarioError) as info:
+        read_yaml(write("dup", text))
+    assert _problems(info) == [(key, message)]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1e15", 1e15), ("2.5E+6", 2_500_000.0), ("-1e3", -1000.0), ("1.0e+15", 1e15), (".5", 0.5),
+        ("1_000_000", 1_000_000), ("2_480_250.50", 2480250.5), ("0700", 700), ("+42", 42),
+        ("1:30", "1:30"), ("0x1F", "0x1F"), ("1__0", "1__0"),
+    ],
+)
+def test_numbers_read_as_written(write, text, value):
+    """Numbers in the forms people write are numbers with the value they mean; YAML 1.1's octal (0700 = 448)
+    and base-60 (1:30 = 90) readings, which would silently change a figure, are not used."""
+    read = read_yaml(write("n", f"a: {text}\nb: {{c: {text}}}\n"))
+    assert read == {"a": value, "b": {"c": value}}
+    assert type(read["a"]) is type(value)
+
+
+def test_a_grant_of_1e15_is_read_as_a_number():
+    scenario = load_scenario(SMALL, ["funding.core.amounts.2022/23=1e15"])
+    assert scenario.core_grant("2022/23") == 1e15
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"3,307,000"', "'3,307,000' is text, not a number: write 3307000 ("),
+        ('"£2,480,250"', "'£2,480,250' is text, not a number: write 2480250 ("),
+        ("1:30", "'1:30' is text, not a number: write it as a number, e.g. 2480250 ("),
+    ],
+)
+def test_text_where_a_number_belongs_says_how_to_write_it(write, value, message):
+    text = SMALL.read_text(encoding="utf-8").replace("2022/23: 400000}", f"2022/23: {value}}}")
+    assert text != SMALL.read_text(encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write("text_number", text))
+    [(key, said)] = _problems(info)
+    assert key == "funding.core.amounts.2022/23" and said.startswith(message) and "1e6" in said
+
+
+def test_commas_inside_a_flow_mapping_are_refused_not_split(write):
+    text = SMALL.read_text(encoding="utf-8").replace("2022/23: 400000}", "2022/23: 3,307,000}")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write("commas", text))
+    assert _problems(info) == [("funding.core.amounts.2022/23", "'3,307,000' is read as separate entries (commas "
+                                "split a {...} mapping): write the number without commas, e.g. 3307000")]
+
+
 def test_a_big_file_is_refused(write):
     with pytest.raises(ScenarioError, match="larger than"):
         read_yaml(write("big", "a: " + "x" * 1_100_000))

@@ -26,13 +26,29 @@ MAX_DEPTH = 50
 MAX_EXTENDS_DEPTH = 20
 
 
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_DIGITS = r"[0-9](?:_?[0-9])*"
+# Numbers as people write them (YAML 1.2 style): 2480250, 1_000_000, 0.75, 1e15, 2.5E+6. YAML 1.1's other
+# forms are not numbers here: 0700 is not octal 448 and 1:30 is not sexagesimal 90 (they would silently
+# change a figure), and 0x1F is text; text where a number belongs is refused with how to write it.
+_INT = re.compile(rf"^[-+]?{_DIGITS}$")
+_FLOAT = re.compile(
+    rf"^(?:[-+]?(?:{_DIGITS}\.(?:{_DIGITS})?|\.{_DIGITS})(?:[eE][-+]?[0-9]+)?"
+    rf"|[-+]?{_DIGITS}[eE][-+]?[0-9]+"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+
+
 class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader that refuses alias bombs, very deep nesting and duplicate keys, at once.
+    """SafeLoader that refuses alias bombs, very deep nesting and duplicate keys, and reads numbers exactly.
 
     Aliases are counted, and a document that uses any is refused if, with every alias expanded,
     it would have more than MAX_EXPANDED_NODES nodes (a few aliases nested in each other are
     enough for a billion laughs; a recursive alias expands without end). Nesting is bounded so
-    that a file of brackets cannot exhaust Python's recursion limit.
+    that a file of brackets cannot exhaust Python's recursion limit. A key given twice in one
+    mapping is refused wherever it is (flow or block style, on one line or two), because YAML
+    would silently keep the last one.
     """
 
     def __init__(self, stream: str):
@@ -70,16 +86,35 @@ class _BoundedLoader(yaml.SafeLoader):
 
     def compose_mapping_node(self, anchor):  # type: ignore[no-untyped-def]
         node = super().compose_mapping_node(anchor)
-        seen: dict[tuple[str, str], int] = {}
+        if node.flow_style:
+            self._refuse_split_numbers(node)
+        seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
                 continue
-            line = key_node.start_mark.line + 1
-            first = seen.setdefault((key_node.tag, key_node.value), line)
-            if first != line:
-                key = ".".join([*self._path, key_node.value])
-                raise self._refuse(key, f"duplicate key at line {line} (first set at line {first})")
+            key = self.construct_object(key_node)  # as the dict will see it: 1 and 01, or yes and on, are one key
+            first = seen.setdefault(key, key_node)
+            if first is not key_node:
+                path = ".".join([*self._path, key_node.value])
+                raise self._refuse(path, f"duplicate key at {_where(key_node, first)}")
         return node
+
+    def _refuse_split_numbers(self, node: yaml.MappingNode) -> None:
+        """`{2022/23: 3,307,000}` reads as `{2022/23: 3, 307: null, 0: null}`: refuse, saying how to write it."""
+        pairs = node.value
+        for k in range(1, len(pairs)):
+            key, value = pairs[k]
+            if not (_dangling_number(key, value) and _plain_number(pairs[k - 1][1])):
+                continue
+            last = k
+            while last + 1 < len(pairs) and _dangling_number(*pairs[last + 1]):
+                last += 1
+            start, end = pairs[k - 1][1].start_mark.index, pairs[last][0].end_mark.index
+            text = self.buffer[start:end]
+            path = ".".join([*self._path, pairs[k - 1][0].value])
+            digits = text.replace(",", "").replace(" ", "")
+            raise self._refuse(path, f"{text!r} is read as separate entries (commas split a {{...}} mapping): "
+                                     f"write the number without commas, e.g. {digits}")
 
     def get_single_node(self):  # type: ignore[no-untyped-def]
         node = super().get_single_node()
@@ -96,6 +131,44 @@ class _BoundedLoader(yaml.SafeLoader):
                     for pair in item.value:
                         stack.extend(pair)
         return node
+
+
+
+def _where(node: yaml.Node, first: yaml.Node) -> str:
+    """`line 4 (first set at line 3)`, with columns when both are on one line."""
+    line, first_line = node.start_mark.line + 1, first.start_mark.line + 1
+    if line != first_line:
+        return f"line {line} (first set at line {first_line})"
+    return f"line {line}, column {node.start_mark.column + 1} (first set at column {first.start_mark.column + 1})"
+
+
+def _plain_number(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.style is None and node.tag in (_INT_TAG, _FLOAT_TAG)
+
+
+def _dangling_number(key: yaml.Node, value: yaml.Node) -> bool:
+    """A number given as a key with nothing after it: what `, 307` becomes inside `{...}`."""
+    return (_plain_number(key) and isinstance(value, yaml.ScalarNode) and value.value == ""
+            and value.style is None)
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    return int(loader.construct_scalar(node).replace("_", ""), 10)
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    text = loader.construct_scalar(node).replace("_", "").lower()
+    return float(text.replace(".inf", "inf").replace(".nan", "nan"))
+
+
+_BoundedLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT_TAG, _FLOAT_TAG)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_BoundedLoader.add_implicit_resolver(_FLOAT_TAG, _FLOAT, list("-+0123456789."))
+_BoundedLoader.add_implicit_resolver(_INT_TAG, _INT, list("-+0123456789"))
+_BoundedLoader.add_constructor(_INT_TAG, _construct_int)
+_BoundedLoader.add_constructor(_FLOAT_TAG, _construct_float)
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -257,6 +330,15 @@ def raw_cross_check(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
+def number_hint(text: str) -> str:
+    """Why text where a number belongs was refused, and how to write the number instead."""
+    forms = "digits only, no commas, £ or spaces; 1_000_000 and 1e6 also work"
+    digits = re.sub(r"[£,\s_]", "", text)
+    if re.fullmatch(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?", digits):
+        return f"{text!r} is text, not a number: write {digits} ({forms})"
+    return f"{text!r} is text, not a number: write it as a number, e.g. 2480250 ({forms})"
+
+
 def validate(data: dict[str, Any], source: str) -> Scenario:
     """Validate a fully merged scenario dict, reporting every problem at once."""
     try:
@@ -269,6 +351,8 @@ def validate(data: dict[str, Any], source: str) -> Scenario:
                 message = "unknown key (check the spelling)"
             elif err["type"] == "missing":
                 message = "required key is missing"
+            elif err["type"] in ("float_type", "int_type") and isinstance(err.get("input"), str):
+                message = number_hint(err["input"])
             elif err["type"] == "string_pattern_mismatch":
                 message = "should match pattern [a-z0-9_]+: use only lower-case letters, digits and _ (e.g. cut_25)"
             problems.append(Problem(source, _loc_to_key(err["loc"]), message))

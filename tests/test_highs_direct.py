@@ -1,0 +1,177 @@
+"""The direct path to HiGHS (`policy.solver_interface: direct`) against Pyomo's own interface (`pyomo`):
+the same model handed to HiGHS, the same plans and shadow prices, and persistent re-solves (grants,
+objective, bounds changed in place) that agree with compiling afresh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+import pytest
+from scipy import sparse
+
+from vru_model import load_scenario
+from vru_model.data import prepare
+from vru_model.highs_direct import DirectSolver
+from vru_model.model import build_model
+from vru_model.schema import Scenario
+from vru_model.solve import solve
+from vru_model.solver import SolveInfo, Status, make_solver, open_solver, status_text
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+EVERY_SCENARIO = sorted((ROOT / "scenarios").glob("*.yaml")) + sorted(FIXTURES.glob("*.yaml"))
+
+
+def interface(scenario: Scenario, name: str) -> Scenario:
+    return scenario.model_copy(update={"policy": scenario.policy.model_copy(update={"solver_interface": name})})
+
+
+def direct(scenario: Scenario, model: pyo.ConcreteModel) -> DirectSolver:
+    p = scenario.policy
+    return DirectSolver(model, time_limit=p.time_limit_seconds, rel_gap=p.mip_rel_gap)
+
+
+def lp_arrays(lp) -> dict[str, np.ndarray]:
+    a = lp.a_matrix_
+    parts = (np.array(a.value_), np.array(a.index_), np.array(a.start_))
+    rowwise = a.format_ == highspy.MatrixFormat.kRowwise
+    matrix = (sparse.csr_array if rowwise else sparse.csc_array)(parts, shape=(lp.num_row_, lp.num_col_)).tocsc()
+    matrix.sort_indices()
+    return {
+        "cost": np.array(lp.col_cost_), "col_lower": np.array(lp.col_lower_), "col_upper": np.array(lp.col_upper_),
+        "row_lower": np.array(lp.row_lower_), "row_upper": np.array(lp.row_upper_),
+        "start": matrix.indptr, "index": matrix.indices, "value": matrix.data,
+        "integrality": np.array([int(k) for k in lp.integrality_]), "offset": np.array([lp.offset_]),
+        "sense": np.array([int(lp.sense_)]),
+    }
+
+
+def assert_same_lp(one, other) -> None:
+    x, y = lp_arrays(one), lp_arrays(other)
+    for key in x:
+        np.testing.assert_array_equal(x[key], y[key], err_msg=key)
+
+
+@pytest.mark.parametrize("path", EVERY_SCENARIO, ids=lambda p: p.stem)
+def test_both_interfaces_hand_highs_the_same_model(path: Path):
+    """The same columns, rows, bounds, costs and integrality in the same order: with HiGHS's fixed random
+    seed, the same plan follows, even where several plans are equally good."""
+    scenario = load_scenario(path)
+    model = build_model(scenario, prepare(scenario))
+    opt = make_solver(scenario)
+    opt.set_instance(model)
+    assert_same_lp(direct(scenario, model).h.getLp(), opt._solver_model.getLp())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", EVERY_SCENARIO, ids=lambda p: p.stem)
+def test_both_interfaces_give_identical_plans(path: Path):
+    scenario = load_scenario(path)
+    fast, reference = solve(interface(scenario, "direct")), solve(interface(scenario, "pyomo"))
+    assert fast.status == reference.status
+    if reference.status != Status.OPTIMAL:
+        return
+    assert fast.objective == pytest.approx(reference.objective, rel=1e-9)
+    pd.testing.assert_frame_equal(fast.allocation, reference.allocation)
+    pd.testing.assert_frame_equal(fast.funding, reference.funding)
+    assert fast.summary["shadow_prices"] == reference.summary["shadow_prices"]
+    assert fast.summary["provenance"]["solver"] == "HiGHS via highspy (direct)"
+
+
+def test_shadow_prices_agree_on_the_baseline():
+    """Row duals mapped back by row: the value of a pound of grant in each year, through both interfaces."""
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    fast, reference = solve(interface(scenario, "direct")), solve(interface(scenario, "pyomo"))
+    assert fast.summary["shadow_prices"]["available"]
+    assert fast.summary["shadow_prices"]["grant_value_per_pound"] == reference.summary["shadow_prices"][
+        "grant_value_per_pound"
+    ]
+    assert fast.objective == pytest.approx(reference.objective, rel=1e-9)
+
+
+def test_set_grants_changes_the_rows_in_place():
+    """After `set_grants` the HiGHS model is the one a fresh compile at the new grant gives, and so is the plan."""
+    scenario = load_scenario(FIXTURES / "frontier_small.yaml")
+    own = {y: scenario.core_grant(y) for y in scenario.fys}
+    model = build_model(scenario, prepare(scenario))
+    solver = direct(scenario, model)
+    assert solver.solve()[0] == Status.OPTIMAL
+    data = prepare(scenario, core_amounts={y: 0.6 * a for y, a in own.items()})
+    solver.set_grants(data)
+    fresh_model = build_model(scenario, data)
+    fresh = direct(scenario, fresh_model)
+    assert_same_lp(solver.h.getLp(), fresh.h.getLp())
+    status, info = solver.solve()
+    fresh_status, fresh_info = fresh.solve()
+    assert status == fresh_status == Status.OPTIMAL
+    assert info.incumbent_objective == pytest.approx(fresh_info.incumbent_objective, rel=1e-9)
+    assert pyo.value(model.objective) == pytest.approx(pyo.value(fresh_model.objective), rel=1e-9)
+
+
+def test_refresh_objective_takes_new_value_coefficients():
+    """What a robustness sample does: new value coefficients in the objective, the same rows."""
+    scenario = load_scenario(FIXTURES / "frontier_small.yaml")
+    data = prepare(scenario)
+    model = build_model(scenario, data)
+    solver = direct(scenario, model)
+    base_status, base = solver.solve()
+    assert base_status == Status.OPTIMAL
+    halved = {i: 0.5 if i == "mentoring" else 1.0 for i in data.interventions}
+    w = data.outcomes[0].name
+    value = sum(
+        halved[i] * data.discount[t] * data.value[i] * model.scale[w, i, t]
+        for i in data.interventions
+        for t in data.months
+    )
+    model.objective.deactivate()
+    model.sample_objective = pyo.Objective(expr=value - model.losses[w], sense=pyo.maximize)
+    solver.refresh_objective()
+    status, info = solver.solve()
+    assert status == Status.OPTIMAL
+    fresh = direct(scenario, model)  # compiled with the new objective from the start
+    assert_same_lp(solver.h.getLp(), fresh.h.getLp())
+    assert info.incumbent_objective == pytest.approx(fresh.solve()[1].incumbent_objective, rel=1e-9)
+    assert info.incumbent_objective < base.incumbent_objective  # mentoring is worth half as much
+
+
+def test_refresh_bounds_pins_and_releases_columns():
+    scenario = load_scenario(FIXTURES / "frontier_small.yaml")
+    model = build_model(scenario, prepare(scenario))
+    solver = open_solver(scenario, model)
+    _, free = solver.solve()
+    w = next(iter(model.W))
+    month = list(model.T)[6]
+    target = model.on[w, "mentoring", month]
+    assert round(target.value) == 1
+    later = [model.on[w, "mentoring", t] for t in list(model.T)[6:]]
+    for var in later:
+        var.fix(0)  # close mentoring from the seventh month: costs value
+    solver.refresh_bounds()
+    status, pinned = solver.solve()
+    assert status == Status.OPTIMAL and round(target.value) == 0
+    assert pinned.incumbent_objective < free.incumbent_objective - 1.0
+    for var in later:
+        var.unfix()
+    solver.refresh_bounds()
+    _, again = solver.solve()
+    assert again.incumbent_objective == pytest.approx(free.incumbent_objective, rel=1e-9)
+
+
+def test_a_time_limit_without_a_plan_says_so_and_names_the_setting():
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml", {"policy.time_limit_seconds": 1e-6})
+    result = solve(scenario)
+    assert result.status == Status.ERROR
+    assert "time limit" in result.summary["status_text"]
+    assert "policy.time_limit_seconds" in result.summary["status_text"]
+    assert "before finding any plan" in result.summary["status_text"]
+
+
+def test_a_time_limit_with_a_plan_reports_its_gap():
+    info = SolveInfo("kTimeLimit", 100.0, 102.5, 60.0, True, 60.0)
+    text = status_text(Status.TIME_LIMIT, info)
+    assert "policy.time_limit_seconds = 60 s" in text and "2.50%" in text
+    assert status_text(Status.OPTIMAL, SolveInfo("kOptimal", 1.0, 1.0, 0.1, False, 60.0)) == "A best plan was found."
