@@ -195,7 +195,7 @@ def test_cliff_edge_figures_for_a_scenario_with_uncertainty(shipped_batch: tuple
     assert "Each grant outcome" in html
     assert "Cliff-edge plan: headline figures" in html and "If the grant ends (£0)" in html
     assert (out / "late_confirmation" / "cliff_edge.json").is_file()
-    index = (out / "index.html").read_text()
+    index = _text((out / "index.html").read_text())
     assert "(OPCC underwrites until then): cliff-edge plan" in index and "Services by grant outcome" in index
     assert "Social value (see below)" in index and "Cliff-edge plans" in (out / "compare.html").read_text()
 

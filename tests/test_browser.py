@@ -52,7 +52,7 @@ def test_partner_reads_index_and_a_report(shipped_batch: tuple[Path, object]) ->
             assert "<script>alert(1)</script>" in page.locator("main").inner_text()  # shown as text, not run
             page.screenshot(path=str(ARTIFACTS / "index.png"), full_page=True)
 
-            page.locator('a[href="xss_probe/report.html"]').click()
+            page.locator('a[href="xss_probe/report.html"]').first.click()
             page.wait_for_load_state("load")
             assert page.url.endswith("xss_probe/report.html")
             heading = page.locator("h1")
