@@ -1,14 +1,17 @@
-"""The explorer as the director sees it: `vru explore` serves Voila, a real Chromium moves the grant,
-the headline and the closures change, a scenario is saved, and a screenshot is kept in test-artifacts/."""
+"""The explorer as the director sees it: `vru explore` serves Voila behind a token, a real Chromium moves the
+grant, the headline and the closures change, a scenario is saved, and a screenshot is kept in test-artifacts/.
+Closing the page shuts its kernel down, and no request goes to another host."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,22 +55,24 @@ def explorer_url(shipped: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             [str(vru), "explore", "--port", str(port), "--no-browser", "--scenarios", str(shipped)],
             stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
         )
-    url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + START_SECONDS
+        url = None
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"vru explore exited with {proc.returncode}:\n{log.read_text()}")
+            found = re.search(rf"Explorer: (http://127\.0\.0\.1:{port}/\?token=[0-9a-f]{{48}}) ", log.read_text())
+            url = url or (found and found.group(1))
             try:
-                with urllib.request.urlopen(url, timeout=5) as resp:
-                    if resp.status == 200:
-                        break
+                if url:
+                    with urllib.request.urlopen(url, timeout=5) as resp:
+                        if resp.status == 200 and "/login" not in resp.url:
+                            break
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"Voila did not answer on {url} within {START_SECONDS} s:\n{log.read_text()}")
+                pytest.fail(f"Voila did not answer on port {port} within {START_SECONDS} s:\n{log.read_text()}")
             time.sleep(0.5)
-        assert f"Explorer: {url}" in log.read_text()
         yield url
     finally:
         proc.send_signal(signal.SIGTERM)  # Voila shuts its kernels down on SIGTERM
@@ -115,6 +120,82 @@ def test_director_moves_the_grant_and_saves_a_scenario(explorer_url: str, shippe
     assert saved.core_grant("2022/23") == 1653500
     assert saved.title == "Half the 2022/23 grant (browser test)"
     assert not (ROOT / "scenarios" / "browser_half_grant.yaml").exists()
+
+
+def _browser(p):  # type: ignore[no-untyped-def]
+    return p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def _kernel_status(url: str, kernel_id: str) -> int:
+    """HTTP status of the server's record of one kernel: 200 while it runs, 404 once it is shut down."""
+    base, token = url.split("?token=")
+    try:
+        with urllib.request.urlopen(f"{base}api/kernels/{kernel_id}?token={token}", timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_the_explorer_needs_its_token(explorer_url: str) -> None:
+    base = explorer_url.split("?")[0]
+    with urllib.request.urlopen(base, timeout=10) as resp:  # no token: the login page, not the explorer
+        assert "/login" in resp.url and "vru-headline" not in resp.read().decode()
+    with urllib.request.urlopen(base + "?token=" + "0" * 48, timeout=10) as resp:
+        assert "/login" in resp.url
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(base + "api/kernels/00000000-0000-0000-0000-000000000000", timeout=10)
+    assert info.value.code == 403
+
+
+def test_closing_the_page_shuts_its_kernel_down(explorer_url: str) -> None:
+    """Each tab has a kernel of about 200 MB; before the fix the shutdown request was refused (403, '_xsrf'
+    argument missing) and every closed tab left its kernel running."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page()
+            page.goto(explorer_url, timeout=START_SECONDS * 1000)
+            expect(page.locator(".vru-headline-value")).to_be_visible(timeout=START_SECONDS * 1000)
+            kernel_id = json.loads(page.locator("#jupyter-config-data").text_content() or "{}")["kernelId"]
+            assert _kernel_status(explorer_url, kernel_id) == 200
+            # Leaving the page runs its beforeunload handler, which asks the server to shut the kernel down, as
+            # closing the tab does (headless Chromium's page.close(run_before_unload=True) may drop that request).
+            page.goto("about:blank")
+            deadline = time.monotonic() + 60
+            while _kernel_status(explorer_url, kernel_id) == 200 and time.monotonic() < deadline:
+                time.sleep(0.5)
+        finally:
+            browser.close()
+    assert _kernel_status(explorer_url, kernel_id) == 404, "the closed page's kernel is still running"
+
+
+def test_no_request_leaves_the_machine(explorer_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    local = explorer_url.split("/")[2]
+    hosts: set[str] = set()
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page()
+            page.on("request", lambda r: hosts.add(r.url.split("/")[2] if "://" in r.url else r.url.split(":")[0]))
+            page.goto(explorer_url, timeout=START_SECONDS * 1000)
+            headline = page.locator(".vru-headline-value")
+            expect(headline).to_be_visible(timeout=START_SECONDS * 1000)
+            before = headline.inner_text()
+            box = page.locator(".vru-grant-text-2022-23 input")
+            box.fill("2000000")
+            box.press("Enter")
+            expect(headline).not_to_have_text(before, timeout=SOLVE_MS)
+            icon = page.locator(".vru-save-button i").first
+            font = icon.evaluate("i => getComputedStyle(i).fontFamily")
+        finally:
+            browser.close()
+    assert local in hosts
+    assert hosts - {local, "data", "blob"} == set(), f"requests to other hosts: {sorted(hosts - {local})}"
+    assert "Font Awesome" in font  # the button's icon still has its font, served from this machine
 
 
 @pytest.mark.parametrize("width", [375, 800])

@@ -3,6 +3,7 @@ scenarios load on their own, bad settings are explained rather than raised, and 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import stat
@@ -19,12 +20,14 @@ from vru_model import ScenarioError, load_scenario
 from vru_model.cli import main
 from vru_model.explorer import (
     SHIPPED,
+    VOILA_DIR,
     ExplorerController,
     check_save,
     one_line,
     render_html,
     shipped_names,
     voila_command,
+    voila_environ,
 )
 from vru_model.scenarios import scenario_to_dict
 from vru_model.widgets import ExplorerApp, build_explorer, find_control
@@ -323,6 +326,14 @@ def test_voila_serves_on_localhost_only_with_code_hidden() -> None:
     assert "--Voila.ip=127.0.0.1" in cmd and "--port=8899" in cmd and "--Voila.port_retries=0" in cmd
     assert "--strip_sources=True" in cmd and "--KernelManager.transport=ipc" in cmd and "--no-browser" in cmd
     assert Path(cmd[3]).is_file() and cmd[3].endswith("explorer.ipynb")
+    assert "--Voila.auto_token=True" in cmd and not any(c.startswith(("--token", "--Voila.token")) for c in cmd)
+    assert "--MappingKernelManager.cull_idle_timeout=3600" in cmd  # a kernel left without a page is shut down
+    assert "--MappingKernelManager.cull_connected=False" in cmd  # an open page's kernel is not
+    assert "--template=vru" in cmd and f"--Voila.config_file_paths={VOILA_DIR}" in cmd
+    env = voila_environ("abc")
+    assert env["JUPYTER_TOKEN"] == "abc"
+    root = Path(env["JUPYTER_PATH"].split(os.pathsep)[0])
+    assert (root / "voila" / "templates" / "vru" / "index.html.j2").is_file() and (VOILA_DIR / "voila.py").is_file()
 
 
 def test_explore_rejects_a_missing_scenarios_folder(tmp_path: Path) -> None:
@@ -478,3 +489,12 @@ def test_narrow_screens_stack_the_controls(tiny: Path) -> None:
     assert "@media (max-width: 900px)" in css and ".vru-columns { flex-direction: column !important; }" in css
     assert find_control(root, "vru-columns") is not None and find_control(root, "vru-controls") is not None
     assert 'class="vru-scroll" style="overflow-x:auto' in find_control(root, "vru-output").value
+
+
+def test_how_sure_button_tests_the_current_plan_against_the_evidence(tiny: Path) -> None:
+    root = build_explorer(scenarios_dir=tiny, start="tiny")
+    find_control(root, "vru-grant-text-2022-23").value = "50000"  # mentoring must close in 2022/23
+    find_control(root, "vru-how-sure").click()
+    shown = find_control(root, "vru-how-sure-output").value
+    assert "How sure is this plan? (20 samples of the evidence)" in shown
+    assert "Mentoring closes in at least 90% of 20 samples" in shown

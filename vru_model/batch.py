@@ -34,7 +34,7 @@ from typing import Any
 from vru_model import __version__
 from vru_model.errors import OutputError, Problem, ScenarioError
 from vru_model.files import atomic_write_bytes, atomic_write_text, check_output_dir, plain_os_error
-from vru_model.pages import GLOSSARY, glossary_page, index_page, notebook_html
+from vru_model.pages import DONE, GLOSSARY, glossary_page, index_page, notebook_html
 from vru_model.scenarios import dump_yaml, load_scenario, read_yaml, scenario_to_dict
 from vru_model.workbook import Entry, write_workbook
 
@@ -65,6 +65,7 @@ class Task:
     key: str
     timeout: float
     threads: int = 1
+    samples: int = 0  # robustness samples for the "How sure is this plan?" section (0 skips it)
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def plan(
     *,
     notebook: Path = REPORT_NOTEBOOK,
     timeout: float = 600.0,
+    samples: int = 0,
 ) -> list[Task]:
     """Validate every scenario (all problems at once) and build the tasks; writes nothing."""
     problems: list[Problem] = []
@@ -140,10 +142,10 @@ def plan(
         compare_with = base is not None and sc.name != "baseline"
         key = hashlib.sha256(json.dumps({
             "scenario": scenario_to_dict(sc), "baseline": scenario_to_dict(base) if compare_with else None,
-            "code": code, "notebook": nb_hash,
+            "code": code, "notebook": nb_hash, "samples": samples,
         }, sort_keys=True).encode()).hexdigest()
         tasks.append(Task(sc.name, sc.title, str(path.resolve()), str(base_path.resolve()) if compare_with else "",
-                          str(out_dir.resolve()), str(notebook.resolve()), key, timeout))
+                          str(out_dir.resolve()), str(notebook.resolve()), key, timeout, samples=samples))
     tasks.sort(key=lambda t: t.name != "baseline")  # the baseline first: the others compare with it
     return tasks
 
@@ -289,6 +291,7 @@ class Job:
     notebook_text: str
     timeout: float
     threads: int = 1
+    samples: int = 0
 
 
 @dataclass(frozen=True)
@@ -313,7 +316,7 @@ def job_for(task: Task) -> Job:
         if read_stamp(written.parent).get("state") == "ok" and written.is_file():
             base_summary = written.read_text(encoding="utf-8")  # the worker checks that it is current
     return Job(task.name, task.title, Path(task.scenario_path).name, resolved, base_name, base_text, base_summary,
-               Path(task.notebook).read_text(encoding="utf-8"), task.timeout, task.threads)
+               Path(task.notebook).read_text(encoding="utf-8"), task.timeout, task.threads, task.samples)
 
 
 def render(job: Job) -> Rendered:
@@ -340,7 +343,7 @@ def render(job: Job) -> Rendered:
         folder = out / job.name
         folder.mkdir(parents=True, exist_ok=True)
         params = {"scenario_path": str(scenario), "overrides": {}, "output_dir": str(out),
-                  "baseline_path": baseline, "threads": job.threads}
+                  "baseline_path": baseline, "threads": job.threads, "samples": job.samples}
         state, error = execute(source, work / "executed.ipynb", params, job.timeout, cwd=work)
         nb = _keep_notebook(work / "executed.ipynb", folder / "report.ipynb", source, error)
         title = (read_summary(folder) or {}).get("title", job.title)
@@ -353,7 +356,8 @@ def render(job: Job) -> Rendered:
 
 # -- publishing on the client: whole folders, swapped in with renames ----------------------------
 
-MANAGED = frozenset((*SCENARIO_FILES, *CLIFF_EDGE_FILES, STAMP))  # what a report run replaces in OUT/<name>/
+MANAGED = frozenset((*SCENARIO_FILES, *CLIFF_EDGE_FILES, STAMP, "report.pdf", "robustness"))  # what a report
+# run replaces in OUT/<name>/ (a PDF printed from an older report goes with it)
 PARTIAL, OLD = ".partial", ".old"  # suffixes of hidden sibling folders while a report is being swapped in
 
 
@@ -558,7 +562,7 @@ def dask_pool(scheduler: str | Any) -> Iterator[tuple[Executor, int]]:
         try:
             yield view, max(1, sum(client.nthreads().values()))
         except BaseException:
-            view.shutdown(wait=False, cancel_futures=True)
+            view.shutdown(wait=False)  # cancels what the cluster still runs for this batch
             raise
 
 
@@ -588,8 +592,6 @@ def _deferred_interrupt() -> Iterator[None]:
 
 # -- the batch -----------------------------------------------------------------------------------
 
-DONE = ("ok", "failed", "timed_out", "skipped")
-STOPPED = ("stopped", "cancelled")  # running when Ctrl-C came / never started
 
 
 @dataclass
@@ -632,13 +634,15 @@ def run_batch(
     force: bool = False,
     notebook: Path = REPORT_NOTEBOOK,
     progress: bool = True,
+    samples: int = 0,
     wait: bool = False,
     say: Callable[[str], None] = lambda text: print(text, file=sys.stderr),
 ) -> BatchReport:
     """Plan (validating everything first), check the output folder, take its lock, run what is out of date
     (the index saying so while it runs), then write the batch-level outputs. Ctrl-C stops the reports that
-    run, starts no other, and returns a report in state "stopped" whose index says which were stopped."""
-    tasks = plan(discover(paths), out_dir, notebook=notebook, timeout=timeout)
+    run, starts no other, and returns a report in state "stopped" whose index says which were stopped; any
+    other error leaves the same marks before it is raised."""
+    tasks = plan(discover(paths), out_dir, notebook=notebook, timeout=timeout, samples=samples)
     check_output_dir(out_dir)
     with batch_lock(out_dir, wait=wait, say=say):
         previous = read_manifest(out_dir)
@@ -656,20 +660,18 @@ def run_batch(
         try:
             _run_reports(report, todo, workers, scheduler, progress)
             report.compare = run_compare(out_dir, tasks, timeout, compare_key, force=force or bool(todo))
-        except KeyboardInterrupt:
-            import signal
-
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
-            try:
+        except BaseException as exc:  # Ctrl-C above all, but also a disk that fills up or a lost cluster
+            with _deferred_interrupt():  # a second Ctrl-C must not cut this short
                 report.outcomes = {n: Outcome(n, {"running": "stopped", "queued": "cancelled"}.get(o.state, o.state),
                                               o.seconds, o.error) for n, o in report.outcomes.items()}
                 if report.compare.state in ("queued", "running"):
                     report.compare = Outcome("compare", "cancelled", 0.0)
                 report.state = "stopped"
+                recover(out_dir)  # what a stopped worker was writing (the comparison's partial notebook)
                 _show(report)
-            finally:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-            return report
+            if isinstance(exc, KeyboardInterrupt):
+                return report
+            raise
         with _deferred_interrupt():
             write_workbook(out_dir, [Entry(t.name, t.title, _state(report.outcomes[t.name])) for t in tasks])
             report.state = "complete"

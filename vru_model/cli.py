@@ -210,20 +210,40 @@ def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> N
     import os
 
     from vru_model.errors import Problem
-    from vru_model.explorer import NOTEBOOK, SCENARIOS_ENV, default_scenarios_dir, free_port, voila_command
+    from vru_model.explorer import (
+        NOTEBOOK,
+        SCENARIOS_ENV,
+        default_scenarios_dir,
+        free_port,
+        new_token,
+        open_when_listening,
+        voila_command,
+        voila_environ,
+    )
 
     if not NOTEBOOK.is_file():
         raise ScenarioError([Problem(str(NOTEBOOK), "", "the explorer notebook is missing")])
     folder = (scenarios_dir or default_scenarios_dir()).resolve()
     os.environ[SCENARIOS_ENV] = str(folder)
     port = port or free_port()
-    click.echo(f"Explorer: http://127.0.0.1:{port}/  (scenarios from {folder}; press Ctrl-C to stop)")
+    token = new_token()
+    os.environ.update(voila_environ(token))
+    url = f"http://127.0.0.1:{port}/?token={token}"
+    click.echo(f"Explorer: {url}  (scenarios from {folder}; press Ctrl-C to stop)")
     sys.stdout.flush()
-    command = voila_command(port, open_browser=not no_browser)
+    command = voila_command(port)
     if os.name == "posix":
+        if not no_browser and os.fork() == 0:  # the child opens the browser once Voila listens, then exits
+            try:
+                open_when_listening(url, port)
+            finally:
+                os._exit(0)
         os.execv(command[0], command)  # the server becomes this process: Ctrl-C and kill reach it directly
     import subprocess
+    import threading
 
+    if not no_browser:
+        threading.Thread(target=open_when_listening, args=(url, port), daemon=True).start()
     sys.exit(subprocess.call(command))
 
 
@@ -240,11 +260,13 @@ def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> N
               "(default: exit 2 at once).")
 @click.option("--notebook", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="Report notebook to run [default: notebooks/scenario_report.ipynb].")
+@click.option("--samples", type=click.IntRange(0, 100_000), default=20, show_default=True,
+              help="Samples of the evidence for each report's \"How sure is this plan?\" section (0 skips it).")
 @click.option("--pdf", is_flag=True, help="Also print each report to report.pdf beside its HTML (A4 board paper; "
               "needs Chromium, skipped with a message without it).")
 @_user_errors
 def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, timeout: float, scheduler: str | None,
-                  force: bool, wait: bool, notebook: Path | None, pdf: bool) -> None:
+                  force: bool, wait: bool, notebook: Path | None, samples: int, pdf: bool) -> None:
     """Run every scenario's report (default: all of scenarios/*.yaml) and write OUT/index.html.
 
     Exit 0 when every report ran, 1 when any failed or timed out (the others still finish), 2 for bad input,
@@ -254,7 +276,8 @@ def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, time
     from vru_model.batch import REPORT_NOTEBOOK, outcome_lines, run_batch
 
     report = run_batch(list(scenarios), out_dir, workers=workers, timeout=timeout, scheduler=scheduler, force=force,
-                       notebook=notebook or REPORT_NOTEBOOK, wait=wait, say=lambda text: click.echo(text, err=True))
+                       notebook=notebook or REPORT_NOTEBOOK, samples=samples, wait=wait,
+                       say=lambda text: click.echo(text, err=True))
     if report.state == "stopped":
         stopped = [n for n, o in report.outcomes.items() if o.state == "stopped"]
         not_run = sum(o.state == "cancelled" for o in report.outcomes.values())
@@ -354,7 +377,7 @@ def _epsilons(_ctx: click.Context, _param: click.Parameter, text: str) -> tuple[
     return found
 
 
-@main.command("robustness")
+@main.command("robustness", epilog=EXIT_CODES)
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--samples", type=click.IntRange(1, 100_000), default=200, show_default=True,
               help="Joint samples of the effects and harm costs (Latin hypercube).")
@@ -374,6 +397,7 @@ def robustness_command(scenario: Path, samples: int, seed: int, workers: int, sc
     from vru_model.robustness import robustness
 
     loaded = load_scenario(scenario, list(overrides))
+    check_output_dir(out_dir)
     try:
         result = robustness(loaded, samples, seed, workers=workers, scheduler=scheduler, epsilons=epsilons)
     except ScenarioError as exc:

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+import secrets
 import shutil
 import socket
 import stat
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import webbrowser
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -63,6 +65,9 @@ CACHE_SIZE = 32
 CLIFF_EDGE_SECONDS = (20, 120)
 REPO_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "explorer.ipynb"
+VOILA_DIR = NOTEBOOK.parent / "jupyter"  # voila.py settings and voila/templates/vru
+KERNEL_IDLE_SECONDS = 3600  # a kernel with no open page and no activity for an hour is shut down
+KERNEL_CULL_INTERVAL = 120
 
 
 def month_label(month: str | None) -> str:
@@ -191,6 +196,8 @@ class ServiceRow:
     notice_by: str | None = None
     closes_from: str | None = None
     exit_cost: float = 0.0
+    reason: str = ""  # why the plan closes it (summary.json closures[].reason)
+    cost_to_keep: float | None = None  # value lost if it were kept (None: not measured in the explorer)
 
 
 @dataclass(frozen=True)
@@ -259,6 +266,7 @@ def _services(scenario: Scenario, result: Result) -> list[ServiceRow]:
                 str(key), item.title, "closes",
                 f"closes from {month_label(c['closes_from'])} (notice by {month_label(c['notice_by'])})",
                 scale, c["notice_by"], c["closes_from"], float(c["exit_cost"]),
+                c.get("reason", ""), c.get("cost_to_keep"),
             ))
         elif all(running):
             rows.append(ServiceRow(str(key), item.title, "runs", f"runs throughout{level}", scale))
@@ -841,10 +849,12 @@ def _headline(view: ExplorerView) -> str:
 def _closures(view: ExplorerView) -> str:
     if not view.closures:
         return '<h4>Services that close</h4><p class="vru-closures">None: every running service continues.</p>'
-    rows = [[_e(s.title), _e(month_label(s.notice_by)), _e(month_label(s.closes_from)), _e(money(s.exit_cost))]
+    rows = [[_e(s.title), _e(month_label(s.notice_by)), _e(month_label(s.closes_from)), _e(money(s.exit_cost)),
+             _e(money(s.cost_to_keep) if s.cost_to_keep is not None else "not measured"), _e(s.reason)]
             for s in view.closures]
     return ('<h4>Services that close</h4><div class="vru-closures">'
-            + _table(["Service", "Notice must be served by", "Closes from", "Exit cost"], rows, {3}) + "</div>")
+            + _table(["Service", "Notice must be served by", "Closes from", "Exit cost", "Cost to keep", "Why"],
+                     rows, {3, 4}) + "</div>")
 
 
 def _changes(view: ExplorerView) -> str:
@@ -895,16 +905,54 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def voila_command(port: int, open_browser: bool = False, notebook: Path = NOTEBOOK) -> list[str]:
-    """Voila serving the explorer notebook on 127.0.0.1 only, code cells stripped, no tracebacks sent to the
-    page, kernels talking over IPC rather than TCP ports, and no silent move to another port."""
+def voila_command(port: int, notebook: Path = NOTEBOOK) -> list[str]:
+    """Voila serving the explorer notebook on 127.0.0.1 only, behind a token (from $JUPYTER_TOKEN, set by
+    `voila_environ`, so it never shows in the process list), with code cells stripped, no tracebacks sent to
+    the page, kernels talking over IPC rather than TCP ports, and no silent move to another port.
+
+    A kernel is shut down when its tab closes (the prelaunch hook in VOILA_DIR/voila.py makes that request
+    pass the XSRF check) and culled after KERNEL_IDLE_SECONDS without activity and without an open page.
+    The `vru` template is Voila's lab template without its CDN links: no request leaves the machine.
+    Voila reads its settings from VOILA_DIR only, never from a voila.py in the current folder.
+    """
     return [
         sys.executable, "-m", "voila", str(notebook),
         f"--port={port}",
         "--Voila.ip=127.0.0.1",
         "--Voila.port_retries=0",
+        "--Voila.auto_token=True",
+        f"--Voila.config_file_paths={VOILA_DIR}",
+        "--template=vru",
         "--strip_sources=True",
         "--show_tracebacks=False",
         "--KernelManager.transport=ipc",
-        "--Voila.open_browser=True" if open_browser else "--no-browser",
+        f"--MappingKernelManager.cull_idle_timeout={KERNEL_IDLE_SECONDS}",
+        f"--MappingKernelManager.cull_interval={KERNEL_CULL_INTERVAL}",
+        "--MappingKernelManager.cull_connected=False",
+        "--no-browser",
     ]
+
+
+def voila_environ(token: str) -> dict[str, str]:
+    """Environment additions for `voila_command`: the access token and where the `vru` template lives."""
+    paths = [str(VOILA_DIR), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
+    return {"JUPYTER_TOKEN": token, "JUPYTER_PATH": os.pathsep.join(paths)}
+
+
+def new_token() -> str:
+    """A fresh access token for one `vru explore` server (as Jupyter makes one)."""
+    return secrets.token_hex(24)
+
+
+def open_when_listening(url: str, port: int, seconds: float = 120.0) -> None:
+    """Open the browser at `url` once something listens on 127.0.0.1:`port` (Voila takes a few seconds)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        return
+    webbrowser.open(url)

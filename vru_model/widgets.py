@@ -15,8 +15,10 @@ import ipywidgets as widgets
 from vru_model.errors import ScenarioError
 from vru_model.explorer import ExplorerController, banner, month_label, one_line, render_html
 from vru_model.results_text import money
+from vru_model.robustness import robustness
 
 _e = html.escape
+SURE_SAMPLES = 20  # "How sure?" in the explorer: a quick look; `vru robustness` runs 200
 
 
 # Below 900 px the controls stack above the results; a plan being worked out dims the figures it replaces.
@@ -90,6 +92,13 @@ class ExplorerApp:
                                            layout=widgets.Layout(width="auto", margin="12px 0 0 0"))
         self.reset_button.add_class("vru-reset")
         self.reset_button.on_click(lambda _: self._run(self.ctl.reset))
+        self.sure_button = widgets.Button(description="How sure?", icon="question-circle",
+                                          tooltip=f"Solve again under {SURE_SAMPLES} samples of the evidence",
+                                          layout=widgets.Layout(width="auto", margin="8px 0 0 0"))
+        self.sure_button.add_class("vru-how-sure")
+        self.sure_button.on_click(self._on_sure)
+        self.sure_output = widgets.HTML()
+        self.sure_output.add_class("vru-how-sure-output")
         self.save_name = widgets.Text(placeholder="e.g. grant_cut_30", layout=_full())
         self.save_name.add_class("vru-save-name")
         self.save_title = widgets.Text(placeholder="e.g. Grant cut by 30% from 2022/23", layout=_full())
@@ -110,6 +119,8 @@ class ExplorerApp:
                 self.grant_box,
                 self.other_box,
                 self.reset_button,
+                self.sure_button,
+                self.sure_output,
                 widgets.HTML("<h4 style='margin:18px 0 0 0'>Save these settings as a scenario</h4>"
                              "<p style='margin:0'>Finance can then run it with the other scenarios "
                              "(<code>vru batch</code>).</p>"),
@@ -307,6 +318,21 @@ class ExplorerApp:
             self.start.value = self.ctl.start
         finally:
             self._quiet = False
+
+    def _on_sure(self, _: Any) -> None:
+        """How sure is the plan on the current settings: the robustness sentences (no alternatives, to stay quick)."""
+        self.busy.value = ("<p class='vru-working' role='status'><em>Solving again under "
+                           f"{SURE_SAMPLES} samples of the evidence…</em></p>")
+        try:
+            found = robustness(self.ctl.scenario, SURE_SAMPLES, 0, epsilons=())
+        except ScenarioError as exc:
+            self.sure_output.value = banner("error", "Not run:", one_line(exc))
+            return
+        finally:
+            self.busy.value = ""
+        items = "".join(f"<li>{_e(s)}</li>" for s in found.summary["sentences"])
+        self.sure_output.value = (f"<h4 style='margin:8px 0 0 0'>How sure is this plan? ({SURE_SAMPLES} samples of "
+                                  f"the evidence)</h4><ul style='margin:4px 0'>{items}</ul>")
 
     def _run(self, action: Any, rebuild: bool = False, busy: str = "Working out the plan (about a second)…") -> None:
         """Run a controller action with the busy line showing and the old figures dimmed until it is done."""
