@@ -31,9 +31,10 @@ logging.getLogger("pyomo.core").setLevel(logging.ERROR)  # W1002: values a hair 
 
 
 # HiGHS settings beyond the scenario's time limit and gap, the same through both interfaces (same options and
-# same model give the same plan). Light presolve: HiGHS's full presolve probes every binary, which on these
-# models costs more than it saves (the baseline solves in half the time, a 10-outcome cliff edge in a fifth).
-HIGHS_OPTIONS: dict[str, Any] = {"random_seed": 0, "presolve_mode": 2}
+# same model give the same plan). Light presolve ("presolve_mode": 2) was measured at half the baseline's
+# HiGHS time and a fifth of a 10-outcome cliff edge's, but it changes which of several equally good plans
+# HiGHS returns, so it is not on until the tests that pin those plans are reviewed.
+HIGHS_OPTIONS: dict[str, Any] = {"random_seed": 0}
 
 
 def highs_options() -> dict[str, Any]:
