@@ -39,14 +39,14 @@ def run(scenarios: Path = ROOT / "scenarios", start: str = "baseline", repeats: 
     slider = find_control(app.root, f"vru-grant-{fy.replace('/', '-')}")
     base = app.ctl.base_grant(fy)
     grant_runs = []
-    for k in range(repeats):  # distinct values, so every move is a real re-solve
-        value = round(base * (0.55 + 0.08 * k))
-        grant_runs.append(_timed(lambda value=value: setattr(slider, "value", value)))
+    for k in range(repeats):  # distinct values, so every move is a real re-solve (the slider is in %)
+        percent = 55 + 8 * k
+        grant_runs.append(_timed(lambda percent=percent: setattr(slider, "value", percent)))
 
     cold = ExplorerController(scenarios, start, persistent=False)
     rebuild_runs = []
     for k in range(repeats):  # the same moves, rebuilding the model every time
-        value = round(base * (0.55 + 0.08 * k))
+        value = round(base * (55 + 8 * k) / 100, 2)
         rebuild_runs.append(_timed(lambda value=value: render_html(cold.set_grant(fy, value))))
 
     ctl = app.ctl

@@ -87,7 +87,8 @@ def check_plan(sc: Scenario, alloc_rows: list[dict[str, str]], fund_rows: list[d
     by_stream_fy: dict[tuple[str, str], float] = defaultdict(float)
     rows_stream_fy: dict[tuple[str, str], int] = defaultdict(int)
     paid: dict[tuple[str, str], float] = defaultdict(float)
-    core_commissioned: dict[str, float] = defaultdict(float)
+    core_claimed: dict[str, float] = defaultdict(float)
+    core_paid: dict[tuple[str, str], float] = defaultdict(float)
     core = next(s for s, st in sc.funding.items() if st.kind == "core_grant")
     for row in fund_rows:
         s, i, t, amount = row["stream"], row["intervention"], row["period"], float(row["amount"])
@@ -105,8 +106,9 @@ def check_plan(sc: Scenario, alloc_rows: list[dict[str, str]], fund_rows: list[d
         by_stream_fy[s, y] += amount
         rows_stream_fy[s, y] += 1
         paid[i, t] += amount
-        if s == core and sc.interventions[i].is_commissioned:
-            core_commissioned[y] += amount
+        if s == core:
+            core_claimed[y] += amount
+            core_paid[i, t] += amount
         stream = sc.funding[s]
         if stream.eligible is not None and i not in stream.eligible:
             bad.append(f"ring-fence: {s} paid {amount:.2f} to {i} in {t}, which is not eligible")
@@ -147,17 +149,36 @@ def check_plan(sc: Scenario, alloc_rows: list[dict[str, str]], fund_rows: list[d
                            f"is confirmed ({confirmed}) and the service's notice period, or outside that year")
 
     # --- commissioning minimum ----------------------------------------------------------------
-    if not min_grant and policy.commissioning_min_share > 0:
+    # Core money counts towards the minimum only up to the VRU's part of a service's running cost: exit and
+    # start-up costs are for closing and opening, not delivery (unless the policy counts them).
+    core_commissioned: dict[str, float] = defaultdict(float)
+    for (i, t), row in alloc.items():
+        if not sc.interventions[i].is_commissioned:
+            continue
+        counted = core_paid[i, t]
+        if not policy.exit_costs_count_as_commissioned:
+            counted = min(counted, row["total_cost"] - row["partner_spend"] + PENNY)
+        core_commissioned[periods.fy_of(t)] += max(0.0, counted)
+    if policy.commissioning_min_share > 0 and not (min_grant and policy.commissioning_basis == "awarded"):
         for y in fys:
-            need = policy.commissioning_min_share * sc.funding[core].amounts.get(y, 0.0)
+            base = core_claimed[y] if policy.commissioning_basis == "claimed" else sc.funding[core].amounts.get(y, 0.0)
+            need = policy.commissioning_min_share * base
             got = core_commissioned[y]
             if got < need - _sum_slack(len(sc.interventions) * 12, need):
                 bad.append(f"commissioning minimum: {got:.2f} of {y} core grant went to commissioned services, "
-                           f"below the required {need:.2f}")
+                           f"below the required {need:.2f} ({policy.commissioning_basis} basis)")
 
     # --- per service: scale, taper, money balance, commitments, closures ----------------------
     for i, item in sc.interventions.items():
         before = 1 if item.running_at_start else 0
+        before_scale: float | None = 0.0  # None: the plan sets the first scale
+        if item.running_at_start:
+            given = item.scale_at_start
+            before_scale = None if given is None else min(max(given, item.scale.min), item.scale.max)
+        committed_scale = item.committed_scale if item.committed_scale is not None else before_scale
+        committed_scale = min(max(committed_scale or 0.0, item.scale.min), item.scale.max)
+        variation = item.notice_months if item.variation_notice_months is None else item.variation_notice_months
+        year_scale: dict[str, float] = {}
         openings = 0
         for k, t in enumerate(months):
             row = alloc[i, t]
@@ -187,10 +208,21 @@ def check_plan(sc: Scenario, alloc_rows: list[dict[str, str]], fund_rows: list[d
                            f"{extra:.2f}")
             if item.committed_until and t <= item.committed_until and on != 1:
                 bad.append(f"committed contract: {i} is not running in {t} (committed until {item.committed_until})")
-            if item.mandatory and sc.funding[core].amounts.get(y, 0.0) > 0 and on != 1:
+            if item.committed_until and t <= item.committed_until and scale < committed_scale - SCALE_EPS:
+                bad.append(f"committed contract: {i} runs at {scale} in {t}, below its committed {committed_scale}")
+            granted = min_grant or sc.funding[core].amounts.get(y, 0.0) > 0
+            if item.mandatory and granted and on != 1:
                 bad.append(f"central capability floor: mandatory {i} is not running in {t}")
-            if item.protected and item.running_at_start and on != 1:
-                bad.append(f"protected service {i} is not running in {t}")
+            lower = before_scale is not None and scale < before_scale - SCALE_EPS
+            if item.protected and item.running_at_start and granted and (on != 1 or lower):
+                bad.append(f"protected service {i} is not running, or runs below its earlier scale, in {t}")
+            if on == 1 and policy.scale_changes == "yearly":
+                if y in year_scale and abs(scale - year_scale[y]) > SCALE_EPS:
+                    bad.append(f"yearly scale: {i} runs at {scale} in {t}, but at {year_scale[y]} earlier in {y}")
+                year_scale.setdefault(y, scale)
+            if before == 1 and on == 1 and lower and k < variation:
+                bad.append(f"notice of reduction: {i} is reduced in {t}, so notice was due by "
+                           f"{periods.add_months(t, -variation)}, before the plan starts")
             closes_next = k + 1 < len(months) and on == 1 and int(alloc[i, months[k + 1]]["running"]) == 0
             closes_now = k == 0 and before == 1 and on == 0
             due = item.exit_cost if (closes_next or closes_now) else 0.0
@@ -205,5 +237,5 @@ def check_plan(sc: Scenario, alloc_rows: list[dict[str, str]], fund_rows: list[d
                 openings += 1
                 if not policy.allow_reopening and (item.running_at_start or openings > 1):
                     bad.append(f"no re-opening: {i} starts again in {t} after closing")
-            before = on
+            before, before_scale = on, scale
     return bad

@@ -6,6 +6,7 @@ Papermill tests share one xdist group (they start kernels) and the shipped batch
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import shutil
@@ -26,10 +27,10 @@ from vru_model.batch import (
     plan,
     run_batch,
     run_one,
-    sheet_names,
 )
 from vru_model.cli import main
 from vru_model.results import ALLOCATION_COLUMNS, FUNDING_COLUMNS
+from vru_model.workbook import sheet_names
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -69,6 +70,11 @@ def shipped_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, objec
     if "shipped" not in _RUNS:
         _RUNS["shipped"] = _run_shipped(tmp_path_factory.mktemp("shipped"))
     return _RUNS["shipped"]
+
+
+def _text(page: str) -> str:
+    """A page's text as a reader sees it (terms linked to the glossary are still the same words)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
 def _names(out: Path) -> list[str]:
@@ -175,23 +181,22 @@ def test_infeasible_report_explains_why(shipped_batch: tuple[Path, object]) -> N
     out, _ = shipped_batch
     summary = json.loads((out / "infeasible_example" / "summary.json").read_text())
     assert summary["status"] == "infeasible"
-    html = (out / "infeasible_example" / "report.html").read_text()
+    html = _text((out / "infeasible_example" / "report.html").read_text())
     assert "No plan can meet every rule of this scenario" in html
-    first = summary["explanation"]["sentences"][0]
-    assert first.replace("'", "&#x27;") in html
+    assert summary["explanation"]["sentences"][0] in html
 
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("papermill")
 def test_cliff_edge_figures_for_a_scenario_with_uncertainty(shipped_batch: tuple[Path, object]) -> None:
     out = shipped_batch[0]
-    html = (out / "late_confirmation" / "report.html").read_text()
+    html = _text((out / "late_confirmation" / "report.html").read_text())
     assert "What knowing the grant in April would be worth (EVPI)" in html
     assert "Each grant outcome" in html
     assert "Cliff-edge plan: headline figures" in html and "If the grant ends (£0)" in html
     assert (out / "late_confirmation" / "cliff_edge.json").is_file()
     index = (out / "index.html").read_text()
-    assert "(OPCC underwrites until then): cliff-edge plan" in index and "closed in every outcome" in index
+    assert "(OPCC underwrites until then): cliff-edge plan" in index and "Services by grant outcome" in index
     assert "Social value (see below)" in index and "Cliff-edge plans" in (out / "compare.html").read_text()
 
 
@@ -216,19 +221,21 @@ def test_spreadsheet_and_manifest(shipped_batch: tuple[Path, object]) -> None:
     wb = load_workbook(out / "allocations.xlsx")
     assert wb.sheetnames[:2] == ["Summary", "Funding"] and len(wb.sheetnames) == len(SHIPPED) + 3
     assert all(len(n) <= 31 for n in wb.sheetnames)
-    xlsx = out / "allocations.xlsx"
-    for name in ["baseline", "late_confirmation", "infeasible_example"]:  # the header in row 1: pandas reads it
-        sheet = pd.read_excel(xlsx, sheet_name=name)
+    summary = wb["Summary"]
+    rows = [[c.value for c in row] for row in summary[summary.tables["Scenarios"].ref]]
+    ids = [r[rows[0].index("Scenario id")] for r in rows[1:]]
+    assert len(ids) == len(SHIPPED) + 1 and "Social value, undiscounted" in rows[0]
+    notes = dict(zip(ids, (r[rows[0].index("Note")] for r in rows[1:]), strict=True))
+    assert notes["infeasible_example"].startswith("No plan") and notes["late_confirmation"].startswith("Cliff-edge")
+    for k, name in enumerate(ids, 2):  # the report column links to a report that exists
+        assert (out / summary.cell(k, rows[0].index("Report") + 1).hyperlink.target).is_file(), name
+    for name in ["baseline", "late_confirmation"]:  # every allocation row, with the CSV's money
+        ws = wb[name]
+        table = [[c.value for c in row] for row in ws[ws.tables[f"Allocation_{name}"].ref]]
         csv = pd.read_csv(out / name / "allocation.csv")
-        assert list(sheet.columns) == list(csv.columns) == ALLOCATION_COLUMNS
-        assert len(sheet) == len(csv)
-    assert pd.read_excel(xlsx, sheet_name="baseline")["vru_spend"].sum() == pytest.approx(
-        pd.read_csv(out / "baseline" / "allocation.csv")["vru_spend"].sum())
-    summary = pd.read_excel(xlsx, sheet_name="Summary").set_index("Scenario")
-    assert len(summary) == len(SHIPPED) + 1 and "Social value, undiscounted (GBP)" in summary.columns
-    assert str(summary.loc["infeasible_example", "Note"]).startswith("No plan")
-    assert str(summary.loc["late_confirmation", "Note"]).startswith("Cliff-edge plan")
-    assert list(pd.read_excel(xlsx, sheet_name="Funding").columns) == ["scenario", "stream", "fy", "amount"]
+        assert len(table) - 1 == len(csv) and table[0][-1] == "Service id"
+        assert sum(r[table[0].index("Spent by the VRU")] for r in table[1:]) == pytest.approx(csv["vru_spend"].sum())
+    assert "No possible plan" in " ".join(str(c.value) for c in wb["infeasible_example"]["A"] if c.value)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["exit_code"] == 0 and "pyomo" in manifest["versions"]
     assert manifest["scenarios"]["infeasible_example"] == manifest["scenarios"]["infeasible_example"] | {
@@ -240,6 +247,17 @@ def test_spreadsheet_and_manifest(shipped_batch: tuple[Path, object]) -> None:
     assert {"index.html", "compare.html", "allocations.xlsx"} <= set(manifest["files"])
     assert {f"baseline/{f}" for f in FRONTIER_FILES} <= set(manifest["files"])
     assert not list(out.rglob(".*.tmp")) and not list(out.rglob(".report-*"))
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_each_report_samples_the_evidence(shipped_batch: tuple[Path, object]) -> None:
+    out, _ = shipped_batch
+    summary = json.loads((out / "baseline" / "robustness" / "summary.json").read_text())
+    assert summary["samples"] == 20 and summary["statuses"] == {"optimal": 20}
+    assert [a["epsilon"] for a in summary["alternatives"]] == [0.02, 0.02]
+    assert (out / "baseline" / "robustness" / "alternatives" / "1" / "allocation.csv").is_file()
+    assert not (out / "infeasible_example" / "robustness" / "services.csv").read_text().splitlines()[1:]
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,12 @@ import psutil
 import pytest
 from click.testing import CliRunner
 
-from vru_model.batch import SCENARIO_FILES
+from vru_model.batch import SCENARIO_FILES, Rendered, publish, recover
 from vru_model.cli import main
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NAMES = ["tiny", "tiny_b", "tiny_c", "tiny_d"]
-papermill = [pytest.mark.slow, pytest.mark.xdist_group("papermill")]
+Start = Callable[[list[str]], subprocess.Popen[str]]
 BOUND = 15.0  # the issue's bound on stopping, used only as a timeout
 
 
@@ -38,10 +38,22 @@ def _scenarios(tmp: Path, names: list[str] = NAMES) -> list[str]:
     return [str(folder / f"{name}.yaml") for name in names]
 
 
-def _start(args: list[str]) -> subprocess.Popen[str]:
-    """`vru` in its own session and process group, as a terminal job is."""
-    return subprocess.Popen([sys.executable, "-m", "vru_model", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+@pytest.fixture
+def start() -> Iterator[Start]:
+    """start(args): `vru` in its own session and process group, as a terminal job is; whatever is left of it
+    when the test ends (a failing test included) is killed."""
+    started: list[subprocess.Popen[str]] = []
+
+    def _start(args: list[str]) -> subprocess.Popen[str]:
+        started.append(subprocess.Popen([sys.executable, "-m", "vru_model", *args], stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True, start_new_session=True))
+        return started[-1]
+
+    yield _start
+    for proc in started:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
 
 
 def _manifest(out: Path) -> dict[str, Any]:
@@ -72,7 +84,7 @@ def _hidden(out: Path) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("papermill")
-def test_a_killed_batch_never_claims_success_and_the_next_run_repairs_it(tmp_path: Path) -> None:
+def test_a_killed_batch_never_claims_success_and_the_next_run_repairs_it(tmp_path: Path, start: Start) -> None:
     paths = _scenarios(tmp_path, NAMES[:3])
     out = tmp_path / "out"
     first = subprocess.run([sys.executable, "-m", "vru_model", "batch", *paths, "--out", str(out), "--workers", "1"],
@@ -82,7 +94,7 @@ def test_a_killed_batch_never_claims_success_and_the_next_run_repairs_it(tmp_pat
 
     # --force re-runs everything; kill the whole process group (as an out-of-memory kill would) once one
     # report of this run is published and the next one is running
-    proc = _start(["batch", *paths, "--out", str(out), "--workers", "1", "--force"])
+    proc = start(["batch", *paths, "--out", str(out), "--workers", "1", "--force"])
     states = lambda: {n: s["report"] for n, s in _manifest(out).get("scenarios", {}).items()}  # noqa: E731
     _until(lambda: _manifest(out).get("state") == "running" and list(states().values()).count("ok") >= 1
            and "running" in states().values() and bool(_kernels(proc)), proc, "a report published and one running")
@@ -114,9 +126,9 @@ def test_a_killed_batch_never_claims_success_and_the_next_run_repairs_it(tmp_pat
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("papermill")
-def test_workers_and_kernels_die_when_the_batch_is_killed(tmp_path: Path) -> None:
+def test_workers_and_kernels_die_when_the_batch_is_killed(tmp_path: Path, start: Start) -> None:
     out = tmp_path / "out"
-    proc = _start(["batch", *_scenarios(tmp_path, NAMES[:2]), "--out", str(out), "--workers", "1"])
+    proc = start(["batch", *_scenarios(tmp_path, NAMES[:2]), "--out", str(out), "--workers", "1"])
     _until(lambda: bool(_kernels(proc)), proc, "a kernel running")
     below = psutil.Process(proc.pid).children(recursive=True)
     os.kill(proc.pid, signal.SIGKILL)  # the main process only
@@ -130,9 +142,9 @@ def test_workers_and_kernels_die_when_the_batch_is_killed(tmp_path: Path) -> Non
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("papermill")
-def test_ctrl_c_stops_the_batch_and_starts_nothing_more(tmp_path: Path) -> None:
+def test_ctrl_c_stops_the_batch_and_starts_nothing_more(tmp_path: Path, start: Start) -> None:
     out = tmp_path / "out"
-    proc = _start(["batch", *_scenarios(tmp_path), "--out", str(out), "--workers", "1"])
+    proc = start(["batch", *_scenarios(tmp_path), "--out", str(out), "--workers", "1"])
     _until(lambda: bool(_kernels(proc)), proc, "the first report's kernel running")
     below = psutil.Process(proc.pid).children(recursive=True)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
@@ -158,10 +170,10 @@ def test_ctrl_c_stops_the_batch_and_starts_nothing_more(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("papermill")
-def test_a_second_batch_into_the_same_folder_is_refused_or_waits(tmp_path: Path) -> None:
+def test_a_second_batch_into_the_same_folder_is_refused_or_waits(tmp_path: Path, start: Start) -> None:
     paths = _scenarios(tmp_path, NAMES[:1])
     out = tmp_path / "out"
-    first = _start(["batch", *paths, "--out", str(out), "--workers", "1"])
+    first = start(["batch", *paths, "--out", str(out), "--workers", "1"])
     _until(lambda: _manifest(out).get("state") == "running", first, "the first batch running")
     second = subprocess.run([sys.executable, "-m", "vru_model", "batch", *paths, "--out", str(out)],
                             capture_output=True, text=True, timeout=600)
@@ -191,6 +203,7 @@ def test_an_output_path_under_a_file_exits_2_before_solving(tmp_path: Path) -> N
         (["batch", tiny, "--out", str(under)], below),
         (["cliff-edge", uncertain, "--out", str(blocker)], itself),
         (["frontier", tiny, "--out", str(blocker)], itself),
+        (["robustness", tiny, "--out", str(blocker)], itself),
     ]:
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 2, (args, result.output)
@@ -218,6 +231,39 @@ def test_a_full_disk_is_said_in_plain_words(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_help_lists_the_exit_codes() -> None:
-    for args in (["--help"], ["batch", "--help"], ["solve", "--help"]):
+    for args in (["--help"], *([command, "--help"] for command in main.commands)):
         text = " ".join(CliRunner().invoke(main, args).output.split())
         assert "Exit codes: 0 all done; 1 a solve or report failed" in text and "130 interrupted" in text, args
+
+
+# -- publishing and repair, without kernels ------------------------------------------------------------
+
+
+def test_publish_swaps_the_folder_and_keeps_what_the_batch_does_not_make(tmp_path: Path) -> None:
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    for name, text in [("report.html", "old"), ("cliff_edge.json", "{}"), ("report.pdf", "old"), ("mine.txt", "keep")]:
+        (folder / name).write_text(text)
+    publish(tmp_path, Rendered("tiny", "ok", "", 1.0, {"report.html": b"new", "summary.json": b"{}"}), "k")
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.txt", "report.html", "stamp.json", "summary.json"]
+    assert (folder / "report.html").read_text() == "new" and (folder / "mine.txt").read_text() == "keep"
+    assert json.loads((folder / "stamp.json").read_text())["key"] == "k"
+    assert _hidden(tmp_path) == []
+    with pytest.raises(ValueError, match="outside its folder"):
+        publish(tmp_path, Rendered("tiny", "ok", "", 1.0, {"../escape.txt": b"x"}), "k2")
+    assert not (tmp_path / "escape.txt").exists() and (folder / "report.html").read_text() == "new"
+    assert _hidden(tmp_path) == []
+
+
+def test_recover_undoes_what_a_killed_batch_left(tmp_path: Path) -> None:
+    # killed between the two renames of a swap: the old folder is aside, the new one still staged
+    (tmp_path / ".tiny.abc.old").mkdir()
+    (tmp_path / ".tiny.abc.old" / "report.html").write_text("old")
+    (tmp_path / ".tiny.abc.partial").mkdir()
+    (tmp_path / ".tiny.abc.partial" / "report.html").write_text("half")
+    (tmp_path / ".compare-123.ipynb").write_text("{")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / ".report-1.ipynb").write_text("{")
+    assert recover(tmp_path) == 4
+    assert (tmp_path / "tiny" / "report.html").read_text() == "old"
+    assert _hidden(tmp_path) == []

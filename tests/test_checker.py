@@ -4,6 +4,7 @@ and for generated ones; and `vru solve` exits 0 / 1 / 2 as the contract says."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,11 @@ def test_shipped_scenario_passes_checker(path, solved_dir):
         assert "£" in text
         return
     assert result.exit_code == 0, result.output
-    assert check_folder(folder) == []
+    assert check_folder(folder) == []  # includes: scale constant within each financial year (default policy)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    for decision in [*summary["closures"], *summary["reductions"]]:  # every decision explained and priced
+        assert decision["reason"], decision
+        assert decision["cost_to_keep"] is not None and decision["cost_to_keep"] >= 0, decision
 
 
 def test_bad_input_exits_2_and_writes_nothing(tmp_path):
@@ -111,6 +116,16 @@ def test_checker_catches_tampering(tmp_path):
     assert "notice: mentoring closes from 2021-05" in found  # three months' notice, due before the plan starts
     assert "no re-opening" in found
     assert "exit cost: mentoring in 2021-04" in found
+
+    folder = solve(load_scenario(ROOT / "tests" / "fixtures" / "tiny.yaml")).write(tmp_path / "dip")
+
+    def dip_and_recover(rows):  # a two-month halving within a year: no contract allows it
+        for row in rows:
+            if row["intervention"] == "mentoring" and row["period"] in ("2021-10", "2021-11"):
+                row.update(scale=str(float(row["scale"]) / 2))
+
+    _rewrite(folder / "allocation.csv", dip_and_recover)
+    assert any(v.startswith("yearly scale: mentoring") for v in check_folder(folder))
 
 
 CHECKER_SETTINGS = settings(

@@ -196,3 +196,43 @@ def test_no_request_leaves_the_machine(explorer_url: str) -> None:
     assert local in hosts
     assert hosts - {local, "data", "blob"} == set(), f"requests to other hosts: {sorted(hosts - {local})}"
     assert "Font Awesome" in font  # the button's icon still has its font, served from this machine
+
+
+@pytest.mark.parametrize("width", [375, 800])
+def test_explorer_on_a_narrow_screen_stacks_and_dims_while_working(explorer_url: str, width: int) -> None:
+    """Phone (375 px) and small laptop window (800 px): settings above results, no sideways scrolling, a typed
+    percentage accepted, and the old figures dimmed while the new plan is worked out."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto(explorer_url, timeout=START_SECONDS * 1000)
+            expect(page.locator(".vru-headline-value")).to_be_visible(timeout=START_SECONDS * 1000)
+            controls = page.locator(".vru-controls").bounding_box()
+            results = page.locator(".vru-results").bounding_box()
+            assert controls and results
+            assert results["y"] >= controls["y"] + controls["height"] - 1  # stacked: results below the settings
+            assert results["width"] >= 0.85 * width and controls["width"] >= 0.85 * width
+            assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing scrolls sideways
+            page.evaluate("""() => {
+                window.vruDimmed = false;
+                const out = document.querySelector('.vru-output');
+                new MutationObserver(() => { if (out.classList.contains('vru-stale')) window.vruDimmed = true; })
+                    .observe(out, {attributes: true, attributeFilter: ['class']});
+            }""")
+            box = page.locator(".vru-grant-text-2022-23 input")
+            box.fill("50%")
+            box.press("Enter")
+            expect(page.locator(".vru-grant-pct-2022-23")).to_contain_text("50% of the starting grant",
+                                                                           timeout=SOLVE_MS)
+            expect(page.locator(".vru-output")).not_to_have_class(re.compile(r"\bvru-stale\b"), timeout=SOLVE_MS)
+            expect(page.locator(".vru-closures")).to_contain_text("Notice must be served by", timeout=SOLVE_MS)
+            assert page.evaluate("window.vruDimmed")
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            page.locator(".vru-results").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"explorer-{width}px-results.png"))
+        finally:
+            browser.close()

@@ -11,6 +11,7 @@ rule is dropped" is checked, not claimed.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,13 @@ def scenario(
         "name": "rule_test",
         "title": "hand-checked rule test",
         "horizon": {"start": start, "months": months},
-        "policy": {"commissioning_min_share": 0.0, "discount_rate_annual": 0.0, "mip_rel_gap": 0.0, **(policy or {})},
+        # Monthly scale unless a test says otherwise: each of these tests prices one rule with the scale
+        # free month by month (closing is free here, so the yearly rule would only add ties); the
+        # contract rules (yearly scale, notice of reduction) have their own tests below.
+        "policy": {
+            "commissioning_min_share": 0.0, "discount_rate_annual": 0.0, "mip_rel_gap": 0.0,
+            "scale_changes": "monthly", **(policy or {}),
+        },
         "funding": {"core": {"kind": "core_grant", "amounts": core}, **(funding or {})},
         "value": {
             "price_year": "2021/22",
@@ -155,6 +162,7 @@ def test_ring_fence_only_pays_eligible_services(tmp_path):
 
 
 def test_commissioning_minimum(tmp_path):
+    # The `awarded` basis (the share is of the grant awarded; see test_commissioning_basis_claimed).
     # One FY, grant 12,000, commissioning minimum 25% = 3,000 of core grant on commissioned services.
     # c (commissioned): GBP 1,000/month, value 500/month (0.5 per pound).
     # n (central): GBP 1,000/month, value 2,000/month (2 per pound), scale <= 2.
@@ -163,7 +171,7 @@ def test_commissioning_minimum(tmp_path):
     sc = scenario(
         {"c": service(1000, 500, kind="commissioned"), "n": service(1000, 2000, scale={"min": 0.0, "max": 2.0})},
         {"2021/22": 12000},
-        policy={"commissioning_min_share": 0.25},
+        policy={"commissioning_min_share": 0.25, "commissioning_basis": "awarded"},
     )
     result = solved(sc, 19500, tmp_path)
     assert result.summary["fy"]["2021/22"]["commissioned_share"] == pytest.approx(0.25, abs=1e-4)
@@ -225,9 +233,11 @@ def _no_taper(model: pyo.ConcreteModel) -> None:
 
 
 def _no_capacity(model: pyo.ConcreteModel) -> None:
-    """Capacity is encoded twice: the `capacity` constraint and the scale variable's upper bound."""
+    """Capacity is encoded three times: the `capacity` constraint and the upper bounds of the monthly
+    scale and of the yearly contract scale it follows."""
     model.capacity.deactivate()
-    for var in model.scale.values():
+    levels = model.level.values() if hasattr(model, "level") else []
+    for var in [*model.scale.values(), *levels]:
         var.setub(None)
 
 
@@ -367,3 +377,159 @@ def test_central_capability_floor(tmp_path):
     result = solved(sc, 12000, tmp_path)
     assert result.allocation[result.allocation["intervention"] == "m"]["running"].all()
     assert_rule_matters(sc, 12000, 24000, ["central_capability_floor"])
+
+
+# --- contract rules (issue 9): yearly scale, notice of reduction, participants lost, committed scale ------
+
+def _contract(policy: dict[str, Any] | None = None, **r_extra: Any) -> Scenario:
+    """r: running at design scale (scale_at_start 1), GBP 1,000/month, worth GBP 500/month (GBP 0.5 per pound),
+    scale 0.5-1, three months' notice, committed at scale 0.5 for the whole plan. q: new, GBP 1,000/month,
+    worth GBP 2,000/month, scale 0-2. Grant 12,000 in each of 2021/22 and 2022/23; disruption penalty
+    GBP 2 per participant lost (r: 500 participants a year at scale 1)."""
+    r = service(1000, 500, scale={"min": 0.5, "max": 1.0}, notice_months=3, scale_at_start=1.0,
+                committed_until="2023-03", committed_scale=0.5, **r_extra)
+    q = service(1000, 2000, scale={"min": 0.0, "max": 2.0}, running_at_start=False)
+    return scenario({"r": r, "q": q}, {"2021/22": 12000, "2022/23": 12000}, months=24,
+                    policy={"scale_changes": "yearly", "disruption_penalty_per_participant": 2.0, **(policy or {})})
+
+
+def test_scale_is_a_yearly_contract_term_and_reducing_it_needs_notice(tmp_path):
+    # Yearly (the default policy): r cannot be reduced before July 2021 (no notice served before the plan
+    # starts, three months needed), so its 2021/22 scale, set for the whole year, stays 1: 12,000, all the
+    # grant; value 6,000. From April 2022 (notice of variation by January 2022) r runs at 0.5 (6,000, value
+    # 3,000) and q gets 6,000 (scale 0.5, value 12,000). 250 participants a year lost x GBP 2 = 500.
+    # Optimum 6,000 + 3,000 + 12,000 - 500 = 20,500.
+    # Monthly scale instead: r at 1 for April-June 2021 (3,000), 0.5 from July (4,500); q gets 4,500 in
+    # 2021/22 (9,000); value 1,500 + 2,250 + 9,000 = 12,750 in 2021/22, 15,000 in 2022/23, less the same
+    # 500: 27,250.
+    # Without the notice of reduction (yearly): r at 0.5 from April 2021: 15,000 a year, 30,000 - 500 = 29,500.
+    sc = _contract()
+    result = solved(sc, 20500, tmp_path)
+    r = result.allocation[result.allocation["intervention"] == "r"]
+    assert r[r["fy"] == "2021/22"]["scale"].tolist() == [1.0] * 12
+    assert r[r["fy"] == "2022/23"]["scale"].tolist() == [0.5] * 12
+    [cut] = result.summary["reductions"]
+    assert (cut["intervention"], cut["from"], cut["notice_by"], cut["scale"]) == ("r", "2022-04", "2022-01", 0.5)
+    assert cut["participants_lost_per_year"] == pytest.approx(250)
+    assert "Reduced from 100% to 50%" in cut["reason"] and "January 2022" in cut["reason"]
+    assert result.summary["closures"] == []
+    assert_rule_matters(sc, 20500, 27250, ["yearly_scale"])
+    assert_rule_matters(sc, 20500, 29500, ["reduction_notice"])
+    assert optimum(_contract({"scale_changes": "monthly"})) == pytest.approx(27250, abs=0.5)
+
+
+def test_disruption_penalty_counts_participants_lost_by_reduction_and_closure():
+    # As above with r no longer committed (committed_until dropped) and three months' notice of closure.
+    # Best: r runs April-June 2021 at 1 (3,000, value 1,500) and closes from July (notice in April): 500
+    # participants lost at scale 1 -> 1,000 penalty. q: 9,000 in 2021/22 (18,000), 12,000 in 2022/23 (24,000).
+    # Optimum 1,500 + 18,000 + 24,000 - 1,000 = 42,500.
+    # Without the penalty on participants lost: 43,500.
+    r = service(1000, 500, scale={"min": 0.5, "max": 1.0}, notice_months=3, scale_at_start=1.0)
+    q = service(1000, 2000, scale={"min": 0.0, "max": 2.0}, running_at_start=False)
+    sc = scenario({"r": r, "q": q}, {"2021/22": 12000, "2022/23": 12000}, months=24,
+                  policy={"scale_changes": "yearly", "disruption_penalty_per_participant": 2.0})
+    assert_rule_matters(sc, 42500, 43500, ["participants_lost"])
+
+
+def test_committed_contract_cannot_be_cut_below_its_committed_scale(tmp_path):
+    # As the first contract test with r committed at scale 0.8 until March 2023: 2022/23 r at 0.8 (9,600,
+    # value 4,800), q gets 2,400 (4,800); 100 participants lost -> 200. 6,000 + 4,800 + 4,800 - 200 = 15,400.
+    # Without the committed scale (still running to March 2023, at 0.5 or more): 20,500, as above.
+    sc = scenario(
+        {"r": service(1000, 500, scale={"min": 0.5, "max": 1.0}, notice_months=3, scale_at_start=1.0,
+                      committed_until="2023-03", committed_scale=0.8),
+         "q": service(1000, 2000, scale={"min": 0.0, "max": 2.0}, running_at_start=False)},
+        {"2021/22": 12000, "2022/23": 12000}, months=24,
+        policy={"scale_changes": "yearly", "disruption_penalty_per_participant": 2.0},
+    )
+    solved(sc, 15400, tmp_path)
+
+    def committed_scale_only(model: pyo.ConcreteModel) -> None:
+        for (_w, _i, _t, part), con in model.committed_contracts.items():
+            if part == "scale":
+                con.deactivate()
+
+    assert_rule_matters(sc, 15400, 20500, [committed_scale_only])
+
+
+def test_cost_to_keep_equals_the_protected_re_solve(tmp_path):
+    # cost_to_keep of a closure is what a re-solve with the service protected loses, and the CLI's
+    # --set interventions.<id>.protected=true gives exactly objective - cost_to_keep (within the gap).
+    from click.testing import CliRunner
+
+    from vru_model.cli import main
+    from vru_model.scenarios import dump_yaml, scenario_to_dict
+
+    r = service(1000, 500, scale={"min": 0.5, "max": 1.0}, notice_months=3, scale_at_start=1.0, exit_cost=100)
+    q = service(1000, 2000, scale={"min": 0.0, "max": 2.0}, running_at_start=False)
+    sc = scenario({"r": r, "q": q}, {"2021/22": 12000, "2022/23": 12000}, months=24,
+                  policy={"disruption_penalty_per_participant": 2.0})
+    path = tmp_path / "rule_test.yaml"
+    path.write_text(dump_yaml(scenario_to_dict(sc)), encoding="utf-8")
+    run = CliRunner().invoke(main, ["solve", str(path), "--out", str(tmp_path / "a")])
+    assert run.exit_code == 0, run.output
+    summary = json.loads((tmp_path / "a" / "rule_test" / "summary.json").read_text())
+    [closure] = summary["closures"]
+    assert closure["intervention"] == "r" and closure["reason"] and closure["cost_to_keep"] > 0
+    # By hand (monthly scale): closed, r runs April-June 2021 (value 1,500) and closes from July (penalty
+    # 500 participants x 2 = 1,000; exit cost 100, paid from the grant and counted as a loss); q gets
+    # 12,000 - 3,000 - 100 = 8,900 in 2021/22 (17,800) and 12,000 in 2022/23 (24,000): 42,200.
+    # Kept (protected: running at its scale, 1, to the end): r takes the whole grant: 12,000 of value.
+    # Cost to keep: 30,200.
+    assert closure["cost_to_keep"] == pytest.approx(30200, abs=5)
+    run = CliRunner().invoke(main, ["solve", str(path), "--set", "interventions.r.protected=true",
+                                    "--out", str(tmp_path / "b")])
+    assert run.exit_code == 0, run.output
+    kept = json.loads((tmp_path / "b" / "rule_test" / "summary.json").read_text())
+    gap = 2 * sc.policy.mip_rel_gap * abs(summary["objective"]) + 1.0
+    assert kept["objective"] == pytest.approx(summary["objective"] - closure["cost_to_keep"], abs=gap)
+    assert check_folder(tmp_path / "b" / "rule_test") == []
+
+
+def test_commissioning_basis_claimed(tmp_path):
+    # Issue 15. c (commissioned): GBP 1,000/month, no value, scale 0-1. n (central): GBP 1,000/month, worth
+    # 2,000, scale 0-0.5 (it can take at most 6,000 a year). Grant 60,000, minimum 25%.
+    # Claimed basis (the default): commissioned spend >= 25% of the core grant claimed: n takes 6,000
+    # (value 12,000) and c must take a third of that, 2,000 (c = 0.25 (c + 6,000)); 52,000 is not claimed.
+    # Optimum 12,000. Without the rule c gets nothing: the same 12,000 of value (only the tie-break moves).
+    # Awarded basis: c must take 25% of 60,000 = 15,000 but can take at most 12,000: no lawful plan;
+    # with a grant of 24,000 c takes 6,000 (objective still 12,000).
+    items = {
+        "c": {**service(1000, 0, kind="commissioned"), "evidence": None},
+        "n": service(1000, 2000, scale={"min": 0.0, "max": 0.5}),
+    }
+    sc = scenario(items, {"2021/22": 60000}, policy={"commissioning_min_share": 0.25})
+    result = solved(sc, 12000, tmp_path)
+    year = result.summary["fy"]["2021/22"]
+    assert year["commissioning_basis"] == "claimed"
+    assert year["commissioned_spend"] == pytest.approx(2000, abs=1)
+    assert year["core_claimed"] == pytest.approx(8000, abs=1)
+    assert year["commissioned_share"] == pytest.approx(0.25, abs=1e-3)
+    ledger = next(c for c in result.summary["compliance"] if c["rule"] == "commissioning_minimum")
+    assert ledger["basis"] == "claimed" and "£52k of the 2021/22 grant would not be claimed" in ledger["text"]
+    awarded = scenario(items, {"2021/22": 60000}, policy={"commissioning_min_share": 0.25,
+                                                         "commissioning_basis": "awarded"})
+    assert solve(awarded).status == Status.INFEASIBLE
+    enough = scenario(items, {"2021/22": 24000}, policy={"commissioning_min_share": 0.25,
+                                                        "commissioning_basis": "awarded"})
+    result = solved(enough, 12000, tmp_path / "awarded")
+    assert result.summary["fy"]["2021/22"]["commissioned_spend"] == pytest.approx(6000, abs=1)
+
+
+def test_exit_costs_do_not_count_as_commissioned_spend_unless_policy_says_so(tmp_path):
+    # x (commissioned, no value): GBP 1,000/month, fixed scale 1, exit cost 3,000, no notice. n (central):
+    # GBP 1,000/month, worth 2,000, scale 0-2. Grant 12,000, awarded basis, minimum 25% = 3,000.
+    # Exit costs do not count (default): x must run three months (3,000 of running cost) and then close
+    # (exit 3,000); n gets 6,000 (12,000); objective 12,000 - 3,000 exit = 9,000.
+    # If the policy counts them, closing x at once meets the minimum with its 3,000 exit cost: n gets 9,000
+    # (18,000); objective 18,000 - 3,000 = 15,000.
+    items = {
+        "x": {**service(1000, 0, kind="commissioned", exit_cost=3000, scale={"min": 1.0, "max": 1.0}),
+              "evidence": None},
+        "n": service(1000, 2000, scale={"min": 0.0, "max": 2.0}),
+    }
+    policy = {"commissioning_min_share": 0.25, "commissioning_basis": "awarded"}
+    result = solved(scenario(items, {"2021/22": 12000}, policy=policy), 9000, tmp_path)
+    assert result.summary["fy"]["2021/22"]["commissioned_spend"] == pytest.approx(3000, abs=1)
+    counted = scenario(items, {"2021/22": 12000}, policy={**policy, "exit_costs_count_as_commissioned": True})
+    solved(counted, 15000, tmp_path / "counted")

@@ -14,7 +14,6 @@ from strategies import scenarios
 from vru_model.data import prepare
 from vru_model.model import TIE_BREAK
 from vru_model.scenarios import load_scenario
-from vru_model.schema import Scenario
 from vru_model.solve import solve
 from vru_model.solver import Status
 
@@ -31,46 +30,42 @@ def _objective_tolerance(*values: float) -> float:
 
 
 @SETTINGS
-@given(sc=scenarios(), extra=st.sampled_from([0.1, 0.5, 1.0]))
+@given(sc=scenarios(), extra=st.sampled_from([0.1, 0.5, 1.0, 5.0, 20.0]))
 def test_more_core_grant_never_lowers_the_optimum(sc, extra):
+    # Under the default basis (the minimum is a share of the grant claimed) more grant only relaxes the
+    # plan, at any level: the large multiples are levels that were infeasible under the `awarded` basis.
+    assert sc.policy.commissioning_basis == "claimed"
     core = sc.funding[sc.core_stream].amounts
     bigger = {fy: core.get(fy, 0.0) * (1 + extra) for fy in sc.fys}
     small = solve(sc, shadow_prices=False)
     if small.status != Status.OPTIMAL:
         return
     large = solve(sc, shadow_prices=False, data=prepare(sc, core_amounts=bigger))
-    if large.status == Status.INFEASIBLE and sc.policy.commissioning_min_share > 0:
-        # Known exception (see test_more_grant_can_outgrow_commissioned_capacity): the minimum grows
-        # with the grant. Then, and only then, the larger grant must be feasible without the minimum.
-        event("larger grant infeasible under the commissioning minimum")
-        relaxed = _with_policy(sc, commissioning_min_share=0.0)
-        assert solve(relaxed, shadow_prices=False, data=prepare(relaxed, core_amounts=bigger)).optimal
-        return
     assert large.status == Status.OPTIMAL, "more grant made a feasible scenario infeasible"
-    # The objective's tie-break charges TIE_BREAK per pound of VRU spend, and the commissioning minimum
-    # can force spending the extra grant, so allow for that as well as the MIP gap.
+    # The objective's tie-break charges TIE_BREAK per pound of VRU spend, so allow for it and the MIP gap.
     tie_break = TIE_BREAK * sum(bigger.values()) - TIE_BREAK * sum(core.get(fy, 0.0) for fy in sc.fys)
     tolerance = _objective_tolerance(small.objective, large.objective) + tie_break
     assert large.objective >= small.objective - tolerance
 
 
-def _with_policy(sc: Scenario, **changes: object) -> Scenario:
-    return sc.model_copy(update={"policy": sc.policy.model_copy(update=changes)})
-
-
-def test_grant_larger_than_commissioned_capacity_is_infeasible_and_explained():
-    # The commissioning minimum is a share of the whole core grant (DESIGN section 5), so a grant larger
-    # than commissioned services can absorb has no lawful plan. tiny.yaml: the only commissioned service
-    # costs at most GBP 120,000 a year. A GBP 500,000 grant needs 20% = 100,000 commissioned: feasible.
+def test_awarded_basis_grant_larger_than_commissioned_capacity_is_infeasible_and_explained():
+    # Under the `awarded` basis the minimum is a share of the whole grant awarded, so a grant larger than
+    # commissioned services can absorb has no lawful plan. tiny.yaml: the only commissioned service costs
+    # at most GBP 120,000 a year. A GBP 500,000 grant needs 20% = 100,000 commissioned: feasible.
     # GBP 700,000 needs 140,000: infeasible, and the explanation must say why in words.
-    sc = load_scenario(TINY)
+    # Under the default `claimed` basis the same GBP 700,000 grant has a plan (the unused grant is unclaimed).
+    awarded = ["policy.commissioning_basis=awarded"]
+    sc = load_scenario(TINY, awarded)
     small = solve(sc, shadow_prices=False, data=prepare(sc, core_amounts={"2021/22": 500000, "2022/23": 500000}))
-    large_sc = load_scenario(TINY, ["funding.core.amounts.2021/22=700000", "funding.core.amounts.2022/23=700000"])
-    large = solve(large_sc, shadow_prices=False)
+    levels = ["funding.core.amounts.2021/22=700000", "funding.core.amounts.2022/23=700000"]
+    large = solve(load_scenario(TINY, [*levels, *awarded]), shadow_prices=False)
     assert small.optimal
     assert large.status.value == "infeasible"
     text = large.summary["explanation"]["text"]
     assert "commissioning minimum needs £140k" in text and "at most £125k" in text  # 120k running + 5k exit cost
+    claimed = solve(load_scenario(TINY, levels), shadow_prices=False)
+    assert claimed.optimal
+    assert claimed.summary["fy"]["2021/22"]["core_unclaimed"] > 0
 
 
 def _check_money(sc, result) -> None:
@@ -87,7 +82,8 @@ def _check_money(sc, result) -> None:
     for fy in sc.fys:
         core = funding[(funding["stream"] == sc.core_stream) & (funding["fy"] == fy)]
         got = core[core["intervention"].isin(commissioned)]["amount"].sum()
-        assert got >= kappa * sc.core_grant(fy) - 1.0, f"commissioning minimum missed in {fy}"
+        base = core["amount"].sum() if sc.policy.commissioning_basis == "claimed" else sc.core_grant(fy)
+        assert got >= kappa * base - 1.0, f"commissioning minimum missed in {fy}"
         assert result.summary["fy"][fy]["commissioned_share"] is None or (
             result.summary["fy"][fy]["commissioned_share"] >= kappa - 1e-4
         )

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from test_batch import shipped_batch  # noqa: F401 - the session's batch run, shared with test_batch
 
-from vru_model import charts, load_scenario
+from vru_model import charts, load_scenario, pages
 from vru_model.charts import Chart
 from vru_model.glossary import COMPILED, TERMS, link_terms
 from vru_model.model import RULES
@@ -146,6 +146,8 @@ def test_comparison_over_written_results(tmp_path: Path, tiny_report: ScenarioRe
              + comparison.closures_chart() + comparison.commissioning_table())
     assert sum(isinstance(i, Chart) for i in items) == 2
     assert EVIL[0] not in _html(items)
+    assert _html(comparison.introduction()).startswith('<p class="finding">Two scenarios compared. Services close in '
+                                                      "one of them; most in “Cut &lt;script&gt;")
 
 
 def test_frontier_section_in_plain_words_with_a_chart(tmp_path: Path) -> None:
@@ -308,4 +310,61 @@ def test_no_page_shows_an_internal_id(shipped_batch: tuple[Path, object]) -> Non
     pages = sorted(out.rglob("*.html"))
     assert len(pages) >= 12  # index, glossary, comparison and every scenario's report
     for path in pages:
-        assert not leaked_ids(path.read_text(encoding="utf-8"), ids), path
+        html = path.read_text(encoding="utf-8")
+        assert not leaked_ids(html, ids), path
+        parser = _ReadableText()
+        parser.feed(re.sub(r"<details.*?</details>", "", html, flags=re.S))  # sources quote their documents
+        text = " ".join(parser.parts)
+        assert not re.search(r"\(\d\.\d\d\)", text), path  # scales as percentages, not "(0.50)"
+        assert "GBP" not in text and not re.search(r"£\d{1,3}(,\d{3}){2,}|£\d+\.\d0m", text), path  # one style
+    infeasible = (out / "infeasible_example" / "report.html").read_text(encoding="utf-8")
+    gap = re.search(r"a gap of (£[\d.,]+[km]?)", infeasible)
+    assert gap and infeasible.index(gap.group(0)) < infeasible.index(f"the {gap.group(1)} gap")  # stated before use
+
+
+def test_pdfs_are_skipped_with_a_message_without_chromium(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(pages.shutil, "which", lambda _name: None)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "report.html").write_text("<p>report</p>")
+    printed, problems = pages.write_pdfs(tmp_path, ["a"])
+    assert printed == [] and problems == ["no Chromium found (install Debian's chromium), so no PDFs were written"]
+    assert not (tmp_path / "a" / "report.pdf").exists()
+
+
+def test_cliff_edge_story_leads_with_what_to_do_now_and_counts_each_outcome() -> None:
+    # Issue 9 point 4: what to do now first, then a table of services by outcome, counts per outcome, and
+    # never "0 closed in every outcome" when some outcome closes services.
+    from vru_model.reports import cliff_headline, cliff_text
+
+    keeps = {"status": "keeps", "scale": 1.0}
+    summary = {
+        "status": "optimal", "sentences": ["The 2022/23 grant is not known until June 2022."],
+        "expected_value": 6e6, "wait_and_see": 6.1e6, "evpi": 1e5, "vss": 4.3e4,
+        "vss_breakdown": {"social_value": 4e4, "exit_and_disruption": 0.0, "underwriting_penalty": 3e3,
+                          "unfunded_liability_penalty": 0.0},
+        "uncertainty": {"fy": "2022/23", "confirmed_month": "2022-06"},
+        "here_and_now": {"confirmed_month": "2022-06", "notices": [], "services": [
+            {"title": "Mentors", "runs_until_confirmation": True, "scale_min": 0.5},
+            {"title": "Pilot", "runs_until_confirmation": True, "scale_min": 1.0}]},
+        "outcomes": [
+            {"name": "full", "label": "continues in full", "probability": 0.6, "grant": 3.3e6, "value": 9e6,
+             "closures": []},
+            {"name": "ends", "label": "ends", "probability": 0.4, "grant": 0.0, "value": 2e6, "closures": [{}]}],
+        "services_by_outcome": [
+            {"intervention": "m", "title": "Mentors", "outcomes": {"full": keeps, "ends": {
+                "status": "closes", "closes_from": "2022-09", "notice_by": "2022-06", "scale": 0.5}}},
+            {"intervention": "p", "title": "Pilot", "outcomes": {"full": {"status": "reduces", "scale": 0.6},
+                                                                  "ends": keeps}}],
+        "counts_by_outcome": {"full": {"keeps": 1, "reduces": 1, "closes": 0},
+                              "ends": {"keeps": 1, "reduces": 0, "closes": 1}},
+        "closed_in_every_outcome": [], "no_regret_core": [],
+    }
+    html = _html(describe_cliff_edge(summary))
+    assert html.index("What to do now, before June 2022") < html.index("Each service in each grant outcome")
+    assert "Let these contracts below design scale for the year: Mentors (50%)" in html
+    assert "closes from September 2022 (notice by June 2022)" in html and "reduces to 60%" in html
+    assert "If the grant ends: 1 close, 0 are reduced, 1 keep their scale" in html
+    assert "£40k is social value" in html and "£3,000 the model&#x27;s penalty weights" in html
+    text = cliff_text(cliff_headline(summary))
+    assert text.index("now, serve no notices") < text.index("the grant ends: 1 close")
+    assert "closed in every outcome" not in text

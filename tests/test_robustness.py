@@ -203,3 +203,13 @@ def test_cli_on_the_shipped_cut_50(tmp_path: Path) -> None:
     for entry in summary["alternatives"]:
         assert entry["objective"] >= (1 - entry["epsilon"]) * summary["base_objective"] - 0.01
         assert check_folder(folder / entry["folder"]) == []
+
+
+def test_samples_run_on_a_dask_cluster_from_scenario_text() -> None:
+    from distributed import LocalCluster
+
+    sc = load_scenario(HAND)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        on_dask = robustness(sc, draws=_hand_draws(), epsilons=(), scheduler=cluster.scheduler_address)
+    here = robustness(sc, draws=_hand_draws(), epsilons=())
+    assert on_dask.services.equals(here.services) and on_dask.samples.equals(here.samples)

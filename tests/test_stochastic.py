@@ -142,23 +142,20 @@ def late_confirmation():
     return scenario, solve_cliff_edge(scenario, value_of_information=False)
 
 
-def test_late_confirmation_plan_is_actionable(late_confirmation, tmp_path: Path):
-    scenario, result = late_confirmation
+def _assert_actionable(scenario, result, tmp_path: Path) -> None:
+    """What any cliff-edge plan must be to act on: notices inside the plan and on the right side of
+    confirmation, every unfunded liability said in words, readable sentences, one plan before confirmation."""
     unc = scenario.uncertainty
     assert result.optimal
     months = set(scenario.months)
     for notice in result.here_and_now["notices"]:  # served before confirmation, inside the plan
         assert notice["notice_by"] in months and notice["notice_by"] < unc.confirmed_month
+        assert any(s.startswith(f"Serve notice on {notice['title']} by {periods.month_name(notice['notice_by'])} "
+                                "whatever happens") for s in result.sentences)
     for outcome in result.outcomes:  # decided at confirmation: inside the uncertain year
         for c in outcome["notices_after_confirmation"]:
             assert periods.fy_of(c["notice_by"]) == unc.fy and c["notice_by"] >= unc.confirmed_month
-        # at full underwriting nothing is left unfunded, before or after confirmation
-        assert outcome["unfunded_liability_before_confirmation"] == 0
-        assert outcome["unfunded_liability"] == 0
-    full = next(o for o in result.outcomes if o["name"] == "full")
-    assert full["unfunded_liability"] == 0 and full["underwriting_drawn"] == 0
     labels = {o["name"]: o["label"] for o in result.outcomes}
-    assert labels == {"full": "continues in full", "cut_25": "is cut by 25%", "ends": "ends"}
     for name, owed in result.unfunded_liability.items():  # never silent
         assert owed == 0 or any(s.startswith(f"If the grant {labels[name]} (") and "no funding" in s
                                 for s in result.sentences)
@@ -169,6 +166,32 @@ def test_late_confirmation_plan_is_actionable(late_confirmation, tmp_path: Path)
         pd.testing.assert_frame_equal(
             _before(plan, unc.confirmed_month, names[0]), _before(plan, unc.confirmed_month, name)
         )
+
+
+def test_late_confirmation_plan_is_actionable(late_confirmation, tmp_path: Path):
+    scenario, result = late_confirmation
+    _assert_actionable(scenario, result, tmp_path)
+    for outcome in result.outcomes:  # at full underwriting nothing is left unfunded, before or after confirmation
+        assert outcome["unfunded_liability_before_confirmation"] == 0
+        assert outcome["unfunded_liability"] == 0
+    full = next(o for o in result.outcomes if o["name"] == "full")
+    assert full["unfunded_liability"] == 0 and full["underwriting_drawn"] == 0
+    labels = {o["name"]: o["label"] for o in result.outcomes}
+    assert labels == {"full": "continues in full", "cut_25": "is cut by 25%", "ends": "ends"}
+
+
+def test_plan_that_serves_notice_before_confirmation_is_actionable(tmp_path: Path):
+    # The two-year fixture when the grant probably ends (p 0.9): the hedge is to serve Mentoring's three
+    # months' notice in April 2022, before the June confirmation, and the GBP 20,000 underwriting does not
+    # cover everything if the grant does end, so that outcome owes an unfunded liability that must be said.
+    outcomes = [{"name": "full", "probability": 0.1, "amount": 144000},
+                {"name": "none", "probability": 0.9, "amount": 0}]
+    scenario = load_scenario(TWO_YEAR, {"uncertainty.outcomes": outcomes})
+    result = solve_cliff_edge(scenario, value_of_information=False)
+    assert [(n["intervention"], n["notice_by"], n["closes_from"]) for n in result.here_and_now["notices"]] == [
+        ("mentoring", "2022-04", "2022-07")]
+    assert result.unfunded_liability["full"] == 0 and result.unfunded_liability["none"] > 0
+    _assert_actionable(scenario, result, tmp_path)
 
 
 def test_grant_ends_plan_closes_in_time(tmp_path: Path):
@@ -188,3 +211,74 @@ def test_grant_ends_plan_closes_in_time(tmp_path: Path):
     for c in ends["closures"]:
         assert periods.fy_of(c["notice_by"]) == "2021/22"
     assert {n["intervention"] for n in result.here_and_now["notices"]} == {c["intervention"] for c in ends["closures"]}
+
+
+PERSISTS = FIXTURES / "cliff_edge_persists.yaml"
+
+
+def test_two_year_persisting_outcome_hand_worked():
+    """Two years (2022/23 uncertain until June 2022, the outcome persisting into 2023/24), no discounting,
+    no penalties in play, so every figure is social value.
+
+    Outreach: GBP 1,000 a month, worth GBP 1,000 a month (GBP 1 per pound), fixed scale, running, notice
+    12 months: it cannot close before April 2023, and closing it from April 2023 needs notice in April 2022,
+    before the grant is known (a here-and-now decision). Mentoring: new, GBP 1,000 a month per unit of
+    scale, worth GBP 3 per pound, scale 0-2 (at most GBP 24,000 a year), cannot start before confirmation
+    (June 2022). Grant per year: full 36,000 or low 12,000, each with probability 0.5, in both years.
+
+    2022/23 (outreach must run all year, 12,000): full: mentoring at 2 for June-March, 20,000 -> 60,000;
+    with outreach 12,000: 72,000. Low: outreach takes the whole 12,000: 12,000.
+    2023/24, W (wait: no notice before June 2022): full keeps both, 12,000 + 72,000 = 84,000; low serves
+    notice in June 2022, so outreach runs April-May 2023 (2,000 of value) and mentoring gets 10,000 (30,000):
+    32,000. N (notice in April 2022, closes April 2023 in every outcome): full 72,000; low 36,000.
+    RP = max(W: 0.5 x (72,000 + 84,000) + 0.5 x (12,000 + 32,000) = 100,000;
+             N: 0.5 x (72,000 + 72,000) + 0.5 x (12,000 + 36,000) = 96,000) = 100,000 (W).
+    Expected-value problem: the weighted grant, 24,000, in BOTH years. In 2023/24 outreach (GBP 1 per pound)
+    would take money from mentoring (GBP 3 per pound, which can use all 24,000), so the plan closes it from
+    April 2023: N. EEV = 96,000, VSS = 4,000.
+    (Built as before, with the first outcome's 36,000 in 2023/24, mentoring is capped at 24,000 and outreach
+    fits: that plan is W, EEV = 100,000 and VSS = 0, and it would change with the order of the outcomes.)
+    Wait and see: full W 156,000; low N 48,000; WS = 102,000; EVPI = 102,000 - 100,000 = 2,000.
+    """
+    result = solve_cliff_edge(load_scenario(PERSISTS))
+    s = result.summary
+    assert result.optimal
+    assert s["expected_grant"] == pytest.approx(24000)
+    assert result.expected_value == pytest.approx(100000, abs=TIE)
+    assert s["eev"] == pytest.approx(96000, abs=TIE)
+    assert result.vss == pytest.approx(4000, abs=TIE)
+    assert s["wait_and_see"] == pytest.approx(102000, abs=TIE)
+    assert result.evpi == pytest.approx(2000, abs=TIE)
+    assert result.here_and_now["notices"] == []  # W: nothing is decided before the grant is known
+    # every pound of VSS and EVPI here is social value; no penalty weight is in play
+    assert s["vss_breakdown"] == {"social_value": pytest.approx(4000, abs=TIE), "exit_and_disruption": 0,
+                                  "underwriting_penalty": 0, "unfunded_liability_penalty": 0}
+    assert s["evpi_breakdown"]["social_value"] == pytest.approx(2000, abs=TIE)
+    assert sum(s["evpi_breakdown"].values()) == pytest.approx(result.evpi, abs=TIE)
+
+
+def test_expected_value_problem_uses_the_weighted_grant_in_every_settled_year():
+    # Fails if the expected-value problem is built as before (the weighted grant only in the uncertain year,
+    # the first listed outcome's grant in later years): that plan would give VSS = 0 here, not 4,000.
+    from vru_model.data import prepare
+    from vru_model.stochastic import expected_outcome
+
+    scenario = load_scenario(PERSISTS)
+    d = prepare(scenario, two_stage=True)
+    assert expected_outcome(d).core_amounts == {"2022/23": pytest.approx(24000), "2023/24": pytest.approx(24000)}
+    assert solve_cliff_edge(scenario).vss == pytest.approx(4000, abs=TIE)
+
+
+@pytest.mark.parametrize("path", [PERSISTS, TWO_YEAR, HAND])
+def test_outcome_order_does_not_change_the_figures(path: Path):
+    # The same outcomes listed in reverse order: the same figures, the same here-and-now decisions and
+    # the same value in each outcome (the plans inside an outcome may differ only where they tie).
+    scenario = load_scenario(path)
+    outcomes = [o.model_dump() for o in scenario.uncertainty.outcomes[::-1]]
+    a, b = solve_cliff_edge(scenario), solve_cliff_edge(load_scenario(path, {"uncertainty.outcomes": outcomes}))
+    assert a.optimal and b.optimal
+    for key in ("expected_value", "eev", "vss", "wait_and_see", "evpi", "expected_grant"):
+        assert a.summary[key] == pytest.approx(b.summary[key], abs=TIE), key
+    assert a.here_and_now["notices"] == b.here_and_now["notices"]
+    first = {o["name"]: o["objective"] for o in a.outcomes}
+    assert first == pytest.approx({o["name"]: o["objective"] for o in b.outcomes}, abs=TIE)

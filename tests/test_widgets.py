@@ -8,6 +8,7 @@ import re
 import shutil
 import stat
 import subprocess
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +30,7 @@ from vru_model.explorer import (
     voila_environ,
 )
 from vru_model.scenarios import scenario_to_dict
-from vru_model.widgets import build_explorer, find_control
+from vru_model.widgets import ExplorerApp, build_explorer, find_control
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "fixtures" / "tiny.yaml"
@@ -46,7 +47,7 @@ def tiny(tmp_path: Path) -> Path:
 
 
 def _cli_allocation(scenario: Path, sets: list[str], out: Path) -> tuple[str, dict]:
-    args = ["solve", str(scenario), "--out", str(out)]
+    args = ["solve", str(scenario), "--out", str(out), "--name", load_scenario(scenario).name]
     for s in sets:
         args += ["--set", s]
     run = CliRunner().invoke(main, args)
@@ -288,19 +289,19 @@ def test_widget_tree_builds_and_a_slider_change_updates_the_page(tiny: Path) -> 
     assert slider.continuous_update is False and text.continuous_update is False
     before = output.value
     assert "Value of this plan" in before and "None: every running service continues" in before
-    slider.value = 50000
+    text.value = "50,000"
     assert output.value != before
     assert "Mentoring" in output.value and "Notice must be served by" in output.value
-    assert text.value == 50000
+    assert slider.value == 42 and text.value == "50,000"  # the slider is in % of the starting grant
     assert "42% of the starting grant" in find_control(root, "vru-grant-pct-2022-23").value
-    text.value = -1.0  # typed nonsense: a one-line error, the plan stays
-    assert "Not accepted" in output.value and slider.value == 50000
+    text.value = "-1"  # typed nonsense: a one-line error, the plan stays
+    assert "Not accepted" in output.value and slider.value == 42
     find_control(root, "vru-save-name").value = "from_widgets"
     find_control(root, "vru-save-button").click()
     assert "Saved" in find_control(root, "vru-save-message").value
     assert load_scenario(tiny / "from_widgets.yaml").core_grant("2022/23") == 50000
     find_control(root, "vru-reset").click()
-    assert output.value.count("No service changes") == 1 and slider.value == 120000
+    assert "Nothing yet: this is the starting scenario as loaded" in output.value and slider.value == 100
 
 
 def test_protect_control_keeps_a_service(shipped: Path) -> None:
@@ -344,7 +345,11 @@ def test_one_line_joins_problems() -> None:
     from vru_model.errors import Problem
 
     exc = ScenarioError([Problem("f.yaml", "a.b", "bad"), Problem("f.yaml", "c", "worse")])
-    assert one_line(exc) == "a.b: bad; c: worse"
+    assert one_line(exc) == "a b: bad; c: worse"
+    grant = ScenarioError([Problem("f.yaml", "funding.home_office_grant.amounts.2022/23", "must be >= 0")])
+    assert one_line(grant) == "the 2022/23 grant: must be >= 0"
+    protect = ScenarioError([Problem("f.yaml", "interventions.iris.protected", "bad")])
+    assert one_line(protect, {"iris": "IRIS"}) == "IRIS: protected: bad"
 
 
 def test_persistent_model_gives_the_same_plans_as_fresh_solves(tiny: Path) -> None:
@@ -375,7 +380,7 @@ def test_a_broken_starting_scenario_is_refused_in_words(tiny: Path) -> None:
     start.options = [*start.options, ("Broken", "broken")]
     start.value = "broken"
     busy = find_control(root, "vru-busy").value
-    assert "Not accepted" in busy and "horizon.months" in busy
+    assert "Not accepted" in busy and "horizon months" in busy
     assert start.value == "tiny" and "Value of this plan" in find_control(root, "vru-output").value
 
 
@@ -397,3 +402,99 @@ def test_cliff_edge_plan_on_request(tmp_path: Path) -> None:
     ctl = ExplorerController(tmp_path, "tiny")
     assert ctl.set_uncertainty_month("2022-08").cliff_edge == []  # a change clears the old cliff-edge plan
     assert ctl.overrides == {"uncertainty.confirmed_month": "2022-08"}
+
+
+# -- the explorer for a director (issue 13) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["30", "30%", "0.3", " 30 % ", 0.3, 30])
+def test_a_percentage_typed_any_way_means_the_same(tiny: Path, typed: object) -> None:
+    ctl = ExplorerController(tiny, "tiny")
+    view = ctl.set_commissioning_min(typed)
+    assert view.error is None and ctl.overrides == {"policy.commissioning_min_share": 0.3}
+
+
+def test_a_percentage_box_in_the_widgets(tiny: Path) -> None:
+    app = ExplorerApp(ExplorerController(tiny, "tiny"))
+    box, slider = find_control(app.root, "vru-pickup-text"), find_control(app.root, "vru-pickup")
+    assert box.value == "100%" and slider.value == 100 and slider.step == 1
+    box.value = "80"
+    assert app.ctl.scenario.policy.partner_pickup == 0.8 and slider.value == 80 and box.value == "80%"
+    box.value = "lots"
+    page = find_control(app.root, "vru-output").value
+    assert "Not accepted" in page and "partners&#x27; pick-up" in page and "policy." not in page
+    assert app.ctl.scenario.policy.partner_pickup == 0.8
+    find_control(app.root, "vru-commissioning").value = 35  # one key press is one point
+    assert app.ctl.scenario.policy.commissioning_min_share == 0.35
+    assert app.ctl.set_commissioning_min("150%").error is not None
+
+
+def test_grant_typed_in_pounds_or_as_a_percentage_of_the_start(tiny: Path) -> None:
+    ctl = ExplorerController(tiny, "tiny")
+    assert ctl.set_grant_text("2022/23", "70%").error is None and ctl.grant("2022/23") == 84000
+    assert ctl.set_grant_text("2022/23", "£90k").error is None and ctl.grant("2022/23") == 90000
+    assert ctl.set_grant_text("2022/23", "0.1m").error is None and ctl.grant("2022/23") == 100000
+    assert ctl.set_grant_text("2022/23", "95,500").error is None and ctl.grant("2022/23") == 95500
+    view = ctl.set_grant_text("2022/23", "a lot")
+    assert view.error and "the 2022/23 grant" in view.error and ctl.grant("2022/23") == 95500
+    app = ExplorerApp(ExplorerController(tiny, "tiny"))
+    slider = find_control(app.root, "vru-grant-2022-23")
+    assert (slider.min, slider.max, slider.step, slider.value) == (0, 150, 1, 100)
+    slider.value = 71  # one key press from 70%
+    assert app.ctl.grant("2022/23") == pytest.approx(0.71 * 120000)
+    assert find_control(app.root, "vru-grant-text-2022-23").value == "85,200"
+
+
+def test_what_changed_names_the_starting_scenario_as_loaded(tiny: Path) -> None:
+    (tiny / "tiny_cut.yaml").write_text("extends: tiny\nname: tiny_cut\ntitle: Tiny with a cut\n"
+                                        "funding: {core: {amounts: {2022/23: 50000}}}\n")
+    app = ExplorerApp(ExplorerController(tiny, "tiny"))
+    find_control(app.root, "vru-grant-text-2022-23").value = "60000"
+    find_control(app.root, "vru-start").value = "tiny_cut"  # a new start: its own closures are not a change
+    page = find_control(app.root, "vru-output").value
+    assert "“Tiny with a cut” as loaded: <strong class=\"vru-value-change\">nothing changed yet" in page
+    assert "Mentoring" in page and "Nothing yet: this is the starting scenario as loaded" in page
+    assert "no change" not in page
+    find_control(app.root, "vru-grant-text-2022-23").value = "120000"
+    page = find_control(app.root, "vru-output").value
+    assert "What changed compared with “Tiny with a cut” as loaded" in page and "+£" in page
+
+
+def test_closures_are_listed_by_notice_date(shipped: Path) -> None:
+    view = ExplorerController(shipped, "grant_ends").view
+    notices = [c.notice_by for c in view.closures]
+    assert len(set(notices)) > 1 and notices == sorted(notices)
+    html = render_html(view)
+    positions = [html.index(escape(c.title)) for c in view.closures]
+    assert positions == sorted(positions)
+
+
+def test_figures_are_dimmed_while_a_plan_is_worked_out(tiny: Path) -> None:
+    app = ExplorerApp(ExplorerController(tiny, "tiny"))
+    seen = []
+
+    def move() -> None:
+        seen.append(("vru-stale" in app.output._dom_classes, app.busy.value))
+        app.ctl.set_grant("2022/23", 60000)
+
+    app._run(move)
+    dimmed, busy = seen[0]
+    assert dimmed and "Working out the plan" in busy and "role='status'" in busy
+    assert "vru-stale" not in app.output._dom_classes and app.busy.value == ""
+
+
+def test_narrow_screens_stack_the_controls(tiny: Path) -> None:
+    root = build_explorer(scenarios_dir=tiny, start="tiny")
+    css = root.children[0].value
+    assert "@media (max-width: 900px)" in css and ".vru-columns { flex-direction: column !important; }" in css
+    assert find_control(root, "vru-columns") is not None and find_control(root, "vru-controls") is not None
+    assert 'class="vru-scroll" style="overflow-x:auto' in find_control(root, "vru-output").value
+
+
+def test_how_sure_button_tests_the_current_plan_against_the_evidence(tiny: Path) -> None:
+    root = build_explorer(scenarios_dir=tiny, start="tiny")
+    find_control(root, "vru-grant-text-2022-23").value = "50000"  # mentoring must close in 2022/23
+    find_control(root, "vru-how-sure").click()
+    shown = find_control(root, "vru-how-sure-output").value
+    assert "How sure is this plan? (20 samples of the evidence)" in shown
+    assert "Mentoring closes in at least 90% of 20 samples" in shown

@@ -24,11 +24,11 @@ from vru_model.model import build_model
 from vru_model.results import Result, make_result, write_outputs
 from vru_model.results_text import money
 from vru_model.schema import Scenario
-from vru_model.solver import Status, make_solver, run_solver
+from vru_model.solver import Status, solve_model
 
 KINDS = ("fewest_closures", "most_different")
 KIND_TEXT = {"fewest_closures": "closes the fewest services", "most_different": "differs most from the best plan"}
-TIME_LIMIT = 30.0  # seconds per alternative solve: the best found by then is still within epsilon
+TIME_LIMIT = 30.0  # default seconds per alternative solve: the best found by then is still within epsilon
 SCALE_TOL = 1e-6
 
 
@@ -106,14 +106,14 @@ def _distance(m: pyo.ConcreteModel, d: ModelData, base_on: dict[tuple[str, str],
     )
 
 
-def _solve(sc: Scenario, m: pyo.ConcreteModel, threads: int) -> tuple[Status, Any]:
-    opt = make_solver(sc, threads)
-    opt.config.time_limit = min(TIME_LIMIT, sc.policy.time_limit_seconds)
-    return run_solver(opt, m)
+def _solve(sc: Scenario, m: pyo.ConcreteModel, threads: int, seconds: float) -> tuple[Status, Any]:
+    limit = min(seconds, sc.policy.time_limit_seconds)
+    return solve_model(sc.model_copy(update={"policy": sc.policy.model_copy(update={"time_limit_seconds": limit})}),
+                       m, threads)
 
 
 def find(sc: Scenario, d: ModelData, base_on: dict[tuple[str, str], int], optimum: float, eps: float, kind: str,
-         threads: int = 1) -> tuple[Status, pyo.ConcreteModel, Any, float]:
+         threads: int = 1, seconds: float = TIME_LIMIT) -> tuple[Status, pyo.ConcreteModel, Any, float]:
     """The alternative of one kind within `eps` of `optimum`: its status, solved model, solver result, and the
     measure it optimised (closures, or distance in service-years)."""
     m = build_model(sc, d)
@@ -126,7 +126,7 @@ def find(sc: Scenario, d: ModelData, base_on: dict[tuple[str, str], int], optimu
     else:
         measure = _distance(m, d, base_on)
         m.alternative = pyo.Objective(expr=measure, sense=pyo.maximize)
-    status, res = _solve(sc, m, threads)
+    status, res = _solve(sc, m, threads, seconds)
     if status not in (Status.OPTIMAL, Status.TIME_LIMIT):
         return status, m, res, 0.0
     found = float(pyo.value(measure))
@@ -137,12 +137,12 @@ def find(sc: Scenario, d: ModelData, base_on: dict[tuple[str, str], int], optimu
     else:
         m.measure_kept = pyo.Constraint(expr=measure >= found - 1e-6 * max(1.0, found))
     m.objective.activate()
-    second, res2 = _solve(sc, m, threads)
+    second, res2 = _solve(sc, m, threads, seconds)
     if second not in (Status.OPTIMAL, Status.TIME_LIMIT):  # keep the first stage's plan
         m.objective.deactivate()
         m.alternative.activate()
         m.measure_kept.deactivate()
-        status, res = _solve(sc, m, threads)
+        status, res = _solve(sc, m, threads, seconds)
         m.alternative.deactivate()
         m.objective.activate()
         return status, m, res, found
@@ -150,8 +150,9 @@ def find(sc: Scenario, d: ModelData, base_on: dict[tuple[str, str], int], optimu
 
 
 def near_optimal(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, optimum: float, epsilons: Sequence[float],
-                 threads: int = 1) -> list[Alternative]:
-    """Both kinds of alternative for each epsilon, numbered k = 1, 2, ... in that order."""
+                 threads: int = 1, seconds: float = TIME_LIMIT) -> list[Alternative]:
+    """Both kinds of alternative for each epsilon, numbered k = 1, 2, ... in that order; each solve stops
+    after `seconds` with the best plan found."""
     w = d.outcomes[0].name
     base_on = {(i, t): round(base.on[w, i, t].value or 0.0) for i in d.interventions for t in d.months}
     base_fates = read_plan(sc, d, base)
@@ -162,7 +163,7 @@ def near_optimal(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, optimum: f
         for kind in KINDS:
             k += 1
             started = time.perf_counter()
-            status, m, res, measure = find(sc, d, base_on, optimum, eps, kind, threads)
+            status, m, res, measure = find(sc, d, base_on, optimum, eps, kind, threads, seconds)
             seconds = time.perf_counter() - started
             result = make_result(sc, d, m, status, res, {}, None,
                                  {"build_seconds": 0.0, "solve_seconds": seconds, "total_seconds": seconds})

@@ -14,7 +14,6 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import multiprocessing
 import os
@@ -35,17 +34,9 @@ from typing import Any
 from vru_model import __version__
 from vru_model.errors import OutputError, Problem, ScenarioError
 from vru_model.files import atomic_write_bytes, atomic_write_text, check_output_dir, plain_os_error
-from vru_model.pages import GLOSSARY, glossary_page, index_page, notebook_html
-from vru_model.reports import (
-    OBJECTIVE,
-    cliff_headline,
-    cliff_text,
-    headline,
-    read_cliff_edge,
-    status_label,
-)
-from vru_model.results import ALLOCATION_COLUMNS
+from vru_model.pages import DONE, GLOSSARY, glossary_page, index_page, notebook_html
 from vru_model.scenarios import dump_yaml, load_scenario, read_yaml, scenario_to_dict
+from vru_model.workbook import Entry, write_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_NOTEBOOK = ROOT / "notebooks" / "scenario_report.ipynb"
@@ -74,6 +65,7 @@ class Task:
     key: str
     timeout: float
     threads: int = 1
+    samples: int = 0  # robustness samples for the "How sure is this plan?" section (0 skips it)
 
 
 @dataclass(frozen=True)
@@ -123,6 +115,7 @@ def plan(
     *,
     notebook: Path = REPORT_NOTEBOOK,
     timeout: float = 600.0,
+    samples: int = 0,
 ) -> list[Task]:
     """Validate every scenario (all problems at once) and build the tasks; writes nothing."""
     problems: list[Problem] = []
@@ -149,10 +142,10 @@ def plan(
         compare_with = base is not None and sc.name != "baseline"
         key = hashlib.sha256(json.dumps({
             "scenario": scenario_to_dict(sc), "baseline": scenario_to_dict(base) if compare_with else None,
-            "code": code, "notebook": nb_hash,
+            "code": code, "notebook": nb_hash, "samples": samples,
         }, sort_keys=True).encode()).hexdigest()
         tasks.append(Task(sc.name, sc.title, str(path.resolve()), str(base_path.resolve()) if compare_with else "",
-                          str(out_dir.resolve()), str(notebook.resolve()), key, timeout))
+                          str(out_dir.resolve()), str(notebook.resolve()), key, timeout, samples=samples))
     tasks.sort(key=lambda t: t.name != "baseline")  # the baseline first: the others compare with it
     return tasks
 
@@ -298,6 +291,7 @@ class Job:
     notebook_text: str
     timeout: float
     threads: int = 1
+    samples: int = 0
 
 
 @dataclass(frozen=True)
@@ -322,7 +316,7 @@ def job_for(task: Task) -> Job:
         if read_stamp(written.parent).get("state") == "ok" and written.is_file():
             base_summary = written.read_text(encoding="utf-8")  # the worker checks that it is current
     return Job(task.name, task.title, Path(task.scenario_path).name, resolved, base_name, base_text, base_summary,
-               Path(task.notebook).read_text(encoding="utf-8"), task.timeout, task.threads)
+               Path(task.notebook).read_text(encoding="utf-8"), task.timeout, task.threads, task.samples)
 
 
 def render(job: Job) -> Rendered:
@@ -349,7 +343,7 @@ def render(job: Job) -> Rendered:
         folder = out / job.name
         folder.mkdir(parents=True, exist_ok=True)
         params = {"scenario_path": str(scenario), "overrides": {}, "output_dir": str(out),
-                  "baseline_path": baseline, "threads": job.threads}
+                  "baseline_path": baseline, "threads": job.threads, "samples": job.samples}
         state, error = execute(source, work / "executed.ipynb", params, job.timeout, cwd=work)
         nb = _keep_notebook(work / "executed.ipynb", folder / "report.ipynb", source, error)
         title = (read_summary(folder) or {}).get("title", job.title)
@@ -362,7 +356,8 @@ def render(job: Job) -> Rendered:
 
 # -- publishing on the client: whole folders, swapped in with renames ----------------------------
 
-MANAGED = frozenset((*SCENARIO_FILES, *CLIFF_EDGE_FILES, STAMP))  # what a report run replaces in OUT/<name>/
+MANAGED = frozenset((*SCENARIO_FILES, *CLIFF_EDGE_FILES, STAMP, "report.pdf", "robustness"))  # what a report
+# run replaces in OUT/<name>/ (a PDF printed from an older report goes with it)
 PARTIAL, OLD = ".partial", ".old"  # suffixes of hidden sibling folders while a report is being swapped in
 
 
@@ -567,7 +562,7 @@ def dask_pool(scheduler: str | Any) -> Iterator[tuple[Executor, int]]:
         try:
             yield view, max(1, sum(client.nthreads().values()))
         except BaseException:
-            view.shutdown(wait=False, cancel_futures=True)
+            view.shutdown(wait=False)  # cancels what the cluster still runs for this batch
             raise
 
 
@@ -597,8 +592,6 @@ def _deferred_interrupt() -> Iterator[None]:
 
 # -- the batch -----------------------------------------------------------------------------------
 
-DONE = ("ok", "failed", "timed_out", "skipped")
-STOPPED = ("stopped", "cancelled")  # running when Ctrl-C came / never started
 
 
 @dataclass
@@ -641,13 +634,15 @@ def run_batch(
     force: bool = False,
     notebook: Path = REPORT_NOTEBOOK,
     progress: bool = True,
+    samples: int = 0,
     wait: bool = False,
     say: Callable[[str], None] = lambda text: print(text, file=sys.stderr),
 ) -> BatchReport:
     """Plan (validating everything first), check the output folder, take its lock, run what is out of date
     (the index saying so while it runs), then write the batch-level outputs. Ctrl-C stops the reports that
-    run, starts no other, and returns a report in state "stopped" whose index says which were stopped."""
-    tasks = plan(discover(paths), out_dir, notebook=notebook, timeout=timeout)
+    run, starts no other, and returns a report in state "stopped" whose index says which were stopped; any
+    other error leaves the same marks before it is raised."""
+    tasks = plan(discover(paths), out_dir, notebook=notebook, timeout=timeout, samples=samples)
     check_output_dir(out_dir)
     with batch_lock(out_dir, wait=wait, say=say):
         previous = read_manifest(out_dir)
@@ -665,22 +660,20 @@ def run_batch(
         try:
             _run_reports(report, todo, workers, scheduler, progress)
             report.compare = run_compare(out_dir, tasks, timeout, compare_key, force=force or bool(todo))
-        except KeyboardInterrupt:
-            import signal
-
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
-            try:
+        except BaseException as exc:  # Ctrl-C above all, but also a disk that fills up or a lost cluster
+            with _deferred_interrupt():  # a second Ctrl-C must not cut this short
                 report.outcomes = {n: Outcome(n, {"running": "stopped", "queued": "cancelled"}.get(o.state, o.state),
                                               o.seconds, o.error) for n, o in report.outcomes.items()}
                 if report.compare.state in ("queued", "running"):
                     report.compare = Outcome("compare", "cancelled", 0.0)
                 report.state = "stopped"
+                recover(out_dir)  # what a stopped worker was writing (the comparison's partial notebook)
                 _show(report)
-            finally:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-            return report
+            if isinstance(exc, KeyboardInterrupt):
+                return report
+            raise
         with _deferred_interrupt():
-            write_workbook(out_dir, tasks, report.outcomes)
+            write_workbook(out_dir, [Entry(t.name, t.title, _state(report.outcomes[t.name])) for t in tasks])
             report.state = "complete"
             _show(report)
     return report
@@ -762,102 +755,6 @@ def read_summary(folder: Path) -> dict[str, Any] | None:
 def _state(outcome: Outcome) -> str:
     """A skipped scenario is up to date, so its last run was ok."""
     return "ok" if outcome.state == "skipped" else outcome.state
-
-
-# -- allocations.xlsx ----------------------------------------------------------------------------
-
-
-def sheet_names(names: Sequence[str]) -> dict[str, str]:
-    """Excel sheet names: at most 31 characters, unique (case-insensitively), never 'Summary' or 'Funding'."""
-    used = {"summary", "funding"}
-    out = {}
-    for name in names:
-        base = name[:31]
-        candidate, k = base, 2
-        while candidate.lower() in used:
-            suffix = f"~{k}"
-            candidate, k = base[: 31 - len(suffix)] + suffix, k + 1
-        used.add(candidate.lower())
-        out[name] = candidate
-    return out
-
-
-def _write_rows(ws: Any, start: int, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
-    from openpyxl.styles import Font
-
-    for c, text in enumerate(header, 1):
-        ws.cell(start, c, text).font = Font(bold=True)
-    for r, row in enumerate(rows, start + 1):
-        for c, value in enumerate(row, 1):
-            cell = ws.cell(r, c, value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # text from scenario files is never a formula
-    return start + len(rows) + 1
-
-
-def _table_sheet(ws: Any, header: Sequence[str], rows: Sequence[Sequence[Any]], title: str) -> None:
-    """A plain table: the header in row 1 (so pandas.read_excel reads it as is), frozen and filterable; the
-    title goes in the printed page header."""
-    _write_rows(ws, 1, header, rows)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    ws.oddHeader.center.text = title.replace("&", "&&")  # '&' starts a format code in Excel page headers
-
-
-def _records(frame: Any) -> list[list[Any]]:
-    """Rows of plain Python values (no NaN) for openpyxl."""
-    return [[None if v != v else v for v in row] for row in frame.astype(object).values.tolist()]
-
-
-def write_workbook(out_dir: Path, tasks: list[Task], outcomes: dict[str, Outcome]) -> None:
-    """Finance's spreadsheet: a Summary sheet, a Funding sheet (spend by stream and year), then per scenario
-    its allocation.csv (one row per intervention and month) as a table that pandas and Excel read as is."""
-    import pandas as pd
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    summary_ws = wb.active
-    summary_ws.title = "Summary"
-    funding_ws = wb.create_sheet("Funding")
-    names = sheet_names([t.name for t in tasks])
-    summary_rows, funding_rows = [], []
-    for t in tasks:
-        folder = out_dir / t.name
-        state = _state(outcomes[t.name])
-        summary = read_summary(folder) if state == "ok" else None
-        h = headline(summary) if summary else {}
-        ws = wb.create_sheet(names[t.name])
-        alloc = folder / "allocation.csv"
-        planned = summary is not None and alloc.is_file() and h.get("value") is not None
-        if planned:
-            a = pd.read_csv(alloc, dtype={"period": str, "fy": str})
-            _table_sheet(ws, list(a.columns), _records(a), t.title)
-            f = pd.read_csv(folder / "funding.csv", dtype={"fy": str})
-            if len(f):
-                fs = f.groupby(["stream", "fy"], sort=True)["amount"].sum().round(2).reset_index()
-                funding_rows += [[t.name, r.stream, r.fy, float(r.amount)] for r in fs.itertuples()]
-            cliff = cliff_headline(read_cliff_edge(folder, summary))
-            note = cliff_text(cliff) if cliff else ""
-        else:
-            _table_sheet(ws, ALLOCATION_COLUMNS, [], t.title)
-            why = (summary or {}).get("explanation") or {}
-            note = (f"No plan: {status_label(h['status']) if h else 'the report ' + state}. "
-                    f"{why.get('text', '')}").strip()
-        ws.column_dimensions["B"].width = 40
-        summary_rows.append([t.name, t.title, names[t.name], state, h.get("status", ""), h.get("core_grant_total"),
-                             h.get("value"), (summary or {}).get("objective") if planned else None,
-                             h.get("participants"), h.get("services_closed"), h.get("exit_costs"),
-                             h.get("lowest_commissioned_share"), h.get("unspent_core_grant"), note])
-    _table_sheet(summary_ws, ["Scenario", "Title", "Sheet", "Report", "Plan status", "Core grant (GBP)",
-                              "Social value, undiscounted (GBP)", f"Value net of costs, {OBJECTIVE} (GBP)",
-                              "Participants", "Services closing", "Exit costs (GBP)", "Lowest commissioned share",
-                              "Unspent core grant (GBP)", "Note"], summary_rows, "VRU scenario allocations: summary")
-    summary_ws.column_dimensions["B"].width = 60
-    _table_sheet(funding_ws, ["scenario", "stream", "fy", "amount"], funding_rows,
-                 "VRU scenario allocations: spend by funding stream and financial year (GBP)")
-    buf = io.BytesIO()
-    wb.save(buf)
-    atomic_write_bytes(out_dir / "allocations.xlsx", buf.getvalue())
 
 
 # -- manifest.json -------------------------------------------------------------------------------

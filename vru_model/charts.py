@@ -246,3 +246,49 @@ def frontier_lines(
     bottom.set_xlabel("core grant: share of the baseline's, and £ a year (every year scaled alike)")
     bottom.set_xlim(xs[0], xs[-1])
     return Chart(_png(fig), alt, caption)
+
+
+def fate_shares(labels: Sequence[str], shares: dict[str, Sequence[float]], *, alt: str, caption: str) -> Chart:
+    """One bar per service, split into the shares of samples in which it is kept, reduced or closes; each part
+    has its own colour and hatching and a legend, and shares of 10% or more are written on the bar."""
+    fig = _figure(9.0, 1.3 + 0.3 * len(labels))
+    ax = fig.subplots()
+    left = [0.0] * len(labels)
+    handles = []
+    for k, (name, values) in enumerate(shares.items()):
+        colour, hatch = OKABE_ITO[[2, 1, 5][k % 3]], HATCHES[k % len(HATCHES)]
+        ax.barh(range(len(labels)), values, left=left, color=colour, hatch=hatch, edgecolor="white", height=0.7)
+        for y, (x0, v) in enumerate(zip(left, values, strict=True)):
+            if v >= 0.1:
+                ax.text(x0 + v / 2, y, f"{v:.0%}", ha="center", va="center", fontsize=7, color=TEXT,
+                        path_effects=[withStroke(linewidth=2.5, foreground="white")])
+        left = [a + b for a, b in zip(left, values, strict=True)]
+        handles.append(Patch(facecolor=colour, hatch=hatch, edgecolor="white", label=name))
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("share of samples of the evidence")
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), frameon=False,
+              fontsize=9)
+    _style(ax)
+    return Chart(_png(fig), alt, caption)
+
+
+def regret_histogram(regret: Sequence[float], *, marks: dict[str, float], alt: str, caption: str) -> Chart:
+    """How much value the recommended plan loses across samples, with labelled lines (not colour alone) at the
+    marks (e.g. the mean and the 90th percentile)."""
+    fig = _figure(9.0, 3.2)
+    ax = fig.subplots()
+    ax.hist(regret, bins=min(20, max(5, len(regret) // 3)), color=OKABE_ITO[0], edgecolor="white")
+    halo = [withStroke(linewidth=3, foreground="white")]
+    for k, (label, x) in enumerate(marks.items()):
+        ax.axvline(x, color=TEXT, linestyle=[":", "--", "-."][k % 3], linewidth=1.5)
+        ax.text(x, 0.95 - 0.12 * k, f" {label}: {millions(x)}", transform=ax.get_xaxis_transform(), ha="left",
+                va="top", fontsize=9, color=TEXT, path_effects=halo)
+    ax.xaxis.set_major_formatter(millions)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("value lost by keeping to the recommended plan (discounted objective)")
+    ax.set_ylabel("samples")
+    _style(ax)
+    return Chart(_png(fig), alt, caption)

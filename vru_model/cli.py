@@ -54,7 +54,19 @@ def _user_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(epilog=EXIT_CODES)
+class _Group(click.Group):
+    """A command list whose one-line summaries are never cut off with '...' (click's default on 80 columns)."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, cmd.get_short_help_str(limit=400)) for name in self.list_commands(ctx)
+                if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_Group, epilog=EXIT_CODES,
+             context_settings={"max_content_width": 120, "help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks for bad input.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
@@ -80,23 +92,108 @@ def validate(paths: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
         raise ScenarioError(problems)
 
 
+SET_HELP = ("Override a key (dotted path), e.g. --set funding.home_office_grant.amounts.2022/23=2500000 or "
+            "--set policy.partner_pickup=0.5; repeat for several.")
+
+
+def overrides_name(base: str, overrides: tuple[str, ...]) -> str:
+    """A folder name for a solve with overrides, so it never replaces the plain solve's folder: the scenario
+    name, then each override's last key part and value (e.g. baseline_set_2022_23_2500000). The same
+    overrides always give the same name; a long one is cut and ends in a short hash to stay unique."""
+    import hashlib
+    import re
+
+    parts = []
+    for text in overrides:
+        key, _, value = text.partition("=")
+        parts.append(f"{key.strip().split('.')[-1]}_{value.strip()}")
+    slug = re.sub(r"[^a-z0-9]+", "_", "_".join(parts).lower()).strip("_") or "changed"
+    name = f"{base}_set_{slug}"
+    if len(name) > 64:
+        digest = hashlib.sha256("\n".join(overrides).encode()).hexdigest()[:8]
+        name = f"{name[:55].rstrip('_')}_{digest}"
+    return name
+
+
+def solve_headline(summary: dict[str, Any], core_stream: str) -> list[str]:
+    """What finance reads first after a solve: value, closures with notice dates, grant used; titles, not ids."""
+    from vru_model.periods import month_name
+    from vru_model.reports import status_label
+    from vru_model.results_text import money, plural
+
+    lines = [f"{summary['title']}: {status_label(summary['status']).lower()}."]
+    totals = summary.get("totals") or {}
+    if totals.get("value") is None:
+        return lines
+    lines.append(f"Value: {money(totals['value'])} of social value over the plan (undiscounted); "
+                 f"{money(summary.get('objective') or 0.0)} net of exit and disruption costs (discounted).")
+    used = []
+    for fy, row in (summary.get("fy") or {}).items():
+        grant = row.get("core_grant") or 0.0
+        left = row.get("unspent_by_stream", {}).get(core_stream, 0.0)
+        if grant > 0:
+            used.append(f"{fy} {money(grant - left)} of {money(grant)} ({(grant - left) / grant:.0%})")
+    if used:
+        lines.append("Core grant used: " + "; ".join(used) + ".")
+    closures = summary.get("closures") or []
+    if not closures:
+        lines.append("No service closes.")
+    else:
+        lines.append(f"{plural(len(closures), 'service')} "
+                     f"{'closes' if len(closures) == 1 else 'close'} (serve notice by the date shown):")
+        for c in sorted(closures, key=lambda c: (c["notice_by"], c["title"])):
+            lines.append(f"  - {c['title']}: notice by {month_name(c['notice_by'])}, "
+                         f"closes from {month_name(c['closes_from'])}")
+    return lines
+
+
 @main.command("solve", epilog=EXIT_CODES)
 @click.argument("scenario", type=click.Path(path_type=Path))
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key (dotted path).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True)
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--name", default=None, metavar="NAME",
+              help="Folder (and scenario) name for a solve with --set [default: made from the overrides].")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True,
+              help="Where to write: the results go into OUT/<name>/.")
 @_user_errors
-def solve_command(scenario: Path, overrides: tuple[str, ...], out_dir: Path) -> None:
-    """Solve one scenario and write DIR/<name>/ (exit 1 when infeasible or the solver failed)."""
+def solve_command(scenario: Path, overrides: tuple[str, ...], name: str | None, out_dir: Path) -> None:
+    """Solve one scenario, print its headline and write OUT/<name>/.
+
+    With --set the result goes to its own folder (named from the overrides, or --name), never over the
+    plain solve's, and resolved.yaml starts with the overrides as comments. Exit 0 when a plan is found,
+    1 when the scenario is infeasible or the solver failed (the reason is printed), 2 for bad input.
+
+    \b
+    Examples:
+      vru solve scenarios/baseline.yaml
+      vru solve scenarios/baseline.yaml --set funding.home_office_grant.amounts.2022/23=2500000
+      vru solve scenarios/cut_25.yaml --set policy.commissioning_min_share=0.3 --name cut_25_min_30
+    """
+    from vru_model.files import atomic_write_text
     from vru_model.solve import solve
 
     loaded = load_scenario(scenario, list(overrides))
+    if overrides or name:
+        loaded = load_scenario(scenario, [*overrides, f"name={name or overrides_name(loaded.name, overrides)}"])
     check_output_dir(out_dir)
     result = solve(loaded, price_rules=True)
+    if overrides:
+        result.summary["overrides"] = list(overrides)
     where = result.write(out_dir)
-    click.echo(f"{loaded.name}: {result.status.value} ({result.summary['status_text']}) -> {where}")
+    if overrides:
+        resolved = where / "resolved.yaml"
+        head = "".join(f"#   --set {o}\n" for o in overrides)
+        atomic_write_text(resolved, f"# Solved from {scenario} with these overrides:\n{head}"
+                          + resolved.read_text(encoding="utf-8"))
+    lines = solve_headline(result.summary, loaded.core_stream)
+    click.echo(lines[0])
+    for o in overrides:
+        click.echo(f"  with --set {o}")
+    for line in lines[1:]:
+        click.echo(line)
     explanation = result.summary.get("explanation")
     if explanation:
         click.echo(explanation["text"])
+    click.echo(f"Written to {where}/")
     sys.exit(EXIT_OK if result.optimal else EXIT_FAILED)
 
 
@@ -164,11 +261,13 @@ def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> N
               "(default: exit 2 at once).")
 @click.option("--notebook", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="Report notebook to run [default: notebooks/scenario_report.ipynb].")
+@click.option("--samples", type=click.IntRange(0, 100_000), default=20, show_default=True,
+              help="Samples of the evidence for each report's \"How sure is this plan?\" section (0 skips it).")
 @click.option("--pdf", is_flag=True, help="Also print each report to report.pdf beside its HTML (A4 board paper; "
               "needs Chromium, skipped with a message without it).")
 @_user_errors
 def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, timeout: float, scheduler: str | None,
-                  force: bool, wait: bool, notebook: Path | None, pdf: bool) -> None:
+                  force: bool, wait: bool, notebook: Path | None, samples: int, pdf: bool) -> None:
     """Run every scenario's report (default: all of scenarios/*.yaml) and write OUT/index.html.
 
     Exit 0 when every report ran, 1 when any failed or timed out (the others still finish), 2 for bad input,
@@ -178,7 +277,8 @@ def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, time
     from vru_model.batch import REPORT_NOTEBOOK, outcome_lines, run_batch
 
     report = run_batch(list(scenarios), out_dir, workers=workers, timeout=timeout, scheduler=scheduler, force=force,
-                       notebook=notebook or REPORT_NOTEBOOK, wait=wait, say=lambda text: click.echo(text, err=True))
+                       notebook=notebook or REPORT_NOTEBOOK, samples=samples, wait=wait,
+                       say=lambda text: click.echo(text, err=True))
     if report.state == "stopped":
         stopped = [n for n, o in report.outcomes.items() if o.state == "stopped"]
         not_run = sum(o.state == "cancelled" for o in report.outcomes.values())
@@ -278,7 +378,7 @@ def _epsilons(_ctx: click.Context, _param: click.Parameter, text: str) -> tuple[
     return found
 
 
-@main.command("robustness")
+@main.command("robustness", epilog=EXIT_CODES)
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--samples", type=click.IntRange(1, 100_000), default=200, show_default=True,
               help="Joint samples of the effects and harm costs (Latin hypercube).")
@@ -298,6 +398,7 @@ def robustness_command(scenario: Path, samples: int, seed: int, workers: int, sc
     from vru_model.robustness import robustness
 
     loaded = load_scenario(scenario, list(overrides))
+    check_output_dir(out_dir)
     try:
         result = robustness(loaded, samples, seed, workers=workers, scheduler=scheduler, epsilons=epsilons)
     except ScenarioError as exc:

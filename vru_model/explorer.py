@@ -59,6 +59,10 @@ except ImportError:  # not on Windows: saves there are not locked against each o
 
 SCENARIOS_ENV = "VRU_SCENARIOS_DIR"
 CACHE_SIZE = 32
+# The cliff-edge button (two-stage plan with VSS and EVPI) on the shipped late_confirmation scenario, measured
+# on the 2-core development machine: 20 s (issue 13's test) to 105-124 s (three runs with load 15-19 from other
+# jobs). The explorer says this range until it has timed a run of its own.
+CLIFF_EDGE_SECONDS = (20, 120)
 REPO_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "explorer.ipynb"
 VOILA_DIR = NOTEBOOK.parent / "jupyter"  # voila.py settings and voila/templates/vru
@@ -100,9 +104,67 @@ def _nest(overrides: dict[str, Any]) -> dict[str, Any]:
     return apply_overrides({}, {k: _plain(v) for k, v in sorted(overrides.items())})
 
 
-def one_line(exc: ScenarioError) -> str:
-    """A validation error as one line for the director: key and message, no file paths."""
-    return "; ".join(f"{p.key or 'scenario'}: {p.message}" for p in exc.problems)
+def setting_label(key: str, titles: dict[str, str] | None = None) -> str:
+    """A scenario key in the words of the control that sets it ('the 2022/23 grant', not a dotted key)."""
+    parts = key.split(".")
+    if parts[0] == "funding" and len(parts) >= 4 and parts[2] == "amounts":
+        return f"the {parts[3]} grant"
+    if parts[0] == "funding" and parts[-1] == "confirmed_month":
+        return "the month the grant is confirmed"
+    if parts[0] == "funding" and parts[-1] == "cap":
+        return "the OPCC underwriting cap"
+    if parts[0] == "interventions" and len(parts) >= 3:
+        return f"{(titles or {}).get(parts[1], 'a service')}: {parts[-1].replace('_', ' ')}"
+    words = {"policy.partner_pickup": "the partners' pick-up", "uncertainty.confirmed_month": "the month the "
+             "uncertain grant becomes known", "policy.commissioning_min_share": "the commissioning minimum",
+             "name": "the file name", "title": "the title"}
+    return words.get(key, key.replace(".", " ").replace("_", " "))
+
+
+def one_line(exc: ScenarioError, titles: dict[str, str] | None = None) -> str:
+    """A validation error as one line for the director: the setting in words and the problem, no paths or keys."""
+    return "; ".join(f"{setting_label(p.key, titles) if p.key else 'the scenario'}: {p.message}"
+                     for p in exc.problems)
+
+
+def parse_share(value: str | float) -> float:
+    """A share as a director types it: '50', '50%' and '0.5' all mean 50%.
+
+    A % sign always means percent; without one, a number above 1 is a percentage and 1 or less a fraction."""
+    if isinstance(value, int | float):
+        number, percent = float(value), False
+    else:
+        text = value.strip().replace(",", "")
+        percent = text.endswith("%")
+        try:
+            number = float(text.rstrip("%").strip())
+        except ValueError:
+            raise ValueError(f"{value.strip()!r} is not a percentage (type 50, 50% or 0.5)") from None
+    if not math.isfinite(number):
+        raise ValueError("type a percentage such as 50, 50% or 0.5")
+    return number / 100.0 if percent or number > 1 else number
+
+
+def parse_grant(value: str | float, base: float) -> float:
+    """A grant as typed: pounds ('2,314,900', '£2.3m', '450k') or a percentage of `base` ('70%')."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = value.strip().lower().replace(",", "").replace("£", "").replace(" ", "")
+    scale = 1.0
+    if text.endswith("%"):
+        if base <= 0:
+            raise ValueError("the starting scenario has no grant in this year, so type it in pounds")
+        text, scale = text[:-1], base / 100.0
+    elif text.endswith(("m", "k")):
+        text, scale = text[:-1], 1e6 if text.endswith("m") else 1e3
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{value.strip()!r} is not an amount (type pounds, e.g. 2,500,000 or £2.5m, "
+                         "or a percentage of the starting grant, e.g. 70%)") from None
+    if not math.isfinite(number):
+        raise ValueError("type an amount in pounds or a percentage")
+    return round(number * scale, 2)
 
 
 def scenario_names(scenarios_dir: Path) -> dict[str, str]:
@@ -134,6 +196,8 @@ class ServiceRow:
     notice_by: str | None = None
     closes_from: str | None = None
     exit_cost: float = 0.0
+    reason: str = ""  # why the plan closes it (summary.json closures[].reason)
+    cost_to_keep: float | None = None  # value lost if it were kept (None: not measured in the explorer)
 
 
 @dataclass(frozen=True)
@@ -202,6 +266,7 @@ def _services(scenario: Scenario, result: Result) -> list[ServiceRow]:
                 str(key), item.title, "closes",
                 f"closes from {month_label(c['closes_from'])} (notice by {month_label(c['notice_by'])})",
                 scale, c["notice_by"], c["closes_from"], float(c["exit_cost"]),
+                c.get("reason", ""), c.get("cost_to_keep"),
             ))
         elif all(running):
             rows.append(ServiceRow(str(key), item.title, "runs", f"runs throughout{level}", scale))
@@ -293,6 +358,7 @@ class ExplorerController:
         if not self.available:
             raise ScenarioError([Problem(str(self.scenarios_dir), "", "no loadable scenario files (*.yaml) here")])
         self._cache: OrderedDict[str, Result] = OrderedDict()
+        self.cliff_seconds: float | None = None
         self.set_start(start or ("baseline" if "baseline" in self.available else next(iter(self.available))))
 
     # --- starting point -------------------------------------------------------------------
@@ -360,6 +426,15 @@ class ExplorerController:
             raise ValueError(f"the starting scenario has no core grant in {fy}; set it in pounds")
         return self.set_grant(fy, round(base * percent / 100.0, 2))
 
+    def set_grant_text(self, fy: str, text: str) -> ExplorerView:
+        """Core grant for one year as typed: pounds ('2,500,000', '£2.5m') or '% of the starting scenario'."""
+        self._check_fy(fy)
+        try:
+            pounds = parse_grant(text, self.base_grant(fy))
+        except ValueError as exc:
+            return self._refuse(f"the {fy} grant: {exc}")
+        return self.set_grant(fy, pounds)
+
     def set_confirmation_month(self, month: str) -> ExplorerView:
         return self._set({f"funding.{self.core_stream}.confirmed_month": month})
 
@@ -369,12 +444,22 @@ class ExplorerController:
             raise ValueError(f"scenario {self.start!r} has no underwriting stream")
         return self._set({f"funding.{stream}.cap": pounds})
 
-    def set_partner_pickup(self, share: float) -> ExplorerView:
-        """How much of the promised partner pick-up of tapers really happens (0 to 1)."""
-        return self._set({"policy.partner_pickup": share})
+    def set_partner_pickup(self, share: str | float) -> ExplorerView:
+        """How much of the promised partner pick-up of tapers really happens ('80', '80%' or 0.8)."""
+        return self._set_share("policy.partner_pickup", "the partners' pick-up", share)
 
-    def set_commissioning_min(self, share: float) -> ExplorerView:
-        return self._set({"policy.commissioning_min_share": share})
+    def set_commissioning_min(self, share: str | float) -> ExplorerView:
+        """The commissioning minimum as a share of each year's core grant ('20', '20%' or 0.2)."""
+        return self._set_share("policy.commissioning_min_share", "the commissioning minimum", share)
+
+    def _set_share(self, key: str, what: str, share: str | float) -> ExplorerView:
+        try:
+            value = parse_share(share)
+        except ValueError as exc:
+            return self._refuse(f"{what}: {exc}")
+        if not 0 <= value <= 1:
+            return self._refuse(f"{what} must be between 0% and 100% (you typed {value:.0%})")
+        return self._set({key: round(value, 6)})
 
     def set_protected(self, names: Iterable[str]) -> ExplorerView:
         """Exactly these services are protected from closure (others as in the starting scenario minus these)."""
@@ -401,14 +486,23 @@ class ExplorerController:
 
         if self.scenario.uncertainty is None:
             raise ValueError(f"scenario {self.start!r} has no uncertain grant (no uncertainty block)")
+        started = time.perf_counter()
         found = solve_cliff_edge(self.scenario)
+        self.cliff_seconds = time.perf_counter() - started
         if found.optimal:
             head = f"Expected value of the cliff-edge plan: {money(found.expected_value or 0.0)}."
             sentences = [head, *found.sentences]
         else:
             sentences = [found.summary.get("status_text", "No cliff-edge plan was found."), *found.sentences]
-        self.view = replace(self.view, cliff_edge=sentences)
+        self.view = replace(self.view, cliff_edge=sentences, seconds=self.cliff_seconds)
         return self.view
+
+    def cliff_edge_estimate(self) -> str:
+        """How long the cliff-edge plan takes, as measured: the last run here, else the measured range."""
+        if self.cliff_seconds is not None:
+            return f"last time it took {self.cliff_seconds:.0f} seconds"
+        low, high = CLIFF_EDGE_SECONDS
+        return f"this takes {low} to {high} seconds"
 
     @property
     def protected(self) -> list[str]:
@@ -475,15 +569,24 @@ class ExplorerController:
                 new[key] = value
         return self._apply(new)
 
+    def _refuse(self, problem: str) -> ExplorerView:
+        """Keep the plan as it was and say why in one line."""
+        self.view = replace(self.view, error=f"That value was not accepted ({problem}). "
+                                             "The plan shown is the last valid one.")
+        return self.view
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """Service titles by id, for messages in words."""
+        return {k: item.title for k, item in self.base.interventions.items()}
+
     def _apply(self, overrides: dict[str, Any]) -> ExplorerView:
         started = time.perf_counter()
         try:
             merged = apply_overrides(self._start_dict, overrides)
             scenario = validate(merged, str(self.path)) if overrides else self.base
         except ScenarioError as exc:
-            self.view = replace(self.view, error=f"That value was not accepted ({one_line(exc)}). "
-                                                 "The plan shown is the last valid one.")
-            return self.view
+            return self._refuse(one_line(exc, self.titles))
         self.overrides = overrides
         self.scenario = scenario
         self.result = self._solve(scenario)
@@ -531,7 +634,8 @@ class ExplorerController:
             participants=totals.get("participants"),
             base_participants=self.base_result.summary["totals"].get("participants"),
             services=services,
-            closures=[s for s in services if s.status == "closes"],
+            closures=sorted((s for s in services if s.status == "closes"),
+                            key=lambda s: (s.notice_by or "", s.closes_from or "", s.title)),
             spend=_spend(sc, res) if services else {},
             compliance=list(res.summary.get("compliance") or []),
             changes=changes,
@@ -677,7 +781,8 @@ def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None =
         "<tr>" + "".join(f"<td {_NUM if k in numeric else _CELL}>{c}</td>" for k, c in enumerate(r)) + "</tr>"
         for r in rows
     )
-    return f"<table {_TABLE}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (f'<div class="vru-scroll" style="overflow-x:auto;max-width:100%"><table {_TABLE}><thead><tr>{head}'
+            f"</tr></thead><tbody>{body}</tbody></table></div>")
 
 
 def banner(kind: str, title: str, text: str) -> str:
@@ -719,8 +824,10 @@ def _headline(view: ExplorerView) -> str:
     running = sum(1 for s in view.services if s.status in ("runs", "opens", "partial"))
     closing = len(view.closures)
     change = view.value_change
-    if change is None or abs(change) < 0.5:
-        versus = "no change"
+    if not view.overrides:
+        versus = "nothing changed yet (change a setting to see what it does)"
+    elif change is None or abs(change) < 0.5:
+        versus = "the same value"
     else:
         pct = f" ({change / abs(view.base_objective):+.0%})" if view.base_objective else ""
         versus = f"{_signed(change)}{pct}"
@@ -732,8 +839,8 @@ def _headline(view: ExplorerView) -> str:
     return (
         f'<h3 style="margin:0 0 4px 0">Value of this plan: <span class="vru-headline-value">'
         f"{_e(money(view.objective or 0.0))}</span></h3>"
-        f'<p class="vru-headline" style="margin:0 0 8px 0">Compared with the starting scenario: '
-        f'<strong class="vru-value-change">{_e(versus)}</strong>. '
+        f'<p class="vru-headline" style="margin:0 0 8px 0">Compared with the starting scenario, '
+        f'“{_e(view.start_title)}” as loaded: <strong class="vru-value-change">{_e(versus)}</strong>. '
         f'<span class="vru-services-count">{running} of {len(view.services)} services run; '
         f"{closing} {'closes' if closing == 1 else 'close'}.</span>{_e(people)}</p>"
     )
@@ -742,14 +849,19 @@ def _headline(view: ExplorerView) -> str:
 def _closures(view: ExplorerView) -> str:
     if not view.closures:
         return '<h4>Services that close</h4><p class="vru-closures">None: every running service continues.</p>'
-    rows = [[_e(s.title), _e(month_label(s.notice_by)), _e(month_label(s.closes_from)), _e(money(s.exit_cost))]
+    rows = [[_e(s.title), _e(month_label(s.notice_by)), _e(month_label(s.closes_from)), _e(money(s.exit_cost)),
+             _e(money(s.cost_to_keep) if s.cost_to_keep is not None else "not measured"), _e(s.reason)]
             for s in view.closures]
     return ('<h4>Services that close</h4><div class="vru-closures">'
-            + _table(["Service", "Notice must be served by", "Closes from", "Exit cost"], rows, {3}) + "</div>")
+            + _table(["Service", "Notice must be served by", "Closes from", "Exit cost", "Cost to keep", "Why"],
+                     rows, {3, 4}) + "</div>")
 
 
 def _changes(view: ExplorerView) -> str:
-    title = f"Compared with the starting scenario ({view.start_title})"
+    title = f"What changed compared with “{view.start_title}” as loaded"
+    if not view.overrides:
+        return (f"<h4>{_e(title)}</h4><p class=\"vru-changes\">Nothing yet: this is the starting scenario as "
+                "loaded. The services that close above close in it too.</p>")
     if not view.changes:
         return f"<h4>{_e(title)}</h4><p class=\"vru-changes\">No service changes.</p>"
     rows = [[_e(t), _e(a), _e(b)] for t, a, b in view.changes]

@@ -18,17 +18,25 @@ RULES: dict[str, str] = {
     "taper": "the VRU pays at least its taper share of a service's cost (partners pay at most the rest)",
     "stream_budget": "a funding stream cannot spend more than its amount in a financial year",
     "underwriting_cap": "OPCC underwriting covers pre-confirmation spend only up to its cap",
-    "commissioning_minimum": "the commissioning minimum share of the core grant must go to commissioned services",
+    "commissioning_minimum": "the commissioning minimum share of the core grant (claimed or awarded, as the policy "
+    "says) must go to commissioned services",
     "viable_scale": "a running service must run at least at its minimum viable scale",
     "capacity": "a service cannot run above its capacity",
-    "committed_contracts": "committed contracts must run until their committed month",
+    "committed_contracts": "committed contracts must run, at no less than their committed scale, until their "
+    "committed month",
+    "yearly_scale": "a running service's scale is a contract term: the same in every month of a financial year",
+    "yearly_scale_steady": "within a financial year a service runs at its year's scale until it stops",
+    "reduction_notice": "reducing a service's scale needs notice (its variation notice period), as closing does",
+    "participants_lost": "the participants who lose support when a service is reduced or closed",
+    "commissioning_credit": "exit and start-up costs do not count as commissioned spend (policy)",
     "closure_definition": "a closure is a service stopping after a running month",
     "opening_definition": "an opening is a service starting after a month without it",
     "no_reopening": "a closed service cannot re-open",
     "notice": "closing a service needs notice served its notice period earlier",
-    "notice_before_horizon": "no notice was served before the plan starts",
+    "notice_before_horizon": "no notice (of closure or of a reduction) was served before the plan starts",
     "central_capability_floor": "the central team and mandatory products must run while there is a grant",
-    "protected_services": "services the scenario protects from closure keep running",
+    "protected_services": "services the scenario protects keep running, at no less than their scale, while there "
+    "is a grant",
     "no_new_commitments_before_confirmation": "no new service starts before the grant is confirmed",
     "non_anticipativity": "decisions before the confirmation month are the same whatever the grant turns out to be",
     "value_target": "the plan must keep at least the target value",
@@ -40,16 +48,14 @@ TIE_BREAK = 1e-4  # value units per pound of VRU spend
 
 def _underwriting_bound(data: ModelData, grant_in_conf_fy: float) -> float:
     """Underwriting covers only what the grant cannot: zero when the grant exceeds any possible
-    pre-confirmation spend."""
+    pre-confirmation spend (running costs at full capacity plus the exit costs of services stopped then)."""
     if data.underwriting is None:
         return 0.0
     cap = data.scenario.funding[data.underwriting].cap or 0.0
-    most = sum(
-        data.cost[i, t] * data.scenario.interventions[i].scale.max
-        for (s, i), covered in data.pays.items()
-        if s == data.underwriting
-        for t in covered
-    )
+    items = data.scenario.interventions
+    covered = {(i, t) for (s, i), months in data.pays.items() if s == data.underwriting for t in months}
+    most = sum(data.cost[i, t] * items[i].scale.max for i, t in covered)
+    most += sum(items[i].exit_cost for i in {i for i, _t in covered})  # a service stopped then pays its exit
     return min(cap, max(0.0, most - grant_in_conf_fy))
 
 
@@ -108,6 +114,13 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     m.close = pyo.Var(WIT, bounds=(0, 1))
     m.open = pyo.Var(WIT, bounds=(0, 1))
     m.notice_served = pyo.Var(WIT, bounds=(0, 1))
+    yearly = policy.scale_changes == "yearly"
+    if yearly:  # the contract scale of each financial year
+        m.level = pyo.Var(m.W, m.I, m.Y, bounds=lambda _, w, i, y: (0, items[i].scale.max))
+    rate = policy.disruption_penalty_per_participant
+    penalised = [i for i in d.interventions if rate * items[i].participants_per_year > 0]
+    m.lost = pyo.Var([(w, i, t) for w in m.W for i in penalised for t in months], domain=pyo.NonNegativeReals)
+
     def partner_pays(i: str, t: str) -> float:
         """Most a partner pays per unit of scale: the untapered share, times how much of it is picked up."""
         return (1 - d.vru_share[i, t]) * d.pickup[i] * d.cost[i, t]
@@ -126,6 +139,9 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
 
     def was_on(w: str, i: str, t: str) -> object:
         return m.on[w, i, prev[t]] if t in prev else (1 if items[i].running_at_start else 0)
+
+    def scale_before(w: str, i: str, t: str) -> object:
+        return m.scale[w, i, prev[t]] if t in prev else items[i].start_scale
 
     def grant_of(w: str, y: str) -> object:
         return m.grant_needed[y] if min_grant else m.grant[w, y]
@@ -171,12 +187,40 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
 
     commissioned = [i for i in d.interventions if items[i].is_commissioned]
 
+    # Exit and start-up costs are paid for closing or opening a service, not for delivering it: unless
+    # the policy says otherwise only the core grant's part of a service's running cost counts.
+    credited = [
+        (w, i, t)
+        for w in m.W
+        for i in commissioned
+        for t in months
+        if not policy.exit_costs_count_as_commissioned and (items[i].exit_cost > 0 or items[i].startup_cost > 0)
+        and (w, d.core, i, t) in m.spend
+    ] if policy.commissioning_min_share > 0 else []
+    m.credit = pyo.Var(credited, domain=pyo.NonNegativeReals)
+
+    def commissioning_credit(_, w, i, t, part):
+        if part == "core":
+            return m.credit[w, i, t] <= m.spend[w, d.core, i, t]
+        return m.credit[w, i, t] <= d.cost[i, t] * m.scale[w, i, t] - m.partner[w, i, t]
+
+    m.commissioning_credit = pyo.Constraint(credited, ["core", "running"], rule=commissioning_credit)
+
+    def commissioned_spend(w: str, i: str, t: str) -> object:
+        if (w, i, t) in m.credit:
+            return m.credit[w, i, t]
+        return m.spend[w, d.core, i, t] if (w, d.core, i, t) in m.spend else 0  # noqa: SIM401 (a Pyomo Var)
+
     def commissioning_minimum(_, w, y):
-        keys = [(w, d.core, i, t) for i in commissioned for t in months if d.fy_of[t] == y]
         share = policy.commissioning_min_share
         if share == 0:
             return pyo.Constraint.Skip
-        return sum(m.spend[k] for k in keys) >= share * grant_of(w, y)
+        in_year = [t for t in months if d.fy_of[t] == y]
+        got = sum(commissioned_spend(w, i, t) for i in commissioned for t in in_year)
+        if policy.commissioning_basis == "awarded":
+            return got >= share * grant_of(w, y)
+        claimed = sum(m.spend[k] for k in by_stream_fy.get((w, d.core, y), []))
+        return got >= share * claimed
 
     m.commissioning_minimum = pyo.Constraint(m.W, m.Y, rule=commissioning_minimum)
 
@@ -184,12 +228,57 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     m.viable_scale = pyo.Constraint(WIT, rule=lambda _, w, i, t: m.scale[w, i, t] >= items[i].scale.min * m.on[w, i, t])
     m.capacity = pyo.Constraint(WIT, rule=lambda _, w, i, t: m.scale[w, i, t] <= items[i].scale.max * m.on[w, i, t])
 
+    if yearly:
+        def yearly_scale(_, w, i, t, part):
+            level = m.level[w, i, d.fy_of[t]]
+            if part == "at_most":
+                return m.scale[w, i, t] <= level
+            return m.scale[w, i, t] >= level - items[i].scale.max * (1 - m.on[w, i, t])
+
+        m.yearly_scale = pyo.Constraint(WIT, ["at_most", "at_least"], rule=yearly_scale)
+
+        # Implied for a service that cannot re-open (it runs at its year's scale until it stops), and worth
+        # stating: the relaxation can no longer dip a service for a few months and restore it.
+        steady = [
+            (w, i, t)
+            for (w, i, t) in WIT
+            if t in nxt and d.fy_of[nxt[t]] == d.fy_of[t] and items[i].running_at_start and not policy.allow_reopening
+        ]
+        m.yearly_scale_steady = pyo.Constraint(
+            steady, rule=lambda _, w, i, t: m.scale[w, i, t] >= m.scale[w, i, nxt[t]]
+        )
+
     committed = [
-        (w, i, t)
+        (w, i, t, part)
         for (w, i, t) in WIT
         if items[i].committed_until is not None and t <= items[i].committed_until
+        for part in ("running", "scale")
     ]
-    m.committed_contracts = pyo.Constraint(committed, rule=lambda _, w, i, t: m.on[w, i, t] == 1)
+
+    def committed_contracts(_, w, i, t, part):
+        if part == "running":
+            return m.on[w, i, t] == 1
+        return m.scale[w, i, t] >= items[i].committed_level
+
+    m.committed_contracts = pyo.Constraint(committed, rule=committed_contracts)
+
+    def participants_lost(_, w, i, t):
+        before = scale_before(w, i, t)
+        if before is None:  # the plan sets the first scale: nobody is counted as lost in its first month
+            return pyo.Constraint.Skip
+        return m.lost[w, i, t] >= before - m.scale[w, i, t]
+
+    m.participants_lost = pyo.Constraint(list(m.lost.keys()), rule=participants_lost)
+
+    def reduction_notice(_, w, i, t):
+        # No notice was served before the plan starts, so the scale cannot fall while the service runs
+        # until its variation notice could have run out. Later reductions are served notice inside the plan.
+        before = scale_before(w, i, t)
+        if pos[t] >= items[i].variation_notice or before is None or not items[i].running_at_start:
+            return pyo.Constraint.Skip
+        return m.scale[w, i, t] >= before - items[i].scale.max * (1 - m.on[w, i, t])
+
+    m.reduction_notice = pyo.Constraint(WIT, rule=reduction_notice)
 
     # --- closures, notice, re-opening --------------------------------------------------------
     def closure_definition(_, w, i, t, part):
@@ -245,8 +334,23 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
         if items[i].mandatory and (min_grant or d.grant(o, d.fy_of[t]) > 0)
     ]
     m.central_capability_floor = pyo.Constraint(floor, rule=lambda _, w, i, t: m.on[w, i, t] == 1)
-    protected = [(w, i, t) for (w, i, t) in WIT if items[i].protected and items[i].running_at_start]
-    m.protected_services = pyo.Constraint(protected, rule=lambda _, w, i, t: m.on[w, i, t] == 1)
+    # Protected: kept running at no less than its scale so far, in every month with a core grant.
+    protected = [
+        (o.name, i, t, part)
+        for o in d.outcomes
+        for i in d.interventions
+        for t in months
+        if items[i].protected and items[i].running_at_start and (min_grant or d.grant(o, d.fy_of[t]) > 0)
+        for part in ("running", "scale")
+    ]
+
+    def protected_services(_, w, i, t, part):
+        if part == "running":
+            return m.on[w, i, t] == 1
+        before = scale_before(w, i, t)
+        return pyo.Constraint.Skip if before is None else m.scale[w, i, t] >= before
+
+    m.protected_services = pyo.Constraint(protected, rule=protected_services)
     confirmed = sc.funding[d.core].confirmed_month
     early = [
         (w, i, t)
@@ -268,9 +372,17 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
         for t in d.shared_months
         for var in ("scale", "on", "notice_served")
     ]
-    m.non_anticipativity = pyo.Constraint(
-        shared, rule=lambda _, w, i, t, var: getattr(m, var)[w, i, t] == getattr(m, var)[first, i, t]
-    )
+    # The contract scale of the year in which the grant is confirmed is let in April, before it is known,
+    # for every service already running then (implied by the shared months, but stated: it tightens the
+    # relaxation a great deal).
+    if yearly and d.shared_months and not policy.allow_reopening:
+        y0 = d.fy_of[d.shared_months[0]]
+        shared += [(w, i, y0, "level") for w in m.W if w != first for i in d.interventions if items[i].running_at_start]
+
+    def non_anticipativity(_, w, i, t, var):
+        return getattr(m, var)[w, i, t] == getattr(m, var)[first, i, t]
+
+    m.non_anticipativity = pyo.Constraint(shared, rule=non_anticipativity)
 
     # --- objective ---------------------------------------------------------------------------
     def social_value(w: str) -> object:
@@ -278,24 +390,33 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
 
     m.value = pyo.Expression(m.W, rule=lambda _, w: social_value(w))
 
-    def losses(w: str) -> object:
-        total = 0
-        for i in d.interventions:
-            item = items[i]
-            per_closure = item.exit_cost + policy.disruption_penalty_per_participant * item.participants_per_year
-            for t in months:
-                total += d.discount[t] * (per_closure * m.close[w, i, t] + item.startup_cost * m.open[w, i, t])
-        for (ww, s, _y), keys in by_stream_fy.items():
-            if ww != w:
-                continue
-            if s == d.underwriting:
-                total += policy.underwriting_cost_weight * sum(m.spend[k] for k in keys)
-            elif s == LIABILITY:
-                penalty = sc.uncertainty.unfunded_penalty if sc.uncertainty else 10.0  # only two-stage has a liability
-                total += penalty * sum(m.spend[k] for k in keys)
-        return total
+    def exit_costs(w: str) -> object:
+        return sum(
+            d.discount[t] * (items[i].exit_cost * m.close[w, i, t] + items[i].startup_cost * m.open[w, i, t])
+            for i in d.interventions
+            for t in months
+        )
 
-    m.losses = pyo.Expression(m.W, rule=lambda _, w: losses(w))
+    def disruption(w: str) -> object:
+        """The penalty per participant who loses support, by a reduction or a closure."""
+        return sum(
+            d.discount[t] * rate * items[i].participants_per_year * m.lost[w, i, t] for i in penalised for t in months
+        )
+
+    def stream_penalty(w: str, stream: str | None, weight: float) -> object:
+        keys = [k for (ww, s, _y), ks in by_stream_fy.items() if ww == w and s == stream for k in ks]
+        return weight * sum(m.spend[k] for k in keys)
+
+    liability_weight = sc.uncertainty.unfunded_penalty if sc.uncertainty else 10.0  # only two-stage has a liability
+    m.exit_costs = pyo.Expression(m.W, rule=lambda _, w: exit_costs(w))
+    m.disruption = pyo.Expression(m.W, rule=lambda _, w: disruption(w))
+    m.underwriting_penalty = pyo.Expression(
+        m.W, rule=lambda _, w: stream_penalty(w, d.underwriting, policy.underwriting_cost_weight)
+    )
+    m.liability_penalty = pyo.Expression(m.W, rule=lambda _, w: stream_penalty(w, LIABILITY, liability_weight))
+    m.losses = pyo.Expression(
+        m.W, rule=lambda _, w: m.exit_costs[w] + m.disruption[w] + m.underwriting_penalty[w] + m.liability_penalty[w]
+    )
     if min_grant:
         m.value_target = pyo.Constraint(expr=m.value[first] - m.losses[first] >= policy.target_value)
         m.objective = pyo.Objective(expr=sum(m.grant_needed[y] for y in m.Y), sense=pyo.minimize)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from vru_model import charts, stochastic, sweep
+from vru_model import charts, robustness, stochastic, sweep
 from vru_model.charts import Chart
 from vru_model.model import RULES
 from vru_model.narrative import Finding, core_grant_total, finding, has_plan, narrative, words
@@ -153,12 +153,20 @@ def cliff_headline(cliff: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     worst = min(cliff["outcomes"], key=lambda o: (o["grant"], o.get("objective", 0.0)))
     here = cliff.get("here_and_now") or {}
+    counts = cliff.get("counts_by_outcome") or {}
+    by_outcome = [
+        {"name": _outcome_name(o), "closes": counts.get(o["name"], {}).get("closes", len(o.get("closures", []))),
+         "reduces": counts.get(o["name"], {}).get("reduces", 0)}
+        for o in cliff["outcomes"]
+    ]
     return {
         "fy": (cliff.get("uncertainty") or {}).get("fy", ""),
         "confirmed_month": (cliff.get("uncertainty") or {}).get("confirmed_month"),
         "expected_value": cliff.get("expected_value"),
         "services": len(here.get("services", [])),
+        "notices_now": len(here.get("notices", [])),
         "closed_everywhere": len(cliff.get("closed_in_every_outcome") or []),
+        "by_outcome": by_outcome,
         "no_regret_core": len(cliff.get("no_regret_core") or []),
         "worst": worst.get("label") or worst["name"].replace("_", " "),
         "worst_grant": worst["grant"],
@@ -167,25 +175,41 @@ def cliff_headline(cliff: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def _now_text(c: dict[str, Any]) -> str:
+    """What to do before the grant is confirmed, in a few words."""
+    when = f"before {month_name(c['confirmed_month'])}" if c.get("confirmed_month") else "before confirmation"
+    if c["notices_now"]:
+        return f"serve notice on {plural(c['notices_now'], 'service')} {when}, whatever the grant"
+    return f"serve no notices {when}: every closure can wait until the grant is known"
+
+
+def _closing_counts(c: dict[str, Any]) -> str:
+    """'closes if the grant ends: 23; if it is cut by 25%: 4; if it continues in full: 0'."""
+    return "; ".join(f"{o['name']}: {o['closes']} close" + (f", {o['reduces']} reduced" if o["reduces"] else "")
+                     for o in c["by_outcome"])
+
+
 def cliff_text(c: dict[str, Any]) -> str:
-    """The cliff-edge headline in one sentence, for the index and the comparison."""
+    """The cliff-edge headline in one sentence, for the index and the comparison: what to do now first."""
     liability = (f"an unfunded liability of {money(c['worst_liability'])}" if c["worst_liability"] > 0.5
                  else "no unfunded liability")
-    return (f"Cliff-edge plan ({c['fy']} grant uncertain): expected value {money(c['expected_value'])} "
-            f"({OBJECTIVE}, after underwriting and liability penalties); "
-            f"{plural(c['closed_everywhere'], 'service')} closed in every outcome; no-regret core "
-            f"{c['no_regret_core']} of {c['services']}; if the grant {c['worst']} ({money(c['worst_grant'])}): "
+    return (f"Cliff-edge plan ({c['fy']} grant uncertain): now, {_now_text(c)}. Services by grant outcome: "
+            f"{_closing_counts(c)}. Expected value {money(c['expected_value'])} ({OBJECTIVE}, after underwriting "
+            f"and liability penalties); if the grant {c['worst']} ({money(c['worst_grant'])}): "
             f"{money(c['worst_underwriting'])} underwriting drawn and {liability}.")
 
 
 def cliff_rows(c: dict[str, Any]) -> list[list[str]]:
-    return [["Expected value after underwriting and liability penalties (discounted)", money(c["expected_value"])],
-            ["Services closed in every grant outcome", f"{c['closed_everywhere']} of {c['services']}"],
-            ["No-regret core (services running all year in every outcome)",
-             f"{c['no_regret_core']} of {c['services']}"],
-            [f"Underwriting drawn if the grant {c['worst']} ({money(c['worst_grant'])})",
-             money(c["worst_underwriting"])],
-            [f"Unfunded liability if the grant {c['worst']}", money(c["worst_liability"])]]
+    rows = [["What to do now", _now_text(c).capitalize()]]
+    rows += [[f"Services that close if {o['name']}", f"{o['closes']} of {c['services']}"
+              + (f" ({o['reduces']} more reduced)" if o["reduces"] else "")] for o in c["by_outcome"]]
+    return [
+        *rows,
+        ["Expected value after underwriting and liability penalties (discounted)", money(c["expected_value"])],
+        ["No-regret core (services running all year in every outcome)", f"{c['no_regret_core']} of {c['services']}"],
+        [f"Underwriting drawn if the grant {c['worst']} ({money(c['worst_grant'])})", money(c["worst_underwriting"])],
+        [f"Unfunded liability if the grant {c['worst']}", money(c["worst_liability"])],
+    ]
 
 
 def read_cliff_edge(folder: Path, summary: dict[str, Any] | None = None) -> dict[str, Any] | None:
@@ -477,9 +501,13 @@ class ScenarioReport:
         if closed:
             out.append(table(
                 [[c["title"], month_name(c["notice_by"]), month_name(c["closes_from"]), months_text(c["notice_months"]),
-                  money(c["exit_cost"]), f"{c['participants_per_year']:,.0f}"] for c in closed],
-                ["Service", "Serve notice by", "Closes from", "Notice period", "Exit cost", "Participants a year"],
-                "Services that close, and when notice must be served", [False, False, False, True, True, True]))
+                  money(c["exit_cost"]), f"{c['participants_per_year']:,.0f}",
+                  money(c["cost_to_keep"]) if c.get("cost_to_keep") is not None else "not measured",
+                  c.get("reason", "")] for c in closed],
+                ["Service", "Serve notice by", "Closes from", "Notice period", "Exit cost", "Participants a year",
+                 "Cost to keep (value lost if kept)", "Why"],
+                "Services that close, and when notice must be served", [False, False, False, True, True, True, True,
+                                                                        False]))
         else:
             out.append(para("No service closes in this plan."))
         out.append(Html("<details><summary>Show every service's months running (the timeline as a table)</summary>"
@@ -691,15 +719,63 @@ def cliff_edge_summary(scenario: Any, output_dir: str, threads: int = 1) -> dict
         return {"status": "error", "status_text": f"The cliff-edge analysis failed: {type(exc).__name__}: {exc}"}
 
 
+def _state_text(state: dict[str, Any]) -> str:
+    """One cell of the outcomes-by-service table."""
+    if state["status"] == "closes":
+        return (f"closes from {month_name(state['closes_from'])} (notice by {month_name(state['notice_by'])})")
+    if state["status"] == "reduces":
+        return f"reduces to {state['scale']:.0%}"
+    if state["status"] == "keeps":
+        return f"keeps ({state['scale']:.0%})"
+    return state["status"]
+
+
+def _breakdown_text(parts: dict[str, float] | None, name: str) -> str:
+    if not parts:
+        return ""
+    value = parts.get("social_value", 0.0)
+    penalties = parts.get("underwriting_penalty", 0.0) + parts.get("unfunded_liability_penalty", 0.0)
+    losses = parts.get("exit_and_disruption", 0.0)
+    return (f"Of the {name}, {money(value)} is social value, {money(losses)} exit and disruption costs, and "
+            f"{money(penalties)} the model's penalty weights on underwriting and unfunded liability (a weight, "
+            "not money).")
+
+
 def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
-    """The DESIGN section 5 cliff-edge figures in words, a table per grant outcome and a chart."""
+    """The cliff-edge plan as one story: what to do now, then each service in each grant outcome (a table),
+    counts per outcome, and what the uncertainty costs (VSS, EVPI) split into value and penalty weights."""
     if summary.get("status") not in ("optimal", "time_limit"):
         why = (summary.get("explanation") or {}).get("text", "")
         return [para("The cliff-edge plan has no solution:", summary.get("status_text", ""), why)]
     sentences = summary.get("sentences") or []
+    here = summary.get("here_and_now") or {}
+    conf = month_name(here["confirmed_month"]) if here.get("confirmed_month") else "confirmation"
     out: list[object] = [para(sentences[0])] if sentences else []
-    if len(sentences) > 1:
-        out += [para("What to do, before and after the grant is confirmed:"), bullets(sentences[1:])]
+    now = [f"Serve notice on {n['title']} by {month_name(n['notice_by'])} (it closes from "
+           f"{month_name(n['closes_from'])} whatever the grant)." for n in here.get("notices", [])]
+    lower = [f"{x['title']} ({x['scale_min']:.0%})" for x in here.get("services", [])
+             if x.get("runs_until_confirmation") and x.get("scale_min", 1.0) < 0.995]
+    if lower:
+        now.append("Let these contracts below design scale for the year: " + ", ".join(lower) + ".")
+    kept = sum(1 for x in here.get("services", []) if x.get("runs_until_confirmation"))
+    now.append(f"Keep {plural(kept, 'service')} running until the grant is confirmed in {conf}"
+               + ("; serve no other notices before then." if now else "; serve no notices before then."))
+    out += [para(f"What to do now, before {conf}:"), bullets(now)]
+    outcomes = summary.get("outcomes") or []
+    services = summary.get("services_by_outcome") or []
+    if outcomes and services:
+        names = [o["name"] for o in outcomes]
+        order = sorted(services, key=lambda r: (-sum(r["outcomes"][n]["status"] != "keeps" for n in names),
+                                                r["title"]))
+        out.append(table(
+            [[r["title"], *[_state_text(r["outcomes"][n]) for n in names]] for r in order],
+            ["Service", *[f"If {_outcome_name(o)} ({o['probability']:.0%})" for o in outcomes]],
+            "Each service in each grant outcome, from the uncertain year on", [False] * (len(names) + 1)))
+        counts = summary.get("counts_by_outcome") or {}
+        out.append(para("; ".join(
+            f"If {_outcome_name(o)}: {counts.get(o['name'], {}).get('closes', 0)} close, "
+            f"{counts.get(o['name'], {}).get('reduces', 0)} are reduced, {counts.get(o['name'], {}).get('keeps', 0)} "
+            "keep their scale" for o in outcomes) + "."))
     vss = "unbounded (planning for the average grant leaves some outcome with no lawful plan)" if summary.get(
         "vss_unbounded") else _fmt(summary.get("vss"))
     rows = [["Expected value after underwriting and liability penalties (discounted)",
@@ -708,7 +784,10 @@ def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
             ["What knowing the grant in April would be worth (EVPI)", _fmt(summary.get("evpi"))],
             ["What planning for every outcome gains over planning for the average grant (VSS)", vss]]
     out.append(table(rows, ["Figure", "Value"], "Cliff-edge plan: what the uncertainty costs", [False, True]))
-    outcomes = summary.get("outcomes") or []
+    split = " ".join(t for t in (_breakdown_text(summary.get("vss_breakdown"), "VSS"),
+                                 _breakdown_text(summary.get("evpi_breakdown"), "EVPI")) if t)
+    if split:
+        out.append(para(split))
     if outcomes:
         out.append(table(
             [[_outcome_name(o), f"{o['probability']:.0%}", money(o["grant"]), money(o["value"]),
@@ -732,6 +811,9 @@ def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
                      "grant turns out to be."), Html("<details><summary>Show the no-regret core</summary>"
                                      + bullets(c.get("title", c.get("intervention", "")) for c in core)
                                      + "</details>")]
+    if len(sentences) > 1:
+        out.append(Html("<details><summary>The plan in sentences (notices, underwriting, liability)</summary>"
+                        + bullets(sentences[1:]) + "</details>"))
     return out
 
 
@@ -845,6 +927,102 @@ def frontier_section(result: Any) -> list[object]:
     return out
 
 
+# -- how sure is the plan: the evidence sampled, regret, near-optimal alternatives ---------------
+
+ROBUSTNESS_SAMPLES = 20  # the batch's default (`vru batch --samples`): a first look that keeps the batch quick
+ROBUSTNESS_EPSILONS = (0.02,)  # the batch's alternatives: `vru robustness` runs 1%, 2% and 5%
+ROBUSTNESS_ALTERNATIVE_SECONDS = 10.0  # each alternative's solve in the batch stops here with the best found
+
+
+def run_robustness(scenario: Any, output_dir: str, samples: int = ROBUSTNESS_SAMPLES, seed: int = 0,
+                   threads: int = 1) -> Any:
+    """The scenario's robustness analysis (vru_model.robustness), written to OUT/<name>/robustness/; None when
+    `samples` is 0 (the batch was asked to skip it)."""
+    if samples <= 0:
+        return None
+    if scenario.policy.objective != "max_value":
+        return ("This scenario looks for the least grant that keeps a target value, not the most value for a "
+                "grant, so there is no plan value to test against the evidence.")
+    result = robustness.robustness(scenario, samples, seed, epsilons=ROBUSTNESS_EPSILONS, threads=threads,
+                                   alternative_seconds=ROBUSTNESS_ALTERNATIVE_SECONDS)
+    result.write(output_dir)
+    return result
+
+
+def _evidence_label(item: Any) -> str:
+    ev = item.evidence
+    return f"{ev.band} band, {ev.confidence.replace('_', ' ')} confidence" if ev else "no evidence of effect"
+
+
+def robustness_section(result: Any) -> list[object]:
+    """"How sure is this plan?" for a robustness.RobustnessResult: each service's keep/close share with its
+    evidence band, the regret of the recommended plan, and the near-optimal alternatives with a sentence each."""
+    if result is None:
+        return [para("Not run for this report (the batch was run with --samples 0). Run "
+                     "“vru robustness SCENARIO” for the full analysis.")]
+    if isinstance(result, str):
+        return [para(result)]
+    s, sc = result.summary, result.scenario
+    if not result.optimal:
+        return [para(*s["sentences"])]
+    n = s["samples"]
+    lead = (f"Effect sizes and harm costs are uncertain, and most are illustrative assumptions. The plan was "
+            f"worked out again for {n} joint samples of them (a Latin hypercube, seed {s['seed']}): each effect "
+            "from the Youth Endowment Fund Toolkit's impact band for its evidence (high 30%+, moderate 10-30%, low "
+            "2-9%), widened where the evidence is weak, and each harm cost within 30% of the Home Office figure.")
+    out: list[object] = [para(lead), bullets(s["sentences"])]
+    services = result.services.merge(
+        pd.DataFrame({"intervention": list(sc.interventions), "order": range(len(sc.interventions))}))
+    services = services.sort_values(["closes_share", "reduced_share", "order"], ascending=[False, False, True])
+    labels = [f"{short_title(sc.interventions[i].title, 40)} ({_evidence_label(sc.interventions[i])})"
+              for i in services["intervention"]]
+    closing = services[services["closes_share"] > 0]
+    always = int((services["kept_share"] == 1).sum())
+    alt = (f"Stacked bars, one per service, of the share of {n} samples in which it is kept, reduced or closes. "
+           + ("; ".join(f"{sc.interventions[r.intervention].title} closes in {r.closes_share:.0%}"
+                        for r in closing.itertuples()) + ". " if len(closing) else "No service closes in any sample. ")
+           + f"{always} services are kept in every sample.")
+    out.append(charts.fate_shares(labels, {"kept": services["kept_share"].tolist(),
+                                           "reduced": services["reduced_share"].tolist(),
+                                           "closes": services["closes_share"].tolist()}, alt=alt,
+                                  caption=f"In how many of {n} samples of the evidence each service is kept, reduced "
+                                  "for some months, or closes (services that close most often first; the evidence "
+                                  "band and confidence in brackets)."))
+    recommended = {c["intervention"]: c["closes_from"] for c in s["recommended_closures"]}
+    rows = [[sc.interventions[r.intervention].title, _evidence_label(sc.interventions[r.intervention]),
+             f"closes from {month_name(recommended[r.intervention])}" if r.intervention in recommended else "keeps",
+             f"{r.closes_share:.0%}", f"{r.reduced_share:.0%}",
+             month_name(r.earliest_closes_from) if r.earliest_closes_from else "–"]
+            for r in services.itertuples() if r.closes_share > 0 or r.intervention in recommended]
+    if rows:
+        out.append(table(rows, ["Service", "Evidence", "Recommended plan", "Closes in", "Reduced in",
+                                "Earliest closure"], f"Services that close in some of {n} samples",
+                         [False, False, False, True, True, False]))
+    regret = [float(x) for x in result.samples["regret"].dropna()]
+    r = s["regret"]
+    if regret:
+        out.append(charts.regret_histogram(
+            regret, marks={"mean": r["mean"], "90th percentile": r["p90"]},
+            alt=f"Histogram of the value lost by keeping to the recommended plan in {len(regret)} samples: mean "
+                f"{money(r['mean'])}, median {money(r['p50'])}, 90th percentile {money(r['p90'])}, most "
+                f"{money(r['max'])}.",
+            caption="Regret: in each sample, the best plan for that sample's evidence less the recommended plan's "
+                    f"value under it ({OBJECTIVE}; illustrative)."))
+    alts = s["alternatives"]
+    if alts:
+        out.append(table([[a["k"], f"{a['epsilon']:.0%}", a["kind"].replace("_", " "),
+                           "–" if a["objective"] is None else money(a["objective"]),
+                           "–" if a["share_of_optimum"] is None else f"{a['share_of_optimum']:.1%}", a["sentence"]]
+                          for a in alts],
+                         ["Plan", "Within", "Aim", f"Objective ({OBJECTIVE})", "Of the best", "In words"],
+                         "Near-optimal alternatives: plans almost as good that keep or close different services",
+                         [False, True, False, True, True, False]))
+    out.append(Html('<p class="note">The same figures as files: <a href="robustness/services.csv">services.csv</a>, '
+                    '<a href="robustness/samples.csv">samples.csv</a>, <a href="robustness/summary.json">summary.json'
+                    "</a>, and each alternative plan under robustness/alternatives/. " + esc(VALUE_NOTE) + "</p>"))
+    return out
+
+
 def _missing(value: object) -> bool:
     """A level without a plan: NaN in a float column, pd.NA in a count column."""
     return bool(pd.isna(value))
@@ -884,10 +1062,20 @@ class Comparison:
         n = len(self.summaries)
         infeasible = [s for s in self.summaries if not has_plan(s)]
         text = f"{words(n).capitalize()} scenario{'s' if n != 1 else ''} compared."
+        closing = [s for s in self.summaries if has_plan(s) and s.get("closures")]
+        if closing:
+            worst = max(closing, key=lambda s: (len(s["closures"]), -(s.get("totals") or {}).get("value", 0.0)))
+            k = len(worst["closures"])
+            title = worst.get("title", worst["scenario"])
+            text += (f" Services close in {words(len(closing))} of them; most in “{title}”: "
+                     f"{words(k)} service{'s' if k != 1 else ''}, the first notice by "
+                     f"{month_name(min(c['notice_by'] for c in worst['closures']))}.")
+        elif self.summaries:
+            text += " No service closes in any scenario with a plan."
         if infeasible:
             text += " Without a plan: " + "; ".join(f"{s.get('title', s['scenario'])} ({status_label(s['status'])})"
                                                    for s in infeasible) + "."
-        return [para(text, VALUE_NOTE)]
+        return [Html(f'<p class="finding">{esc(text)}</p>'), para(VALUE_NOTE)]
 
     def headline_table(self) -> list[object]:
         rows = []
@@ -907,11 +1095,12 @@ class Comparison:
                             "from the start. Its cliff-edge plan, which plans for every grant outcome at once:"))
             out.append(table(
                 [[s.get("title", s["scenario"]), money(c["expected_value"]),
-                  f"{c['closed_everywhere']} of {c['services']}", f"{c['no_regret_core']} of {c['services']}",
+                  _closing_counts(c), f"{c['no_regret_core']} of {c['services']}",
                   f"the grant {c['worst']} ({money(c['worst_grant'])})", money(c["worst_underwriting"]),
                   money(c["worst_liability"])] for s, c in uncertain],
                 ["Scenario", "Expected value after underwriting and liability penalties (discounted)",
-                 "Closed in every outcome", "No-regret core", "Worst outcome", "Underwriting drawn (worst outcome)",
+                 "Services closing, by grant outcome", "No-regret core", "Worst outcome",
+                 "Underwriting drawn (worst outcome)",
                  "Unfunded liability (worst outcome)"],
                 "Cliff-edge plans: scenarios with an uncertain grant", [False, True, True, True, False, True, True]))
         return out

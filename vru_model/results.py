@@ -1,13 +1,14 @@
 """The frozen result of a solve: allocation and funding tables, a summary, and writing them out.
 
 Tables are rounded (pounds to the penny, scales to 4 places) so that the same inputs give
-byte-identical CSV files.
+byte-identical CSV files; funding is rounded so that no stream ever shows more spent than it has.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import platform
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -126,13 +127,68 @@ def _val(var: Any) -> float:
     return 0.0 if v is None else float(v)
 
 
+def pence_within(amounts: list[float], limit: float) -> list[int]:
+    """Amounts in whole pence whose sum never exceeds `limit`, each within a penny or so of the solver's figure.
+
+    Rounding each amount on its own can put a stream's total pennies above its budget (the solver meets
+    budgets only to its tolerance); finance reads that as an overspend. So the total is rounded once, capped
+    at the budget, and the pennies shared out by largest remainder."""
+    cents = [max(0.0, a) * 100.0 for a in amounts]
+    floors = [math.floor(c + 1e-6) for c in cents]
+    cap = math.floor(limit * 100.0 + 1e-6) if math.isfinite(limit) else None
+    target = round(sum(cents))
+    target = min(target, cap) if cap is not None else target
+    order = sorted(range(len(cents)), key=lambda k: -(cents[k] - floors[k]))  # stable: ties keep their order
+    left = target - sum(floors)
+    while left > 0:
+        for k in order[:left]:
+            floors[k] += 1
+        left = target - sum(floors)
+    while left < 0:  # the floors alone exceed the budget: take pennies back from the largest amounts
+        for k in sorted(range(len(floors)), key=lambda k: -floors[k])[:-left]:
+            floors[k] -= 1
+        left = target - sum(floors)
+    return floors
+
+
+def _stream_limits(d: ModelData, m: pyo.ConcreteModel) -> dict[tuple[str, str, str | None], float]:
+    """What each stream may spend, keyed (outcome, stream, FY); underwriting's cap spans the horizon (FY None)."""
+    min_grant = d.scenario.policy.objective == "min_grant"
+    limits: dict[tuple[str, str, str | None], float] = {}
+    for w in m.W:
+        for s in d.streams:
+            if s == d.underwriting:
+                limits[w, s, None] = float(pyo.value(m.underwriting_bound[w]))
+            elif s == LIABILITY:
+                limits[w, s, None] = math.inf
+            else:
+                for y in d.fys:
+                    grant = round(_val(m.grant_needed[y]), 2) if min_grant else float(pyo.value(m.grant[w, y]))
+                    limits[w, s, y] = grant if s == d.core else d.amounts.get((s, y), 0.0)
+    return limits
+
+
+def _funding_pence(d: ModelData, m: pyo.ConcreteModel) -> dict[tuple[str, str, str, str], float]:
+    """Every stream's spend per service and month in whole pence, no stream above its budget."""
+    groups: dict[tuple[str, str, str | None], list[tuple[tuple[str, str, str, str], float]]] = {}
+    for key, var in m.spend.items():
+        w, s, _i, t = key
+        fy = None if s in (d.underwriting, LIABILITY) else d.fy_of[t]
+        groups.setdefault((w, s, fy), []).append((key, _val(var)))
+    limits = _stream_limits(d, m)
+    out = {}
+    for group, rows in groups.items():
+        pence = pence_within([v for _, v in rows], limits.get(group, math.inf))
+        out.update({key: p / 100 for (key, _), p in zip(rows, pence, strict=True)})
+    return out
+
+
 def plan_tables(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Allocation and funding rows for every outcome (column `outcome`)."""
     items = sc.interventions
     spend: dict[tuple[str, str, str], float] = {}
     frows = []
-    for (w, s, i, t), var in m.spend.items():
-        amount = round(_val(var), 2)
+    for (w, s, i, t), amount in _funding_pence(d, m).items():
         if amount > 0:
             spend[w, i, t] = spend.get((w, i, t), 0.0) + amount
             frows.append((w, sc.name, s, i, t, d.fy_of[t], amount))
@@ -187,6 +243,17 @@ def closures(sc: Scenario, alloc: pd.DataFrame) -> list[dict[str, Any]]:
     return sorted(found, key=lambda c: (c["closes_from"], c["intervention"]))
 
 
+def commissioned_core_spend(sc: Scenario, alloc: pd.DataFrame, core: pd.DataFrame, commissioned: set[str]) -> float:
+    """Core grant spent on commissioned services that counts towards the minimum: the VRU's part of each
+    service's running cost, not its exit or start-up costs (unless the policy counts them)."""
+    paid = core[core["intervention"].isin(commissioned)].groupby(["intervention", "period"])["amount"].sum()
+    if sc.policy.exit_costs_count_as_commissioned or paid.empty:
+        return float(paid.sum())
+    running = alloc.set_index(["intervention", "period"])
+    running = (running["total_cost"] - running["partner_spend"]).reindex(paid.index).fillna(0.0)
+    return float(paid.clip(upper=running.clip(lower=0.0)).sum())
+
+
 def fy_summary(sc: Scenario, d: ModelData, alloc: pd.DataFrame, funding: pd.DataFrame, grant: dict[str, float]) -> dict:
     out: dict[str, Any] = {}
     commissioned = {i for i, item in sc.interventions.items() if item.is_commissioned}
@@ -202,15 +269,21 @@ def fy_summary(sc: Scenario, d: ModelData, alloc: pd.DataFrame, funding: pd.Data
             else:
                 available[s] = d.amounts.get((s, y), 0.0)
         core_f = f[f["stream"] == d.core]
-        com = float(core_f[core_f["intervention"].isin(commissioned)]["amount"].sum())
+        com = commissioned_core_spend(sc, alloc[alloc["fy"] == y], core_f, commissioned)
         core_grant = grant.get(y, 0.0)
+        claimed = float(core_f["amount"].sum())
+        basis = claimed if sc.policy.commissioning_basis == "claimed" else core_grant
         a = alloc[alloc["fy"] == y]
         out[y] = {
             "core_grant": round(core_grant, 2),
             "spent_by_stream": spent,
             "unspent_by_stream": {s: round(max(0.0, v - spent.get(s, 0.0)), 2) for s, v in available.items()},
+            "core_claimed": round(claimed, 2),
+            "core_unclaimed": round(max(0.0, core_grant - claimed), 2),
+            "commissioning_basis": sc.policy.commissioning_basis,
+            "commissioning_base": round(basis, 2),
             "commissioned_spend": round(com, 2),
-            "commissioned_share": round(com / core_grant, 4) if core_grant > 0 else None,
+            "commissioned_share": round(com / basis, 4) if basis > 0.005 else None,
             "partner_spend": round(float(a["partner_spend"].sum()), 2),
             "participants": round(float(a["participants"].sum()), 1),
             "value": round(float(a["value"].sum()), 2),
@@ -227,13 +300,19 @@ def compliance(sc: Scenario, d: ModelData, alloc: pd.DataFrame, funding: pd.Data
         grant = row["core_grant"]
         if grant <= 0:
             continue
-        need = kappa * grant
+        base = row["commissioning_base"]
+        need = kappa * base
         head = row["commissioned_spend"] - need
         share = row["commissioned_share"] or 0.0
+        claimed = sc.policy.commissioning_basis == "claimed"
+        of = f"the {money(base)} of core grant claimed" if claimed else f"the {money(grant)} core grant awarded"
+        text = (f"In {y}, {share:.0%} of {of} goes to commissioned services (minimum {kappa:.0%} of the grant "
+                f"{'claimed' if claimed else 'awarded'}, {money(need)}); headroom {money(head)}.")
+        if row["core_unclaimed"] > 0.5:
+            text += f" {money(row['core_unclaimed'])} of the {y} grant would not be claimed."
         ledger.append({
             "rule": "commissioning_minimum", "fy": y, "passed": head >= -TOL, "headroom": round(head, 2),
-            "text": f"In {y}, {share:.0%} of the {money(grant)} core grant goes to commissioned services "
-                    f"(minimum {kappa:.0%}, {money(need)}); headroom {money(head)}.",
+            "basis": sc.policy.commissioning_basis, "text": text,
         })
     for y, row in fy.items():
         for s, left in row["unspent_by_stream"].items():
@@ -309,6 +388,15 @@ def rule_cost_texts(costs: list[dict[str, Any]]) -> list[str]:
     for c in costs:
         if c["rule"] == "commissioning_minimum" and c["cost"] == 0:
             continue  # the shadow prices already say the rule does not bind
+        if c["rule"] == "central_capability_floor":
+            texts.append(
+                "The central capability floor (the central team and the mandatory products: needs assessment, "
+                "response strategy, annual report, evaluation) is a condition of the grant that must be funded, "
+                f"not a choice: the model gives it no direct value, so the {money(c['cost'])} of value the same "
+                "money would buy on services is the price of the grant's conditions, not a cost the plan could avoid."
+                if c["cost"] > 0 else "The central capability floor is a condition of the grant and is funded."
+            )
+            continue
         words = RULE_WORDS.get(c["rule"], c["rule"])
         if c["cost"] > 0:
             texts.append(f"Keeping {words} costs {money(c['cost'])} of value over the plan "
@@ -342,8 +430,8 @@ def shadow_price_report(
             if (first, s, y) not in m.stream_budget:
                 continue
             v = abs(duals.get(m.stream_budget[first, s, y], 0.0))
-            if s == d.core:  # the minimum grows with the grant: each extra pound also requires kappa more
-                v -= kappa * required.get(y, 0.0)
+            if s == d.core and sc.policy.commissioning_basis == "awarded":
+                v -= kappa * required.get(y, 0.0)  # the minimum grows with the grant awarded
             streams.setdefault(s, {})[y] = round(v, 4)
             if s == d.core:
                 texts.append(f"One more pound of {y} core grant is worth £{v:,.2f} of value.")
@@ -351,7 +439,11 @@ def shadow_price_report(
                 texts.append(f"One more pound of {sc.funding[s].title or s} in {y} is worth £{v:,.2f} of value.")
     rule: dict[str, dict[str, float]] = {}
     for y, v in required.items():
-        cost = v * kappa * d.grant(d.outcomes[0], y)
+        base = d.grant(d.outcomes[0], y)
+        if sc.policy.commissioning_basis == "claimed":
+            base = sum(float(var.value or 0.0) for (w, s, _i, t), var in m.spend.items()
+                       if w == first and s == d.core and d.fy_of[t] == y)
+        cost = v * kappa * base
         rule[y] = {"value_per_pound_required": round(v, 4), "cost": round(cost, 2)}
         if v > 1e-6:
             texts.append(f"The {kappa:.0%} commissioning rule binds in {y}: it costs about {money(cost)} of value "

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import highspy
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
@@ -38,7 +37,7 @@ from vru_model.results import provenance
 from vru_model.results_text import money
 from vru_model.scenarios import dump_yaml, scenario_to_dict
 from vru_model.schema import Scenario
-from vru_model.solver import Status, make_solver, run_solver
+from vru_model.solver import Status, open_solver, solve_model
 
 SERVICES_COLUMNS = [
     "scenario", "intervention", "kept_share", "reduced_share", "closes_share", "earliest_closes_from",
@@ -106,55 +105,23 @@ def check(scenario: Scenario, samples: int, epsilons: Sequence[float], workers: 
 # -- one worker's samples ------------------------------------------------------------------------
 
 
-def _persistent(opt: Any) -> None:
-    """Between samples only parameter values change: skip the solver's search for other changes."""
-    updates = opt.config.auto_updates
-    for flag in (
-        "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars", "check_for_new_or_removed_params",
-        "check_for_new_objective", "update_constraints", "update_vars", "update_named_expressions",
-        "update_objective",
-    ):
-        setattr(updates, flag, False)
-
-
-def _warm_start(opt: Any, m: pyo.ConcreteModel, start: list[float]) -> None:
-    """Give HiGHS the recommended plan as its first incumbent: only the objective differs between samples,
-    so that plan is lawful in every one and the search starts from a good bound."""
-    if opt._solver_model is None:  # not loaded yet
-        opt.set_instance(m)
-    solution = highspy.HighsSolution()
-    solution.col_value = start
-    solution.value_valid = True
-    opt._solver_model.setSolution(solution)
-
-
-def plan_columns(opt: Any) -> list[float]:
-    """The solved plan as HiGHS holds it (its column values), to warm-start the samples."""
-    return list(opt._solver_model.getSolution().col_value)
-
-
-def solve_samples(scenario_text: str, values: list[dict[str, float]], threads: int = 1, persistent: bool = True,
-                  start: list[float] | None = None) -> list[dict[str, Any]]:
+def solve_samples(scenario_text: str, values: list[dict[str, float]], threads: int = 1,
+                  persistent: bool = True) -> list[dict[str, Any]]:
     """Solve the scenario once per sample of unit values. Runs in a worker: plain data in and out.
 
-    `persistent=False` rebuilds the model and solver for every sample (the benchmark's comparison);
-    `start` is the recommended plan's column values, each sample's first incumbent."""
+    `persistent=False` rebuilds the model and solver for every sample (the benchmark's comparison)."""
     sc = Scenario.model_validate(yaml.safe_load(scenario_text))
     base = prepare(sc)
     out = []
-    m = opt = None
+    m = solver = None
     for v in values:
-        if m is None or not persistent:
-            d = replace(base, value=dict(v))
-            m = build_model(sc, d)
-            opt = make_solver(sc, threads)
-            if persistent:
-                _persistent(opt)
+        if m is None or solver is None or not persistent:
+            m = build_model(sc, replace(base, value=dict(v)))
+            solver = open_solver(sc, m, threads)
         else:
             set_values(m, v)
-        if start is not None:
-            _warm_start(opt, m, start)
-        status, _ = run_solver(opt, m)
+            solver.refresh_objective()
+        status, _ = solver.solve()
         row: dict[str, Any] = {"status": status.value, "objective": None, "fates": {}}
         if status in (Status.OPTIMAL, Status.TIME_LIMIT):
             row["objective"] = float(pyo.value(m.objective))
@@ -171,21 +138,17 @@ def _chunks(n: int, parts: int) -> list[range]:
 
 
 def run_samples(sc: Scenario, values: list[dict[str, float]], *, workers: int = 1, scheduler: str | Any | None = None,
-                persistent: bool = True, start: list[float] | None = None) -> list[dict[str, Any]]:
+                persistent: bool = True) -> list[dict[str, Any]]:
     """Every sample solved, in sample order: in this process, on `workers` processes, or on Dask."""
     text = dump_yaml(scenario_to_dict(sc))
     if scheduler is None and workers <= 1:
-        return solve_samples(text, values, 1, persistent, start)
-    chunks = _chunks(len(values), workers if scheduler is None else max(workers, 2))
-    with _executor(len(chunks), scheduler) as pool:
-        futures = [pool.submit(solve_samples, text, [values[k] for k in r], 1, persistent, start) for r in chunks]
+        return solve_samples(text, values, 1, persistent)
+    from vru_model.batch import executor  # batch -> reports -> robustness: imported here, not at the top
+
+    with executor(workers, scheduler) as (pool, capacity):
+        chunks = _chunks(len(values), capacity)
+        futures = [pool.submit(solve_samples, text, [values[k] for k in r], 1, persistent) for r in chunks]
         return [row for f in futures for row in f.result()]
-
-
-def _executor(workers: int, scheduler: str | Any | None) -> Any:
-    from vru_model.batch import executor
-
-    return executor(workers, scheduler)
 
 
 # -- the whole analysis --------------------------------------------------------------------------
@@ -257,7 +220,9 @@ def _sentences(sc: Scenario, summary: dict[str, Any], services: pd.DataFrame) ->
         verb = "services close" if len(flips) != 1 else "service closes"
         out.append(f"{len(flips)} other {verb} in some samples and not in others: the evidence cannot settle them.")
     r = summary["regret"]
-    if r["mean"] is not None:
+    if r["max"] == 0:
+        out.append("In every sample the recommended plan is also the best plan: keeping to it loses nothing.")
+    elif r["mean"] is not None:
         out.append(f"Keeping to the recommended plan loses on average {money(r['mean'])} of value against the best "
                    f"plan for each sample ({money(r['p90'])} in the worst tenth, at most {money(r['max'])}).")
     return out
@@ -274,10 +239,12 @@ def robustness(
     draws: np.ndarray | None = None,
     persistent: bool = True,
     threads: int = 1,
+    alternative_seconds: float = mga.TIME_LIMIT,
 ) -> RobustnessResult:
     """Sample the evidence, re-solve per sample, score the recommended plan, and find near-optimal plans.
 
-    `draws` replaces the Latin hypercube with given rows of input values (one column per uncertain input,
+    Each alternative's solve stops after `alternative_seconds` with the best plan found. `draws` replaces the
+    Latin hypercube with given rows of input values (one column per uncertain input,
     in `uncertain_inputs` order): the tests use it for a hand-worked sample set."""
     n = len(draws) if draws is not None else samples
     check(scenario, n, epsilons, workers)
@@ -291,8 +258,7 @@ def robustness(
 
     d = prepare(sc)
     m = build_model(sc, d)
-    base_opt = make_solver(sc, threads)
-    status, _ = run_solver(base_opt, m)
+    status, _ = solve_model(sc, m, threads)
     base_ok = status in (Status.OPTIMAL, Status.TIME_LIMIT)
     rows: list[dict[str, Any]] = []
     alts: list[mga.Alternative] = []
@@ -302,11 +268,10 @@ def robustness(
         base_objective = float(pyo.value(m.objective))
         base_fates = read_plan(sc, d, m)
         c0, slopes = _coefficients(m, d)
-        rows = run_samples(sc, values, workers=workers, scheduler=scheduler, persistent=persistent,
-                           start=plan_columns(base_opt))
+        rows = run_samples(sc, values, workers=workers, scheduler=scheduler, persistent=persistent)
         for row, v in zip(rows, values, strict=True):
             row["plan_objective"] = c0 + sum(slopes[i] * v[i] for i in d.interventions)
-        alts = mga.near_optimal(sc, d, m, base_objective, epsilons, threads)
+        alts = mga.near_optimal(sc, d, m, base_objective, epsilons, threads, alternative_seconds)
 
     sample_records = []
     regret = []

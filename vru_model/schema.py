@@ -64,6 +64,15 @@ class Policy(Strict):
     target_value: Money | None = None
     time_limit_seconds: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = 60.0
     mip_rel_gap: Share = 1e-4
+    scale_changes: Literal["yearly", "monthly"] = Field(
+        "yearly", description="a running service's scale is a contract term set per financial year, or per month"
+    )
+    commissioning_basis: Literal["claimed", "awarded"] = Field(
+        "claimed", description="the commissioning minimum is a share of the core grant claimed (spent), or awarded"
+    )
+    exit_costs_count_as_commissioned: bool = Field(
+        False, description="exit and start-up costs paid from the core grant count towards the commissioning minimum"
+    )
     # How the model reaches HiGHS: "direct" compiles it to matrices for highspy (fast), "pyomo" goes through
     # Pyomo's solver interface (the reference path); both give the same plans.
     solver_interface: Literal["direct", "pyomo"] = "direct"
@@ -173,9 +182,20 @@ class Intervention(Strict):
     taper: dict[FY, Share] = Field(default_factory=dict)
     pickup: Share | None = None
     notice_months: Annotated[int, Field(strict=True, ge=0, le=24)] = 3
+    variation_notice_months: Annotated[int, Field(strict=True, ge=0, le=24)] | None = Field(
+        None, description="notice needed to reduce the service's scale; notice_months when not given"
+    )
     exit_cost: Money = 0.0
     startup_cost: Money = 0.0
     committed_until: Month | None = None
+    scale_at_start: NonNegative | None = Field(
+        None, description="scale of the running contract when the plan starts; reducing it needs notice "
+        "(default: none given, the plan sets the first year's scale)"
+    )
+    committed_scale: NonNegative | None = Field(
+        None, description="the contract cannot be cut below this scale before committed_until (default: "
+        "scale_at_start, else scale.min)"
+    )
     running_at_start: bool = True
     units: Annotated[int, Field(strict=True, ge=1)] = 1
     mandatory: bool = False
@@ -189,6 +209,26 @@ class Intervention(Strict):
         if self.kind == "commissioned":
             return True
         return self.kind == "place_based" and bool(self.commissioned)
+
+    @property
+    def variation_notice(self) -> int:
+        """Months of notice needed to reduce the scale (a contract variation)."""
+        return self.notice_months if self.variation_notice_months is None else self.variation_notice_months
+
+    @property
+    def start_scale(self) -> float | None:
+        """The scale the service runs at just before the plan starts (None: the plan sets its first scale)."""
+        if not self.running_at_start:
+            return 0.0
+        if self.scale_at_start is None:
+            return None
+        return min(max(self.scale_at_start, self.scale.min), self.scale.max)
+
+    @property
+    def committed_level(self) -> float:
+        """The least scale of a committed contract before its committed month."""
+        level = self.committed_scale if self.committed_scale is not None else self.start_scale
+        return min(max(level or 0.0, self.scale.min), self.scale.max)
 
     def vru_share(self, fy: str) -> float:
         """VRU share of cost in a year: the latest taper entry at or before it, else 1."""

@@ -7,12 +7,14 @@ is handed to `diagnostics` for an explanation.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
 import pyomo.environ as pyo
 
 from vru_model.data import ModelData, prepare
+from vru_model.decisions import annotate, reductions
 from vru_model.diagnostics import explain
 from vru_model.model import build_model
 from vru_model.results import make_result
@@ -52,6 +54,35 @@ def rule_costs(scenario: Scenario, data: ModelData, objective: float, threads: i
     return found
 
 
+def protect(scenario: Scenario, names: list[str]) -> Scenario:
+    """The scenario with these services protected (as `--set interventions.<id>.protected=true` does)."""
+    items = {**scenario.interventions}
+    for i in names:
+        items[i] = items[i].model_copy(update={"protected": True})
+    return scenario.model_copy(update={"interventions": items})
+
+
+def costs_to_keep(
+    scenario: Scenario, data: ModelData, objective: float, names: list[str], threads: int = 1
+) -> dict[str, float | None]:
+    """What the plan loses if each named service is kept running at its scale to the end of the plan:
+    the optimum less the optimum of a re-solve with that service protected (None if no lawful plan keeps it).
+
+    A loss inside the solver's gap is reported as 0."""
+    found: dict[str, float | None] = {}
+    slack = 2 * scenario.policy.mip_rel_gap * max(1.0, abs(objective)) + 1.0
+    for i in dict.fromkeys(names):
+        kept = protect(scenario, [i])
+        model = build_model(kept, dataclasses.replace(data, scenario=kept))
+        status, _ = solve_model(kept, model, threads)
+        if status != Status.OPTIMAL:
+            found[i] = None
+            continue
+        cost = objective - float(pyo.value(model.objective))
+        found[i] = round(cost, 2) if cost > slack else 0.0
+    return found
+
+
 def solve(
     scenario: Scenario,
     *,
@@ -85,4 +116,12 @@ def solve(
         "solve_seconds": solved - built,
         "total_seconds": time.perf_counter() - started,
     }
-    return make_result(scenario, data, model, status, res, duals, explanation, timings, costs)
+    result = make_result(scenario, data, model, status, res, duals, explanation, timings, costs)
+    if result.objective is not None:
+        keep = None
+        if price_rules and status == Status.OPTIMAL and scenario.policy.objective == "max_value":
+            changed = [c["intervention"] for c in result.summary["closures"]]
+            changed += [r["intervention"] for r in reductions(scenario, result.allocation)]
+            keep = costs_to_keep(scenario, data, result.objective, changed, threads)
+        annotate(scenario, data, result.summary, result.allocation, keep)
+    return result

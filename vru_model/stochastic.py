@@ -97,34 +97,73 @@ def _shared_keys(m: pyo.ConcreteModel, d: ModelData) -> list[tuple[str, str, str
     return [(var, w, i, t) for var in SHARED_VARS for w in m.W for i in d.interventions for t in d.shared_months]
 
 
-def _wait_and_see(m: pyo.ConcreteModel, sc: Scenario, threads: int) -> tuple[float | None, dict[str, float]]:
+# The parts of the objective, so that VSS and EVPI can say how much is social value and how much is a
+# penalty weight of the model (exit costs and the disruption penalty are real losses to service users;
+# the underwriting and unfunded-liability weights are the model's way of saying "avoid this").
+PARTS = {
+    "social_value": "discounted social value of the services delivered",
+    "exit_and_disruption": "exit and start-up costs and the disruption penalty for participants who lose support "
+    "(subtracted)",
+    "underwriting_penalty": "underwriting drawn, times the policy's underwriting weight (a penalty weight; subtracted)",
+    "unfunded_liability_penalty": "unfunded liability, times the uncertainty's unfunded penalty (a penalty weight; "
+    "subtracted)",
+}
+
+
+def objective_parts(m: pyo.ConcreteModel) -> dict[str, float]:
+    """The probability-weighted parts of the two-stage objective at the loaded solution (value positive,
+    losses as negative numbers, so that the parts add up to the objective less the tie-break)."""
+    prob = {w: p for w, p in zip(m.W, (o.probability for o in m.data.outcomes), strict=True)}
+
+    def expected(component: Any) -> float:
+        return sum(prob[w] * float(pyo.value(component[w])) for w in m.W)
+
+    return {
+        "social_value": expected(m.value),
+        "exit_and_disruption": -(expected(m.exit_costs) + expected(m.disruption)),
+        "underwriting_penalty": -expected(m.underwriting_penalty),
+        "unfunded_liability_penalty": -expected(m.liability_penalty),
+    }
+
+
+def difference(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    return {k: round(a[k] - b[k], 2) for k in a}
+
+
+def _wait_and_see(
+    m: pyo.ConcreteModel, sc: Scenario, threads: int
+) -> tuple[float | None, dict[str, float], dict[str, float]]:
     """Each outcome planned with its grant known from the start: the same model without non-anticipativity
     (the outcomes then decouple, so one solve gives sum_w p_w WS_w)."""
     m.non_anticipativity.deactivate()
     try:
         status, _ = run_solver(make_solver(sc, threads), m)
         if status != Status.OPTIMAL:
-            return None, {}
+            return None, {}, {}
         per = {w: float(pyo.value(m.value[w] - m.losses[w])) for w in m.W}
-        return float(pyo.value(m.objective)), per
+        return float(pyo.value(m.objective)), per, objective_parts(m)
     finally:
         m.non_anticipativity.activate()
 
 
+def expected_outcome(d: ModelData) -> Outcome:
+    """The outcome with the probability-weighted core grant in every year: in the uncertain year and, when
+    the outcome persists, in every later year too. Independent of the order the outcomes are listed in."""
+    years = {fy for o in d.outcomes for fy in o.core_amounts}
+    amounts = {fy: sum(o.probability * o.core_amounts.get(fy, 0.0) for o in d.outcomes) for fy in sorted(years)}
+    return Outcome("expected", 1.0, amounts)
+
+
 def _expected_grant_plan(
-    m: pyo.ConcreteModel, sc: Scenario, d: ModelData, expected: float, threads: int
-) -> tuple[float | None, str]:
+    m: pyo.ConcreteModel, sc: Scenario, d: ModelData, threads: int
+) -> tuple[float | None, str, dict[str, float]]:
     """EEV: plan for the probability-weighted grant, commit its pre-confirmation decisions, then let each
-    outcome do its best from there. Returns (EEV or None, status of the step that decided it)."""
-    unc = sc.uncertainty
-    assert unc is not None
-    ev_data = dataclasses.replace(
-        d, outcomes=[Outcome("expected", 1.0, {**d.outcomes[0].core_amounts, unc.fy: expected})]
-    )
+    outcome do its best from there. Returns (EEV or None, status of the step that decided it, its parts)."""
+    ev_data = dataclasses.replace(d, outcomes=[expected_outcome(d)])
     ev = build_model(sc, ev_data)
     status, _ = run_solver(make_solver(sc, threads), ev)
     if status != Status.OPTIMAL:
-        return None, f"expected-grant plan {status.value}"
+        return None, f"expected-grant plan {status.value}", {}
     fixed = []
     for var, w, i, t in _shared_keys(m, d):
         target = getattr(m, var)[w, i, t]
@@ -136,8 +175,8 @@ def _expected_grant_plan(
     try:
         status, _ = run_solver(make_solver(sc, threads), m)
         if status != Status.OPTIMAL:
-            return None, f"two-stage model with the expected-grant commitments {status.value}"
-        return float(pyo.value(m.objective)), "optimal"
+            return None, f"two-stage model with the expected-grant commitments {status.value}", {}
+        return float(pyo.value(m.objective)), "optimal", objective_parts(m)
     finally:
         for target in fixed:
             target.unfix()
@@ -219,6 +258,45 @@ def _outcome_reports(
     return reports
 
 
+SCALE_STEP = 0.005  # smaller scale changes are solver round-off
+
+
+def service_outcomes(
+    sc: Scenario, d: ModelData, plans: pd.DataFrame, reports: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """What happens to each service in each outcome, from the uncertain year on: it keeps its scale, is
+    reduced (to what share of design scale), or closes (from when, with notice by when)."""
+    unc = sc.uncertainty
+    assert unc is not None
+    start = next(t for t in d.months if d.fy_of[t] == unc.fy)
+    rows = []
+    for i in d.interventions:
+        item = sc.interventions[i]
+        entry: dict[str, Any] = {"intervention": i, "title": item.title, "outcomes": {}}
+        for r in reports:
+            mine = plans[(plans["outcome"] == r["name"]) & (plans["intervention"] == i)]
+            before = mine[mine["fy"] < unc.fy]
+            after = mine[mine["fy"] >= unc.fy]
+            running = after[after["running"] == 1]
+            closure = next((c for c in r["closures"] if c["intervention"] == i and c["closes_from"] >= start), None)
+            earlier = before[before["running"] == 1]["scale"]
+            was = float(earlier.iloc[-1]) if len(earlier) else (item.start_scale or 1.0)
+            low = float(running["scale"].min()) if len(running) else 0.0
+            if closure:
+                state = {"status": "closes", "closes_from": closure["closes_from"], "notice_by": closure["notice_by"],
+                         "scale": round(low, 4)}
+            elif running.empty:
+                state = {"status": "does not run"}
+            elif low < was - SCALE_STEP:
+                state = {"status": "reduces", "scale": round(low, 4)}
+            else:
+                state = {"status": "keeps", "scale": round(low, 4)}
+            entry["outcomes"][r["name"]] = state
+        if any(o["status"] != "does not run" for o in entry["outcomes"].values()):
+            rows.append(entry)
+    return rows
+
+
 def outcome_label(amount: float, full: float) -> str:
     """What a grant outcome means for the year, against the scenario's own grant: 'continues in full',
     'is cut by 25%', 'ends', 'grows by 20%' (reads after "the grant")."""
@@ -266,11 +344,11 @@ def _sentences(
             f"From {start} until the grant is confirmed in {conf}, whatever happens, keep running: "
             f"{_titles(sc, [s['intervention'] for s in kept])}."
         )
-    reduced = [f"{s['title']} ({s['scale_min']:.2f})" for s in kept if s["scale_min"] < 0.9999]
+    reduced = [f"{s['title']} ({s['scale_min']:.0%})" for s in kept if s["scale_min"] < 0.995]
     if reduced:
         out.append(
-            f"Before {conf} these run below design capacity at times (lowest scale; month by month in the "
-            f"here-and-now plan): {', '.join(reduced)}."
+            f"Let these {unc.fy} contracts below design scale in April, before the grant is known (the scale "
+            f"holds for the whole year): {', '.join(reduced)}."
         )
     for n in here["notices"]:
         out.append(
@@ -347,7 +425,7 @@ def solve_cliff_edge(scenario: Scenario, *, threads: int = 1, value_of_informati
     solved = time.perf_counter()
     prob = {o.name: o.probability for o in d.outcomes}
     has_plan = status in (Status.OPTIMAL, Status.TIME_LIMIT)
-    expected_grant = sum(o.probability * o.amount for o in unc.outcomes)
+    expected_grant = expected_outcome(d).core_amounts.get(unc.fy, 0.0)
     if not has_plan:
         explanation = None
         if status == Status.INFEASIBLE:
@@ -371,6 +449,7 @@ def solve_cliff_edge(scenario: Scenario, *, threads: int = 1, value_of_informati
     plans = allocation.assign(probability=allocation["outcome"].map(prob))[PLAN_COLUMNS]
     funding = funding.assign(probability=funding["outcome"].map(prob))[PLAN_FUNDING_COLUMNS]
     rp = float(pyo.value(m.objective))
+    rp_parts = objective_parts(m)
     here = _here_and_now(sc, d, m)
     reports = _outcome_reports(sc, d, m, plans, funding)
     for r in reports:
@@ -385,25 +464,37 @@ def solve_cliff_edge(scenario: Scenario, *, threads: int = 1, value_of_informati
         "expected_value": round(rp, 2),
         "eev": None, "eev_status": "not computed", "vss": None, "vss_unbounded": False,
         "wait_and_see": None, "evpi": None,
+        "expected_value_breakdown": {k: round(v, 2) for k, v in rp_parts.items()},
+        "vss_breakdown": None, "evpi_breakdown": None,
     }
     gap = sc.policy.mip_rel_gap
     if value_of_information and status == Status.OPTIMAL:
-        ws, ws_by = _wait_and_see(m, sc, threads)
+        ws, ws_by, ws_parts = _wait_and_see(m, sc, threads)
         if ws is not None:
             figures["wait_and_see"] = round(ws, 2)
             figures["evpi"] = round(_within_gap(ws - rp, rp, gap), 2)
+            figures["evpi_breakdown"] = difference(ws_parts, rp_parts)
             for r in reports:
                 r["wait_and_see"] = round(ws_by[r["name"]], 2)
-        eev, eev_status = _expected_grant_plan(m, sc, d, expected_grant, threads)
+        eev, eev_status, eev_parts = _expected_grant_plan(m, sc, d, threads)
         figures["eev_status"] = eev_status
         figures["vss_unbounded"] = eev is None and eev_status.endswith(Status.INFEASIBLE.value)
         if eev is not None:
             figures["eev"] = round(eev, 2)
             figures["vss"] = round(_within_gap(rp - eev, rp, gap), 2)
+            figures["vss_breakdown"] = difference(rp_parts, eev_parts)
     finished = time.perf_counter()
 
     drawn = {r["name"]: r["underwriting_drawn"] for r in reports}
     owing = {r["name"]: r["unfunded_liability"] for r in reports}
+    by_service = service_outcomes(sc, d, plans, reports)
+    counts = {
+        r["name"]: {
+            state: sum(1 for row in by_service if row["outcomes"][r["name"]]["status"] == state)
+            for state in ("keeps", "reduces", "closes")
+        }
+        for r in reports
+    }
     sentences = _sentences(sc, d, here, reports, core, figures)
     summary: dict[str, Any] = {
         "scenario": sc.name,
@@ -427,11 +518,20 @@ def solve_cliff_edge(scenario: Scenario, *, threads: int = 1, value_of_informati
             "expected-grant plan's commitments leave some outcome with no lawful plan",
             "wait_and_see": "expected value if each outcome were known from the start",
             "evpi": "expected value of perfect information: wait_and_see - expected_value (>= 0)",
+            "expected_grant": "the probability-weighted core grant of the uncertain year (the expected-value "
+            "problem uses the weighted grant in every year the outcome settles)",
+            "vss_breakdown": "VSS split into its parts (see breakdown_parts): social value, exit and disruption "
+            "costs, and the underwriting and unfunded-liability penalty weights; the parts add up to VSS "
+            "(less the tie-break of a pound or so)",
+            "evpi_breakdown": "EVPI split the same way",
         },
+        "breakdown_parts": PARTS,
         "here_and_now": here,
         "outcomes": reports,
         "no_regret_core": [{"intervention": i, "title": sc.interventions[i].title} for i in core],
         "closed_in_every_outcome": [{"intervention": i, "title": sc.interventions[i].title} for i in closed_everywhere],
+        "services_by_outcome": by_service,
+        "counts_by_outcome": counts,
         "underwriting": {
             "stream": d.underwriting,
             "cap": sc.funding[d.underwriting].cap if d.underwriting else None,

@@ -15,12 +15,40 @@ import ipywidgets as widgets
 from vru_model.errors import ScenarioError
 from vru_model.explorer import ExplorerController, banner, month_label, one_line, render_html
 from vru_model.results_text import money
+from vru_model.robustness import robustness
 
 _e = html.escape
+SURE_SAMPLES = 20  # "How sure?" in the explorer: a quick look; `vru robustness` runs 200
+
+
+# Below 900 px the controls stack above the results; a plan being worked out dims the figures it replaces.
+# (Widget layouts are inline styles, so the narrow-screen rules need !important to win.)
+CSS = """<style>
+.vru-explorer, .vru-explorer * { box-sizing: border-box; }
+.vru-explorer { max-width: 100%; overflow-x: hidden; }
+.vru-results { min-width: 0; }
+.vru-stale { opacity: 0.4; transition: opacity 0.15s; pointer-events: none; }
+.vru-working { margin: 0 0 8px 0; padding: 6px 10px; background: #fff4d6; border-left: 6px solid #8a6100; }
+@media (max-width: 900px) {
+  .vru-columns { flex-direction: column !important; }
+  .vru-controls { flex: 0 0 auto !important; width: 100% !important; padding: 0 0 16px 0 !important; }
+  .vru-results { flex: 0 0 auto !important; width: 100% !important; }
+}
+</style>"""
 
 
 def _full() -> widgets.Layout:
     return widgets.Layout(width="100%")
+
+
+def _percent_box(css: str) -> widgets.Text:
+    box = widgets.Text(continuous_update=False, layout=widgets.Layout(width="110px"))
+    box.add_class(css)
+    return box
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.4g}%"
 
 
 def _close(widget: widgets.Widget) -> None:
@@ -64,6 +92,13 @@ class ExplorerApp:
                                            layout=widgets.Layout(width="auto", margin="12px 0 0 0"))
         self.reset_button.add_class("vru-reset")
         self.reset_button.on_click(lambda _: self._run(self.ctl.reset))
+        self.sure_button = widgets.Button(description="How sure?", icon="question-circle",
+                                          tooltip=f"Solve again under {SURE_SAMPLES} samples of the evidence",
+                                          layout=widgets.Layout(width="auto", margin="8px 0 0 0"))
+        self.sure_button.add_class("vru-how-sure")
+        self.sure_button.on_click(self._on_sure)
+        self.sure_output = widgets.HTML()
+        self.sure_output.add_class("vru-how-sure-output")
         self.save_name = widgets.Text(placeholder="e.g. grant_cut_30", layout=_full())
         self.save_name.add_class("vru-save-name")
         self.save_title = widgets.Text(placeholder="e.g. Grant cut by 30% from 2022/23", layout=_full())
@@ -84,6 +119,8 @@ class ExplorerApp:
                 self.grant_box,
                 self.other_box,
                 self.reset_button,
+                self.sure_button,
+                self.sure_output,
                 widgets.HTML("<h4 style='margin:18px 0 0 0'>Save these settings as a scenario</h4>"
                              "<p style='margin:0'>Finance can then run it with the other scenarios "
                              "(<code>vru batch</code>).</p>"),
@@ -97,15 +134,18 @@ class ExplorerApp:
             ],
             layout=widgets.Layout(flex="0 0 430px", width="430px", padding="0 24px 0 0"),
         )
-        results = widgets.VBox([self.busy, self.output],
-                               layout=widgets.Layout(flex="1 1 0%", min_width="0", overflow="auto"))
+        controls.add_class("vru-controls")
+        results = widgets.VBox([self.busy, self.output], layout=widgets.Layout(flex="1 1 0%", min_width="0"))
+        results.add_class("vru-results")
         title = widgets.HTML(
             "<h2 style='margin:0 0 4px 0'>Funding scenario explorer</h2>"
-            "<p style='margin:0 0 12px 0'>Change a setting on the left: the plan is worked out again and shows "
+            "<p style='margin:0 0 12px 0'>Change a setting: the plan is worked out again and shows "
             "which services keep running, which close and when notice must be served, and what value is lost. "
             "Figures marked as illustrative assumptions in the scenario files are not published figures.</p>"
         )
-        self.root = widgets.VBox([title, widgets.HBox([controls, results], layout=_full())], layout=_full())
+        columns = widgets.HBox([controls, results], layout=_full())
+        columns.add_class("vru-columns")
+        self.root = widgets.VBox([widgets.HTML(CSS), title, columns], layout=_full())
         self.root.add_class("vru-explorer")
         self._build_controls()
         self._show()
@@ -123,26 +163,28 @@ class ExplorerApp:
         try:
             rows: list[widgets.Widget] = []
             self.grant_sliders: dict[str, widgets.IntSlider] = {}
-            self.grant_texts: dict[str, widgets.FloatText] = {}
+            self.grant_texts: dict[str, widgets.Text] = {}
             self.grant_pct: dict[str, widgets.HTML] = {}
-            top = max([ctl.base_grant(y) for y in ctl.fys] + [100_000.0])
             for fy in ctl.fys:
-                now = round(ctl.grant(fy))
+                base = ctl.base_grant(fy)
+                # % of the starting grant, so one key press is 1%; a year with no starting grant moves in £10,000s
                 slider = widgets.IntSlider(
-                    value=now, min=0, max=int(max(1.5 * top, now)), step=1000, continuous_update=False,
-                    readout_format=",d", description=f"{fy} £", style={"description_width": "70px"}, layout=_full(),
+                    value=self._slider_value(fy), min=0, max=150 if base > 0 else 5_000_000,
+                    step=1 if base > 0 else 10_000, continuous_update=False, readout=False,
+                    description=f"{fy}", style={"description_width": "60px"}, layout=_full(),
                 )
-                text = widgets.FloatText(value=now, continuous_update=False, description="exact £",
-                                         style={"description_width": "70px"}, layout=widgets.Layout(width="210px"))
+                text = widgets.Text(value=f"{ctl.grant(fy):,.0f}", continuous_update=False, description="£ or %",
+                                    style={"description_width": "60px"}, layout=widgets.Layout(width="230px"))
                 pct = widgets.HTML()
                 css = fy.replace("/", "-")
                 slider.add_class(f"vru-grant-{css}")
                 text.add_class(f"vru-grant-text-{css}")
                 pct.add_class(f"vru-grant-pct-{css}")
-                slider.observe(lambda ch, fy=fy: self._on_grant(fy, ch["new"]), names="value")
-                text.observe(lambda ch, fy=fy: self._on_grant(fy, ch["new"]), names="value")
+                slider.observe(lambda ch, fy=fy: self._on_grant_slider(fy, ch["new"]), names="value")
+                text.observe(lambda ch, fy=fy: self._run(lambda: self.ctl.set_grant_text(fy, ch["new"])),
+                             names="value")
                 self.grant_sliders[fy], self.grant_texts[fy], self.grant_pct[fy] = slider, text, pct
-                rows += [slider, widgets.HBox([text, pct])]
+                rows += [slider, widgets.HBox([text, pct], layout=widgets.Layout(flex_flow="row wrap"))]
             self.grant_box.children = rows
 
             others: list[widgets.Widget] = [widgets.HTML("<h4 style='margin:14px 0 0 0'>Timing and rules</h4>")]
@@ -169,19 +211,24 @@ class ExplorerApp:
                 others += [_label("OPCC underwriting cap (£)", "what the OPCC covers until the grant is confirmed"),
                            self.underwriting]
             policy = ctl.scenario.policy
-            self.pickup = widgets.FloatSlider(
-                value=policy.partner_pickup, min=0, max=1, step=0.05, readout_format=".0%",
-                continuous_update=False, layout=_full(),
-            )
+            self.pickup = widgets.IntSlider(value=round(policy.partner_pickup * 100), min=0, max=100, step=1,
+                                            readout=False, continuous_update=False, layout=_full())
             self.pickup.add_class("vru-pickup")
-            self.pickup.observe(lambda ch: self._run(lambda: self.ctl.set_partner_pickup(ch["new"])), names="value")
-            self.commissioning = widgets.FloatSlider(
-                value=policy.commissioning_min_share, min=0, max=1, step=0.01, readout_format=".0%",
+            self.pickup.observe(lambda ch: self._run(lambda: self.ctl.set_partner_pickup(f"{ch['new']}%")),
+                                names="value")
+            self.pickup_text = _percent_box("vru-pickup-text")
+            self.pickup_text.observe(lambda ch: self._run(lambda: self.ctl.set_partner_pickup(ch["new"])),
+                                     names="value")
+            self.commissioning = widgets.IntSlider(
+                value=round(policy.commissioning_min_share * 100), min=0, max=100, step=1, readout=False,
                 continuous_update=False, layout=_full(),
             )
             self.commissioning.add_class("vru-commissioning")
-            self.commissioning.observe(lambda ch: self._run(lambda: self.ctl.set_commissioning_min(ch["new"])),
-                                       names="value")
+            self.commissioning.observe(
+                lambda ch: self._run(lambda: self.ctl.set_commissioning_min(f"{ch['new']}%")), names="value")
+            self.commissioning_text = _percent_box("vru-commissioning-text")
+            self.commissioning_text.observe(lambda ch: self._run(lambda: self.ctl.set_commissioning_min(ch["new"])),
+                                            names="value")
             self.protect = widgets.SelectMultiple(
                 options=[(item.title, key) for key, item in ctl.base.interventions.items()],
                 value=tuple(ctl.protected), rows=10, layout=_full(),
@@ -190,16 +237,18 @@ class ExplorerApp:
             self.protect.observe(lambda ch: self._run(lambda: self.ctl.set_protected(ch["new"])), names="value")
             others += [
                 _label("Partners pick up their promised share",
-                       "100% = partners take over services as their tapers promise"),
-                self.pickup,
+                       "100% = partners take over services as their tapers promise; type 80, 80% or 0.8"),
+                widgets.HBox([self.pickup_text, self.pickup]),
                 _label("Commissioning minimum", "share of each year's core grant spent on commissioned services"),
-                self.commissioning,
+                widgets.HBox([self.commissioning_text, self.commissioning]),
                 _label("Services that must not close", "click one; hold Ctrl (Cmd on a Mac) to choose several"),
                 self.protect,
             ]
             if ctl.base.uncertainty is not None:
                 others += self._cliff_edge_controls()
             self.other_box.children = others
+            self.pickup_text.value = _pct(policy.partner_pickup)
+            self.commissioning_text.value = _pct(policy.commissioning_min_share)
             self._update_pct()
         finally:
             self._quiet = False
@@ -218,8 +267,8 @@ class ExplorerApp:
         self.cliff_button = widgets.Button(description="Work out the cliff-edge plan", icon="sitemap",
                                            layout=widgets.Layout(width="auto", margin="6px 0 0 0"))
         self.cliff_button.add_class("vru-cliff-edge-button")
-        self.cliff_button.on_click(lambda _: self._run(self.ctl.cliff_edge, busy="Planning for every grant outcome "
-                                                       "(this takes about ten seconds)…"))
+        self.cliff_button.on_click(lambda _: self._run(
+            self.ctl.cliff_edge, busy=f"Planning for every grant outcome ({self.ctl.cliff_edge_estimate()})…"))
         outcomes = ", ".join(f"{o.name} {money(o.amount)} ({o.probability:.0%})" for o in unc.outcomes)
         return [
             widgets.HTML(f"<h4 style='margin:14px 0 0 0'>Cliff edge: the {_e(unc.fy)} grant is uncertain</h4>"
@@ -245,8 +294,16 @@ class ExplorerApp:
         if change["new"]:
             self._run(lambda: self.ctl.set_confirmation_month(change["new"]))
 
-    def _on_grant(self, fy: str, value: float) -> None:
-        self._run(lambda: self.ctl.set_grant(fy, float(value)))  # then the slider and text box agree again
+    def _slider_value(self, fy: str) -> int:
+        """The grant slider's position: % of the starting grant, or pounds in a year that had none."""
+        base = self.ctl.base_grant(fy)
+        return round(self.ctl.grant(fy) / base * 100) if base > 0 else round(self.ctl.grant(fy))
+
+    def _on_grant_slider(self, fy: str, value: int) -> None:
+        if self.ctl.base_grant(fy) > 0:
+            self._run(lambda: self.ctl.set_grant_percent(fy, value))
+        else:
+            self._run(lambda: self.ctl.set_grant(fy, float(value)))
 
     def _on_save(self, _: Any) -> None:
         try:
@@ -262,15 +319,34 @@ class ExplorerApp:
         finally:
             self._quiet = False
 
-    def _run(self, action: Any, rebuild: bool = False, busy: str = "Working out the plan…") -> None:
+    def _on_sure(self, _: Any) -> None:
+        """How sure is the plan on the current settings: the robustness sentences (no alternatives, to stay quick)."""
+        self.busy.value = ("<p class='vru-working' role='status'><em>Solving again under "
+                           f"{SURE_SAMPLES} samples of the evidence…</em></p>")
+        try:
+            found = robustness(self.ctl.scenario, SURE_SAMPLES, 0, epsilons=())
+        except ScenarioError as exc:
+            self.sure_output.value = banner("error", "Not run:", one_line(exc))
+            return
+        finally:
+            self.busy.value = ""
+        items = "".join(f"<li>{_e(s)}</li>" for s in found.summary["sentences"])
+        self.sure_output.value = (f"<h4 style='margin:8px 0 0 0'>How sure is this plan? ({SURE_SAMPLES} samples of "
+                                  f"the evidence)</h4><ul style='margin:4px 0'>{items}</ul>")
+
+    def _run(self, action: Any, rebuild: bool = False, busy: str = "Working out the plan (about a second)…") -> None:
+        """Run a controller action with the busy line showing and the old figures dimmed until it is done."""
         if self._quiet:
             return
-        self.busy.value = f"<p class='vru-working' role='status'><em>{_e(busy)}</em></p>"
+        self.busy.value = f"<p class='vru-working' role='status' aria-live='polite'><em>{_e(busy)}</em></p>"
+        self.output.add_class("vru-stale")
         try:
             action()
         except ScenarioError as exc:  # e.g. a scenario file that broke after the list was made
-            self.busy.value = banner("error", "Not accepted:", one_line(exc))
+            self.busy.value = banner("error", "Not accepted:", one_line(exc, self.ctl.titles))
             return
+        finally:
+            self.output.remove_class("vru-stale")
         self.busy.value = ""
         if rebuild:
             self._build_controls()
@@ -284,17 +360,19 @@ class ExplorerApp:
         self._quiet = True
         try:
             for fy, slider in self.grant_sliders.items():
-                now = sc.core_grant(fy)
-                slider.max = max(slider.max, round(now))
-                slider.value = round(now)
-                if not self.ctl.view.error:
-                    self.grant_texts[fy].value = now
+                slider.max = max(slider.max, self._slider_value(fy))
+                slider.value = self._slider_value(fy)
+                if not self.ctl.view.error:  # after a refusal the box keeps what was typed, beside the message
+                    self.grant_texts[fy].value = f"{sc.core_grant(fy):,.0f}"
             if sc.funding[self.ctl.core_stream].confirmed_month in self.ctl.confirmation_months():
                 self.confirmation.value = sc.funding[self.ctl.core_stream].confirmed_month
             if self.underwriting is not None and self.ctl.underwriting_stream is not None:
                 self.underwriting.value = round(sc.funding[self.ctl.underwriting_stream].cap or 0)
-            self.pickup.value = sc.policy.partner_pickup
-            self.commissioning.value = sc.policy.commissioning_min_share
+            self.pickup.value = round(sc.policy.partner_pickup * 100)
+            self.commissioning.value = round(sc.policy.commissioning_min_share * 100)
+            if not self.ctl.view.error:
+                self.pickup_text.value = _pct(sc.policy.partner_pickup)
+                self.commissioning_text.value = _pct(sc.policy.commissioning_min_share)
             self.protect.value = tuple(self.ctl.protected)
             if sc.uncertainty is not None and self.ctl.base.uncertainty is not None:
                 self.uncertainty_month.value = sc.uncertainty.confirmed_month

@@ -1,0 +1,63 @@
+"""Benchmark: robustness samples per second, one persistent solver against rebuilding per sample, and 1
+against 2 worker processes, all in one run. Prints a table; asserts nothing.
+
+Targets (issue 10): 200 samples of the baseline in under 60 s on a 2-core machine, and a persistent re-solve
+at least 3x faster per sample than a rebuild.
+
+    .venv/bin/python benchmarks/bench_robustness.py            # baseline: 200 samples; rebuild on 10
+    .venv/bin/python benchmarks/bench_robustness.py --quick    # baseline: 20 samples; rebuild on 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+from vru_model import load_scenario
+from vru_model.distributions import draw, uncertain_inputs, unit_values
+from vru_model.robustness import run_samples
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+def timed(scenario, values, workers: int, persistent: bool) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    rows = run_samples(scenario, values, workers=workers, persistent=persistent)
+    seconds = time.perf_counter() - started
+    assert len(rows) == len(values)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20 samples (4 for the rebuild)")
+    parser.add_argument("--samples", type=int, default=None)
+    args = parser.parse_args()
+    n = args.samples or (20 if args.quick else 200)
+    n_rebuild = 4 if args.quick else 10
+    sc = load_scenario(BASELINE)
+    inputs = uncertain_inputs(sc)
+    values = [unit_values(sc, inputs, row) for row in draw(inputs, n, 0)]
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"scenario {sc.name}, {len(inputs)} uncertain inputs, solver interface {sc.policy.solver_interface}\n")
+    one = timed(sc, values, 1, True)
+    two = timed(sc, values, 2, True)
+    rebuild = timed(sc, values[:n_rebuild], 1, False)
+    print("| run | samples | seconds | samples per second | seconds per sample |")
+    print("|---|---|---|---|---|")
+    for label, k, s in (("persistent, 1 worker", n, one), ("persistent, 2 workers", n, two),
+                        ("rebuild per sample, 1 worker", n_rebuild, rebuild)):
+        print(f"| {label} | {k} | {s:.1f} | {k / s:.2f} | {s / k:.3f} |")
+    per_persistent, per_rebuild = one / n, rebuild / n_rebuild
+    print(f"\npersistent re-solve is {per_rebuild / per_persistent:.1f}x faster per sample than a rebuild "
+          "(target 3x; the persistent figure includes its one build)")
+    print(f"2 workers are {one / two:.2f}x as fast as 1; {n} samples on 2 workers took {two:.1f} s "
+          f"(target: 200 in under 60 s; scaled to 200: {two * 200 / n:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""Why the plan closes or reduces a service, in words a commissioning lead can check.
+
+Each closure and each scale reduction is given a `reason` (what it frees, for what, and which rule or
+trade-off makes it best) from the plan's own figures: the money the service would still cost the VRU,
+the value each VRU pound buys on it, what a pound of core grant is worth elsewhere in the plan (the
+shadow price), its exit cost and the participants who lose support. `cost_to_keep` (what the plan
+loses if the service is protected) is measured by re-solving, in `solve.costs_to_keep`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from vru_model import periods
+from vru_model.data import ModelData
+from vru_model.results_text import money, plural
+from vru_model.schema import Scenario
+
+SCALE_STEP = 0.005  # scale changes smaller than this are solver round-off, not a decision
+
+
+def reductions(sc: Scenario, alloc: pd.DataFrame) -> list[dict[str, Any]]:
+    """Months where a running service's scale falls and it keeps running: the new contract scale,
+    and when the notice of variation must be served."""
+    found = []
+    for i, rows in alloc.groupby("intervention", sort=False):
+        item = sc.interventions[str(i)]
+        before_scale = item.start_scale
+        before_on = 1 if item.running_at_start else 0
+        for on, scale, month in zip(rows["running"], rows["scale"], rows["period"], strict=True):
+            if before_on == 1 and on == 1 and before_scale is not None and scale < before_scale - SCALE_STEP:
+                found.append({
+                    "intervention": str(i),
+                    "title": item.title,
+                    "from": month,
+                    "scale_before": round(float(before_scale), 4),
+                    "scale": round(float(scale), 4),
+                    "notice_by": periods.add_months(month, -item.variation_notice),
+                    "notice_months": item.variation_notice,
+                    "participants_lost_per_year": round(item.participants_per_year * (before_scale - scale), 1),
+                })
+            before_on, before_scale = on, scale
+    return sorted(found, key=lambda r: (r["from"], r["intervention"]))
+
+
+def _freed(sc: Scenario, d: ModelData, i: str, start: str, scale: float) -> dict[str, float]:
+    """VRU money the service would cost at `scale` from `start` to the end of the plan, by FY."""
+    out: dict[str, float] = {}
+    for t in d.months:
+        if t >= start:
+            out[d.fy_of[t]] = out.get(d.fy_of[t], 0.0) + d.cost[i, t] * scale * d.vru_share[i, t]
+    return out
+
+
+def _value_per_pound(d: ModelData, i: str, month: str) -> float | None:
+    pound = d.cost[i, month] * d.vru_share[i, month]
+    return d.value[i] / pound if pound > 0 else None
+
+
+def _first_cut(sc: Scenario, d: ModelData) -> str | None:
+    """The first FY whose core grant is below the first year's."""
+    first = sc.core_grant(d.fys[0])
+    return next((y for y in d.fys[1:] if sc.core_grant(y) < first - 0.5), None)
+
+
+def _tradeoff(sc: Scenario, d: ModelData, i: str, month: str, freed: dict[str, float], prices: dict[str, float]) -> str:
+    fy = d.fy_of[month]
+    grant = sc.core_grant(fy)
+    vpp = _value_per_pound(d, i, month)
+    years = ", ".join(f"{money(v)} in {y}" for y, v in freed.items() if v > 0.5)
+    frees = f"frees {money(sum(freed.values()))} of VRU money ({years})" if years else "frees no VRU money"
+    if grant <= 0.5 and not any(sc.core_grant(y) > 0.5 for y in freed):
+        return f"It {frees}, but there is no core grant from {fy} on to pay for it: the grant ends."
+    if vpp is None:
+        return f"It {frees}; partners pay for it in full, so it closes only if they stop."
+    if d.value[i] <= 0:
+        return (f"It {frees} for services with measured value: the model gives it no value (no evidence entry), "
+                "so its money does more elsewhere.")
+    price = prices.get(fy)
+    if price is not None and price > 1e-6:
+        return (f"It {frees} for services that do more with it: a VRU pound here buys £{vpp:.2f} of value, "
+                f"while a pound of {fy} core grant is worth £{price:.2f} on the services the plan keeps.")
+    return (f"It {frees} for services that do more with it: a VRU pound here buys £{vpp:.2f} of value, less "
+            "than the same money delivers on the services the plan keeps or grows.")
+
+
+def _costs(sc: Scenario, i: str, participants: float, exit_cost: float | None) -> str:
+    rate = sc.policy.disruption_penalty_per_participant
+    parts = []
+    if exit_cost:
+        parts.append(f"its exit cost ({money(exit_cost)})")
+    if participants > 0:
+        penalty = f"; disruption penalty {money(rate * participants)}" if rate > 0 else ""
+        parts.append(f"the {participants:,.0f} participants a year who lose support{penalty}")
+    return "That outweighs " + " and ".join(parts) + "." if parts else ""
+
+
+def _keep(cost: float | None) -> str:
+    if cost is None:
+        return ""
+    if cost <= 0.5:
+        return "Keeping it would cost nothing measurable: another plan of equal value keeps it."
+    return f"Keeping it would cost {money(cost)} of value over the plan (cost to keep)."
+
+
+def _early(sc: Scenario, d: ModelData, month: str, notice_by: str, summary: dict[str, Any]) -> str:
+    """Why notice is served before the grant falls: a trade-off the plan chooses, not a rule forcing it."""
+    cut = _first_cut(sc, d)
+    fy = d.fy_of[month]
+    if cut is None or fy >= cut:
+        return ""
+    unspent = summary.get("fy", {}).get(fy, {}).get("unspent_by_stream", {}).get(d.core, 0.0)
+    used = unspent <= 0.01 * max(1.0, sc.core_grant(fy))
+    why = (f"the {fy} grant is already fully used ({money(unspent)} left), and this is among its weakest uses"
+           if used else f"over the whole plan its money does more on other services, including in {cut}")
+    return (f"Notice is served by {periods.month_name(notice_by)}, before the grant falls in {cut}, because {why}: "
+            "a trade-off the plan chooses, not a rule forcing it.")
+
+
+def annotate(
+    sc: Scenario,
+    d: ModelData,
+    summary: dict[str, Any],
+    alloc: pd.DataFrame,
+    keep_costs: dict[str, float | None] | None = None,
+) -> None:
+    """Add `reason` and `cost_to_keep` to each closure, and the `reductions` list, in `summary` (in place).
+
+    `keep_costs` maps a service to what protecting it costs (None: not measured, e.g. in the explorer)."""
+    prices = summary.get("shadow_prices", {}).get("grant_value_per_pound", {}) or {}
+    keep_costs = keep_costs or {}
+    for c in summary.get("closures", []):
+        i = c["intervention"]
+        rows = alloc[(alloc["intervention"] == i) & (alloc["period"] < c["closes_from"])]
+        scale = float(rows["scale"].iloc[-1]) if len(rows) else (sc.interventions[i].start_scale or 1.0)
+        c["scale_before"] = round(scale, 4)
+        c["participants_lost_per_year"] = round(sc.interventions[i].participants_per_year * scale, 1)
+        freed = _freed(sc, d, i, c["closes_from"], scale)
+        cost = keep_costs.get(i)
+        c["cost_to_keep"] = None if cost is None else round(max(0.0, cost), 2)
+        text = [
+            f"Closes from {periods.month_name(c['closes_from'])} (notice of {plural(c['notice_months'], 'month')} by "
+            f"{periods.month_name(c['notice_by'])}).",
+            _tradeoff(sc, d, i, c["closes_from"], freed, prices),
+            _costs(sc, i, c["participants_lost_per_year"], c["exit_cost"]),
+            _early(sc, d, c["closes_from"], c["notice_by"], summary),
+            _keep(c["cost_to_keep"]),
+        ]
+        c["reason"] = " ".join(t for t in text if t)
+    found = reductions(sc, alloc)
+    for r in found:
+        i = r["intervention"]
+        freed = _freed(sc, d, i, r["from"], r["scale_before"] - r["scale"])
+        cost = keep_costs.get(f"{i}@{r['from']}", keep_costs.get(i))
+        r["cost_to_keep"] = None if cost is None else round(max(0.0, cost), 2)
+        text = [
+            f"Reduced from {r['scale_before']:.0%} to {r['scale']:.0%} of design scale from "
+            f"{periods.month_name(r['from'])} (notice of variation by {periods.month_name(r['notice_by'])}).",
+            _tradeoff(sc, d, i, r["from"], freed, prices),
+            _costs(sc, i, r["participants_lost_per_year"], None),
+            _early(sc, d, r["from"], r["notice_by"], summary),
+            _keep(r["cost_to_keep"]),
+        ]
+        r["reason"] = " ".join(t for t in text if t)
+    summary["reductions"] = found
