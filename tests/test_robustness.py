@@ -213,3 +213,12 @@ def test_samples_run_on_a_dask_cluster_from_scenario_text() -> None:
         on_dask = robustness(sc, draws=_hand_draws(), epsilons=(), scheduler=cluster.scheduler_address)
     here = robustness(sc, draws=_hand_draws(), epsilons=())
     assert on_dask.services.equals(here.services) and on_dask.samples.equals(here.samples)
+
+
+def test_report_section_names_a_recommended_service_that_never_starts() -> None:
+    from vru_model.reports import robustness_section
+
+    sc = load_scenario(HAND, ["interventions.doomed.running_at_start=false"])
+    result = robustness(sc, draws=[[0.2, e, 0.01, 10000.0] for e in (0.1, 0.3)], epsilons=())
+    text = "".join(str(x) for x in robustness_section(result) if isinstance(x, str))
+    assert "How sure" not in text and "does not run" in text and "Flipper service" in text

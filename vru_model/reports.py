@@ -990,7 +990,8 @@ def robustness_section(result: Any) -> list[object]:
                                   "band and confidence in brackets)."))
     recommended = {c["intervention"]: c["closes_from"] for c in s["recommended_closures"]}
     rows = [[sc.interventions[r.intervention].title, _evidence_label(sc.interventions[r.intervention]),
-             f"closes from {month_name(recommended[r.intervention])}" if r.intervention in recommended else "keeps",
+             ("keeps" if r.intervention not in recommended else f"closes from {month_name(recommended[r.intervention])}"
+              if recommended[r.intervention] else "does not run"),
              f"{r.closes_share:.0%}", f"{r.reduced_share:.0%}",
              month_name(r.earliest_closes_from) if r.earliest_closes_from else "–"]
             for r in services.itertuples() if r.closes_share > 0 or r.intervention in recommended]
