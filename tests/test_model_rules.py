@@ -478,7 +478,7 @@ def test_cost_to_keep_equals_the_protected_re_solve(tmp_path):
     # Cost to keep: 30,200.
     assert closure["cost_to_keep"] == pytest.approx(30200, abs=5)
     run = CliRunner().invoke(main, ["solve", str(path), "--set", "interventions.r.protected=true",
-                                    "--out", str(tmp_path / "b")])
+                                    "--name", "rule_test", "--out", str(tmp_path / "b")])
     assert run.exit_code == 0, run.output
     kept = json.loads((tmp_path / "b" / "rule_test" / "summary.json").read_text())
     gap = 2 * sc.policy.mip_rel_gap * abs(summary["objective"]) + 1.0

@@ -159,14 +159,14 @@ def test_frontier_section_in_plain_words_with_a_chart(tmp_path: Path) -> None:
         "frontier.csv", "breakpoints.csv", "frontier.json"}
     items = frontier_section(result)
     html = _html(items)
-    assert "A lawful plan exists from 35%." in html
+    assert "A lawful plan exists from 30%." in html
     assert "Below 95% of the baseline grant, Workforce training closes (from December 2022)." in html
     assert "Below 45% of the baseline grant, Mentoring closes" in html
     assert '<th scope="col">Core grant</th>' in html and '<th scope="row">below 65%</th>' in html
     assert "of the baseline&#x27;s core grant" in html and "this scenario" not in html  # the sentences, reworded
     assert EVIL[1] not in html and "Sports &lt;img src=x onerror=alert(1)&gt;" in html
     [chart] = [i for i in items if isinstance(i, Chart)]
-    assert chart.png.startswith(PNG) and "No lawful plan below 35%" in chart.alt and "(undiscounted)" in chart.alt
+    assert chart.png.startswith(PNG) and "No lawful plan below 30%" in chart.alt and "(undiscounted)" in chart.alt
     assert "100%" in chart.caption
 
 
