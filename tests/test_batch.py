@@ -267,7 +267,8 @@ def test_rerun_skips_what_is_up_to_date(shipped_batch: tuple[Path, object]) -> N
     out, _ = shipped_batch
     before = {p: p.stat().st_mtime_ns for p in out.glob("*/report.html")}
     scenarios = sorted((out.parent / "scenarios").glob("*.yaml"))
-    result = CliRunner().invoke(main, ["batch", *map(str, scenarios), "--out", str(out), "--workers", "2"])
+    result = CliRunner().invoke(main, ["batch", *map(str, scenarios), "--out", str(out), "--workers", "2",
+                                       "--samples", str(SHIPPED_SAMPLES)])  # the same settings as the first run
     assert result.exit_code == 0, result.output
     assert result.output.count("up to date") == len(SHIPPED) + 1
     assert before == {p: p.stat().st_mtime_ns for p in out.glob("*/report.html")}
