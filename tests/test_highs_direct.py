@@ -90,9 +90,13 @@ def test_shadow_prices_agree_on_the_baseline():
     scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     fast, reference = solve(interface(scenario, "direct")), solve(interface(scenario, "pyomo"))
     assert fast.summary["shadow_prices"]["available"]
-    assert fast.summary["shadow_prices"]["grant_value_per_pound"] == reference.summary["shadow_prices"][
-        "grant_value_per_pound"
-    ]
+    ours = fast.summary["shadow_prices"]["grant_value_per_pound"]
+    theirs = reference.summary["shadow_prices"]["grant_value_per_pound"]
+    assert ours.keys() == theirs.keys()
+    # The pinned LP is degenerate across years (a pound can move between 2022/23 and 2023/24 through the
+    # services that span them), so the split by year may differ between two valid duals; a pound in every
+    # year together is worth the same.
+    assert sum(ours.values()) == pytest.approx(sum(theirs.values()), abs=1e-3)
     assert fast.objective == pytest.approx(reference.objective, rel=1e-9)
 
 

@@ -22,7 +22,7 @@ from checker import check_folder
 from pyomo.core.expr.visitor import replace_expressions
 
 from vru_model.data import prepare
-from vru_model.model import TIE_BREAK, build_model
+from vru_model.model import TIE_BREAK, apply_rule_bounds, build_model
 from vru_model.scenarios import validate
 from vru_model.schema import Scenario
 from vru_model.solve import solve
@@ -82,10 +82,17 @@ def scenario(
 
 
 def _remove(model: pyo.ConcreteModel, remover: Remover) -> None:
-    if isinstance(remover, str):
-        getattr(model, remover).deactivate()
-    else:
+    """Lift a rule by name, whether the model states it as rows, as bounds (`rule_bounds`) or both."""
+    if not isinstance(remover, str):
         remover(model)
+        return
+    rows = getattr(model, remover, None)
+    if not isinstance(rows, pyo.Constraint) and remover not in model.rule_bounds:
+        raise AssertionError(f"the model has no rule {remover!r}")
+    if isinstance(rows, pyo.Constraint):
+        rows.deactivate()
+    if model.rule_bounds.pop(remover, None):
+        apply_rule_bounds(model)
 
 
 def optimum(sc: Scenario, remove: Iterable[Remover] = (), data: Any = None) -> float | None:
@@ -297,7 +304,7 @@ def test_closure_needs_notice(tmp_path):
     result = solved(sc, 19500, tmp_path)
     [closure] = result.summary["closures"]
     assert (closure["intervention"], closure["notice_by"], closure["closes_from"]) == ("n", "2021-04", "2021-07")
-    assert_rule_matters(sc, 19500, 24000, ["notice", "notice_before_horizon"])
+    assert_rule_matters(sc, 19500, 24000, ["notice_before_horizon"])
 
 
 def _without(var_name: str) -> Callable[[pyo.ConcreteModel], None]:
@@ -305,7 +312,9 @@ def _without(var_name: str) -> Callable[[pyo.ConcreteModel], None]:
     objective): with `close` that removes exit costs, with `open` start-up costs."""
 
     def remove(model: pyo.ConcreteModel) -> None:
-        zero = {id(v): 0 for v in getattr(model, var_name).values()}
+        # `close` and `open` are expressions of `on`, or of the `closing` and `opening` variables
+        own = {"close": "closing", "open": "opening"}[var_name]
+        zero = {id(v): 0 for v in [*getattr(model, var_name).values(), *getattr(model, own).values()]}
         for con in model.cost_split.values():
             con.set_value(replace_expressions(con.expr, zero, remove_named_expressions=False))
         for loss in model.losses.values():
@@ -445,9 +454,9 @@ def test_committed_contract_cannot_be_cut_below_its_committed_scale(tmp_path):
     solved(sc, 15400, tmp_path)
 
     def committed_scale_only(model: pyo.ConcreteModel) -> None:
-        for (_w, _i, _t, part), con in model.committed_contracts.items():
-            if part == "scale":
-                con.deactivate()
+        held = model.rule_bounds["committed_contracts"]
+        held[:] = [(v, side, x) for v, side, x in held if not v.parent_component().name.startswith("scale")]
+        apply_rule_bounds(model)
 
     assert_rule_matters(sc, 15400, 20500, [committed_scale_only])
 

@@ -4,7 +4,7 @@ Each closure and each scale reduction is given a `reason` (what it frees, for wh
 trade-off makes it best) from the plan's own figures: the money the service would still cost the VRU,
 the value each VRU pound buys on it, what a pound of core grant is worth elsewhere in the plan (the
 shadow price), its exit cost and the participants who lose support. `cost_to_keep` (what the plan
-loses if the service is protected) is measured by re-solving, in `solve.costs_to_keep`.
+loses if the service is protected) is measured by re-solving, in `solve.WhatIfs.costs_to_keep`.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ The solver stays persistent: later solves change the HiGHS model in place instea
     solver.refresh_objective()         # re-read the active objective (its coefficients changed, or it was
                                        #   replaced by a new Objective component) and push the costs in place
     solver.refresh_bounds()            # re-read every column's bounds and fixings (after `var.fix()`)
+    solver.set_rows_active(cons, False) # lift rows in place (a what-if without a rule); True restores them
     solver.column_values()             # the last solution by column; `warm_start(values)` offers one to HiGHS
 
 Robustness samples re-solve with only the objective's value coefficients changed: change them in the
@@ -142,6 +143,10 @@ class DirectSolver:
         a = info.A.tocsc()
         a.sort_indices()
         self._a = a.tocsr()  # rows as stored in HiGHS, for re-reading rows in place
+        self._row_bounds = (row_lower, row_upper)
+        self._rows_of: dict[int, list[int]] = {}
+        for k, row in enumerate(self.rows):
+            self._rows_of.setdefault(id(row.con), []).append(k)
         self.h = _new_highs()
         h = self.h
         h.setOptionValue("output_flag", False)
@@ -211,6 +216,18 @@ class DirectSolver:
                 if old.get(col, 0.0) != new.get(col, 0.0):
                     h.changeCoeff(k, col, new.get(col, 0.0))
                     self._a[k, col] = new.get(col, 0.0)
+
+    def set_rows_active(self, constraints: Iterable[Any], active: bool) -> None:
+        """Lift these constraints' rows (bounds at infinity) or restore them, in place: a what-if without a
+        rule costs a solve, not a compile."""
+        rows = np.array([k for c in constraints for k in self._rows_of.get(id(c), [])], dtype=np.int32)
+        if not len(rows):
+            return
+        lower, upper = self._row_bounds
+        if active:
+            self.h.changeRowsBounds(len(rows), rows, lower[rows], upper[rows])
+        else:
+            self.h.changeRowsBounds(len(rows), rows, np.full(len(rows), -INF), np.full(len(rows), INF))
 
     def set_grants(self, data: Any) -> None:
         """Load `data`'s grant amounts into the model's parameters (`model.set_grants`) and into HiGHS."""

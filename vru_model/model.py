@@ -1,11 +1,20 @@
-"""The allocation model in Pyomo: every grant rule is a named constraint (no I/O, no solving).
+"""The allocation model in Pyomo: every grant rule is a named piece (no I/O, no solving).
 
 Variables are indexed by grant outcome w, intervention i and month t. With a known grant there
-is one outcome; in cliff-edge mode each outcome has its own plan after the confirmation month
-and `non_anticipativity` ties the plans together before it.
+is one outcome; in cliff-edge mode each outcome has its own plan after the confirmation month, and
+the decisions before it are one variable shared by every outcome (`_decisions`).
+
+The formulation is compact: a rule that only holds a decision at a value (committed contracts, the
+central capability floor, protected services kept running, no closure before notice can run out, no
+new service before confirmation) is a bound on that variable, recorded by rule in `m.rule_bounds` so
+that diagnostics can name it and a what-if can lift it (`apply_rule_bounds`); closures, openings and
+notice of a service running at the start that may not re-open are expressions of `on`, not variables.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 import pyomo.environ as pyo
 
@@ -31,14 +40,15 @@ RULES: dict[str, str] = {
     "commissioning_credit": "exit and start-up costs do not count as commissioned spend (policy)",
     "closure_definition": "a closure is a service stopping after a running month",
     "opening_definition": "an opening is a service starting after a month without it",
-    "no_reopening": "a closed service cannot re-open",
+    "no_reopening": "a closed service cannot re-open (a service running at the start can only stop)",
     "notice": "closing a service needs notice served its notice period earlier",
     "notice_before_horizon": "no notice (of closure or of a reduction) was served before the plan starts",
     "central_capability_floor": "the central team and mandatory products must run while there is a grant",
     "protected_services": "services the scenario protects keep running, at no less than their scale, while there "
     "is a grant",
     "no_new_commitments_before_confirmation": "no new service starts before the grant is confirmed",
-    "non_anticipativity": "decisions before the confirmation month are the same whatever the grant turns out to be",
+    "non_anticipativity": "decisions before the confirmation month are the same whatever the grant turns out to be "
+    "(one shared decision; rows only for closures that notice served before then fixes)",
     "value_target": "the plan must keep at least the target value",
 }
 
@@ -76,6 +86,48 @@ def set_values(m: pyo.ConcreteModel, values: dict[str, float]) -> None:
         m.unit_value[i].set_value(v)
 
 
+def _decisions(m: pyo.ConcreteModel, name: str, keys: list[tuple[str, ...]], key_of: Any, **options: Any) -> Any:
+    """Variables indexed by `keys`, where keys that `key_of` maps to the same key are one variable (a decision
+    taken before the grant is known is the same in every outcome): no rows are needed to tie them."""
+    own = list(dict.fromkeys(key_of(*k) for k in keys))
+    if len(own) == len(keys):
+        return pyo.Var(keys, **options)
+    decided = pyo.Var(own, **options)
+    m.add_component(f"{name}_decided", decided)
+    return pyo.Reference({k: decided[key_of(*k)] for k in keys})
+
+
+def apply_rule_bounds(m: pyo.ConcreteModel, without: Iterable[str] = ()) -> None:
+    """Set the bounds of every variable a rule holds (`m.rule_bounds`) from its own bounds and those of the
+    rules, leaving out the rules named in `without` (to price a rule, or to keep a service)."""
+    lower = {k: lb for k, (_v, lb, _ub) in m.natural_bounds.items()}
+    upper = {k: ub for k, (_v, _lb, ub) in m.natural_bounds.items()}
+    skip = set(without)
+    for rule, entries in m.rule_bounds.items():
+        if rule in skip:
+            continue
+        for var, side, value in entries:
+            k = id(var)
+            if side == "lb":
+                lower[k] = value if lower[k] is None else max(lower[k], value)
+            else:
+                upper[k] = value if upper[k] is None else min(upper[k], value)
+    for k, (var, _lb, _ub) in m.natural_bounds.items():
+        var.setlb(lower[k])
+        var.setub(upper[k])
+
+
+def bound_rules_of(m: pyo.ConcreteModel) -> dict[int, list[str]]:
+    """For each variable a rule holds by its bounds (by id), the names of those rules."""
+    found: dict[int, list[str]] = {}
+    for rule, entries in m.rule_bounds.items():
+        for var, _side, _value in entries:
+            names = found.setdefault(id(var), [])
+            if rule not in names:
+                names.append(rule)
+    return found
+
+
 def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.ConcreteModel:
     """A Pyomo model of the scenario. Grant amounts are mutable parameters (`m.grant`)."""
     d = data or prepare(scenario)
@@ -108,15 +160,38 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
         initialize={o.name: _underwriting_bound(d, d.grant(o, d.confirmation_fy or "")) for o in d.outcomes},
     )
 
-    WIT = [(w, i, t) for w in m.W for i in d.interventions for t in months]
-    m.scale = pyo.Var(WIT, bounds=lambda _, w, i, t: (0, items[i].scale.max))
-    m.on = pyo.Var(WIT, domain=pyo.Binary)
-    m.close = pyo.Var(WIT, bounds=(0, 1))
-    m.open = pyo.Var(WIT, bounds=(0, 1))
-    m.notice_served = pyo.Var(WIT, bounds=(0, 1))
+    first = d.outcomes[0].name
+    shared_months = set(d.shared_months)
+    # Services whose closing and opening follow from `on` alone: running at the start and never re-opened,
+    # so `on` can only fall and a closure is `on` falling (`close[t] = on[t-1] - on[t]`, no variable).
+    implied = {i for i in d.interventions if items[i].running_at_start and not policy.allow_reopening}
     yearly = policy.scale_changes == "yearly"
+    y0 = d.fy_of[d.shared_months[0]] if d.shared_months else None
+
+    def decided_before(w: str, i: str, t: str) -> tuple[str, str, str]:
+        """The key of the variable holding a decision: before confirmation one decision for every outcome."""
+        return (first, i, t) if t in shared_months else (w, i, t)
+
+    def level_key(w: str, i: str, y: str) -> tuple[str, str, str]:
+        # The contract scale of the year in which the grant is confirmed is let in April, before it is known,
+        # for every service already running then.
+        if y == y0 and items[i].running_at_start and not policy.allow_reopening:
+            return (first, i, y)
+        return (w, i, y)
+
+    def repeat(w: str, t: str) -> bool:
+        """A row over shared decisions only is the same row in every outcome: state it once."""
+        return w != first and t in shared_months
+
+    WIT = [(w, i, t) for w in m.W for i in d.interventions for t in months]
+    m.scale = _decisions(m, "scale", WIT, decided_before, bounds=lambda _, w, i, t: (0, items[i].scale.max))
+    m.on = _decisions(m, "on", WIT, decided_before, domain=pyo.Binary)
     if yearly:  # the contract scale of each financial year
-        m.level = pyo.Var(m.W, m.I, m.Y, bounds=lambda _, w, i, y: (0, items[i].scale.max))
+        m.level = _decisions(m, "level", [(w, i, y) for w in m.W for i in d.interventions for y in d.fys],
+                             level_key, bounds=lambda _, w, i, y: (0, items[i].scale.max))
+    general = [(w, i, t) for (w, i, t) in WIT if i not in implied]
+    m.closing = pyo.Var(general, bounds=(0, 1))  # closures and openings of the other services
+    m.opening = pyo.Var(general, bounds=(0, 1))
     rate = policy.disruption_penalty_per_participant
     penalised = [i for i in d.interventions if rate * items[i].participants_per_year > 0]
     m.lost = pyo.Var([(w, i, t) for w in m.W for i in penalised for t in months], domain=pyo.NonNegativeReals)
@@ -146,12 +221,32 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     def grant_of(w: str, y: str) -> object:
         return m.grant_needed[y] if min_grant else m.grant[w, y]
 
+    m.close = pyo.Expression(
+        WIT, rule=lambda _, w, i, t: was_on(w, i, t) - m.on[w, i, t] if i in implied else m.closing[w, i, t]
+    )
+    m.open = pyo.Expression(WIT, rule=lambda _, w, i, t: 0 if i in implied else m.opening[w, i, t])
+    # Notice of a closure is served its notice period before it (none for a closure after the horizon).
+    m.notice_served = pyo.Expression(
+        WIT, rule=lambda _, w, i, t: m.close[w, i, months[pos[t] + items[i].notice_months]]
+        if pos[t] + items[i].notice_months < len(months) else 0,
+    )
+    m.natural_bounds = {}
+    m.rule_bounds = {}
+
+    def bound(rule: str, var: pyo.Var, side: str, value: float) -> None:
+        """A rule that holds a decision at a value, stated as the variable's bound rather than a row."""
+        m.natural_bounds.setdefault(id(var), (var, var.lb, var.ub))
+        m.rule_bounds.setdefault(rule, []).append((var, side, value))
+
     # --- money -------------------------------------------------------------------------------
     def cost_split(_, w, i, t):
-        exit_next = m.close[w, i, nxt[t]] if t in nxt else 0
-        exit_now = m.close[w, i, t] if pos[t] == 0 else 0
-        needed = d.cost[i, t] * m.scale[w, i, t] + items[i].exit_cost * (exit_next + exit_now)
-        needed += items[i].startup_cost * m.open[w, i, t]
+        needed = d.cost[i, t] * m.scale[w, i, t]
+        if items[i].exit_cost:
+            exit_next = m.close[w, i, nxt[t]] if t in nxt else 0
+            exit_now = m.close[w, i, t] if pos[t] == 0 else 0
+            needed += items[i].exit_cost * (exit_next + exit_now)
+        if items[i].startup_cost and i not in implied:
+            needed += items[i].startup_cost * m.opening[w, i, t]
         return sum(m.spend[k] for k in spend_by.get((w, i, t), [])) + m.partner[w, i, t] == needed
 
     m.cost_split = pyo.Constraint(WIT, rule=cost_split)
@@ -225,11 +320,14 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     m.commissioning_minimum = pyo.Constraint(m.W, m.Y, rule=commissioning_minimum)
 
     # --- service levels ----------------------------------------------------------------------
-    m.viable_scale = pyo.Constraint(WIT, rule=lambda _, w, i, t: m.scale[w, i, t] >= items[i].scale.min * m.on[w, i, t])
-    m.capacity = pyo.Constraint(WIT, rule=lambda _, w, i, t: m.scale[w, i, t] <= items[i].scale.max * m.on[w, i, t])
+    own = [(w, i, t) for (w, i, t) in WIT if not repeat(w, t)]
+    m.viable_scale = pyo.Constraint(own, rule=lambda _, w, i, t: m.scale[w, i, t] >= items[i].scale.min * m.on[w, i, t])
+    m.capacity = pyo.Constraint(own, rule=lambda _, w, i, t: m.scale[w, i, t] <= items[i].scale.max * m.on[w, i, t])
 
     if yearly:
         def yearly_scale(_, w, i, t, part):
+            if repeat(w, t) and level_key(w, i, d.fy_of[t])[0] == first:
+                return pyo.Constraint.Skip
             level = m.level[w, i, d.fy_of[t]]
             if part == "at_most":
                 return m.scale[w, i, t] <= level
@@ -242,25 +340,16 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
         steady = [
             (w, i, t)
             for (w, i, t) in WIT
-            if t in nxt and d.fy_of[nxt[t]] == d.fy_of[t] and items[i].running_at_start and not policy.allow_reopening
+            if t in nxt and d.fy_of[nxt[t]] == d.fy_of[t] and i in implied and not repeat(w, nxt[t])
         ]
         m.yearly_scale_steady = pyo.Constraint(
             steady, rule=lambda _, w, i, t: m.scale[w, i, t] >= m.scale[w, i, nxt[t]]
         )
 
-    committed = [
-        (w, i, t, part)
-        for (w, i, t) in WIT
-        if items[i].committed_until is not None and t <= items[i].committed_until
-        for part in ("running", "scale")
-    ]
-
-    def committed_contracts(_, w, i, t, part):
-        if part == "running":
-            return m.on[w, i, t] == 1
-        return m.scale[w, i, t] >= items[i].committed_level
-
-    m.committed_contracts = pyo.Constraint(committed, rule=committed_contracts)
+    for w, i, t in WIT:  # committed contracts run, at no less than their committed scale, until their month
+        if items[i].committed_until is not None and t <= items[i].committed_until:
+            bound("committed_contracts", m.on[w, i, t], "lb", 1)
+            bound("committed_contracts", m.scale[w, i, t], "lb", items[i].committed_level)
 
     def participants_lost(_, w, i, t):
         # Counted against the service as it runs now (its scale at start, else its design scale), even where
@@ -276,115 +365,93 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
         # No notice was served before the plan starts, so the scale cannot fall while the service runs
         # until its variation notice could have run out. Later reductions are served notice inside the plan.
         before = scale_before(w, i, t)
-        if pos[t] >= items[i].variation_notice or before is None or not items[i].running_at_start:
+        if pos[t] >= items[i].variation_notice or before is None or not items[i].running_at_start or repeat(w, t):
             return pyo.Constraint.Skip
         return m.scale[w, i, t] >= before - items[i].scale.max * (1 - m.on[w, i, t])
 
     m.reduction_notice = pyo.Constraint(WIT, rule=reduction_notice)
 
     # --- closures, notice, re-opening --------------------------------------------------------
+    # For the `implied` services these are no rows at all: `close` is `on` falling, and `on` may only fall.
     def closure_definition(_, w, i, t, part):
         if part == "drop":
-            return m.close[w, i, t] >= was_on(w, i, t) - m.on[w, i, t]
+            return m.closing[w, i, t] >= was_on(w, i, t) - m.on[w, i, t]
         if part == "was_on":
-            return m.close[w, i, t] <= was_on(w, i, t)
-        return m.close[w, i, t] <= 1 - m.on[w, i, t]
+            return m.closing[w, i, t] <= was_on(w, i, t)
+        return m.closing[w, i, t] <= 1 - m.on[w, i, t]
 
-    m.closure_definition = pyo.Constraint(WIT, ["drop", "was_on", "now_off"], rule=closure_definition)
+    m.closure_definition = pyo.Constraint(general, ["drop", "was_on", "now_off"], rule=closure_definition)
+
     def opening_definition(_, w, i, t, part):
         # Bounded on both sides, like a closure: a loose `open` would let the plan "spend" grant on
-        # phantom start-up costs (e.g. to meet the commissioning minimum). The upper bounds are not
-        # needed where `no_reopening` already holds every opening at zero.
+        # phantom start-up costs (e.g. to meet the commissioning minimum).
         if part == "rise":
-            return m.open[w, i, t] >= m.on[w, i, t] - was_on(w, i, t)
-        if not policy.allow_reopening and items[i].running_at_start:
-            return pyo.Constraint.Skip
+            return m.opening[w, i, t] >= m.on[w, i, t] - was_on(w, i, t)
         if part == "was_off":
-            return m.open[w, i, t] <= 1 - was_on(w, i, t)
-        return m.open[w, i, t] <= m.on[w, i, t]
+            return m.opening[w, i, t] <= 1 - was_on(w, i, t)
+        return m.opening[w, i, t] <= m.on[w, i, t]
 
-    m.opening_definition = pyo.Constraint(WIT, ["rise", "was_off", "now_on"], rule=opening_definition)
+    m.opening_definition = pyo.Constraint(general, ["rise", "was_off", "now_on"], rule=opening_definition)
     if not policy.allow_reopening:
-        m.no_reopening = pyo.Constraint(
-            m.W,
-            m.I,
-            rule=lambda _, w, i: sum(m.open[w, i, t] for t in months) <= (0 if items[i].running_at_start else 1),
-        )
+        def no_reopening(_, w, i, t):
+            if i in implied:
+                if t not in prev or repeat(w, t):
+                    return pyo.Constraint.Skip
+                return m.on[w, i, t] <= m.on[w, i, prev[t]]
+            if t != months[-1]:
+                return pyo.Constraint.Skip
+            return sum(m.opening[w, i, u] for u in months) <= 1  # a service not running at the start opens once
 
-    def notice(_, w, i, t):
-        n = items[i].notice_months
-        k = pos[t]
-        if k < n:
-            return pyo.Constraint.Skip
-        return m.close[w, i, t] == m.notice_served[w, i, months[k - n]]
+        m.no_reopening = pyo.Constraint(WIT, rule=no_reopening)
 
-    m.notice = pyo.Constraint(WIT, rule=notice)
-    m.notice_before_horizon = pyo.Constraint(
-        [(w, i, t) for (w, i, t) in WIT if pos[t] < items[i].notice_months],
-        rule=lambda _, w, i, t: m.close[w, i, t] == 0,
-    )
-    for w, i, t in WIT:  # notice for a closure after the horizon is outside the plan
-        if pos[t] + items[i].notice_months >= len(months):
-            m.notice_served[w, i, t].fix(0)
+    for w, i, t in WIT:  # no notice was served before the plan starts: no closure before notice can run out
+        if pos[t] < items[i].notice_months:
+            if i in implied:
+                bound("notice_before_horizon", m.on[w, i, t], "lb", 1)
+            else:
+                bound("notice_before_horizon", m.closing[w, i, t], "ub", 0)
 
     # --- grant conditions and scenario rules -------------------------------------------------
-    floor = [
+    for o in d.outcomes:
+        for i in d.interventions:
+            for t in months:
+                granted = min_grant or d.grant(o, d.fy_of[t]) > 0
+                if items[i].mandatory and granted:  # the central team and mandatory products run
+                    bound("central_capability_floor", m.on[o.name, i, t], "lb", 1)
+                if items[i].protected and items[i].running_at_start and granted:
+                    bound("protected_services", m.on[o.name, i, t], "lb", 1)
+    # Protected: kept running (a bound, above) at no less than its scale so far, in every month with a grant.
+    protected = [
         (o.name, i, t)
         for o in d.outcomes
         for i in d.interventions
         for t in months
-        if items[i].mandatory and (min_grant or d.grant(o, d.fy_of[t]) > 0)
-    ]
-    m.central_capability_floor = pyo.Constraint(floor, rule=lambda _, w, i, t: m.on[w, i, t] == 1)
-    # Protected: kept running at no less than its scale so far, in every month with a core grant.
-    protected = [
-        (o.name, i, t, part)
-        for o in d.outcomes
-        for i in d.interventions
-        for t in months
         if items[i].protected and items[i].running_at_start and (min_grant or d.grant(o, d.fy_of[t]) > 0)
-        for part in ("running", "scale")
+        and scale_before(o.name, i, t) is not None and not repeat(o.name, t)
     ]
-
-    def protected_services(_, w, i, t, part):
-        if part == "running":
-            return m.on[w, i, t] == 1
-        before = scale_before(w, i, t)
-        return pyo.Constraint.Skip if before is None else m.scale[w, i, t] >= before
-
-    m.protected_services = pyo.Constraint(protected, rule=protected_services)
+    m.protected_services = pyo.Constraint(
+        protected, rule=lambda _, w, i, t: m.scale[w, i, t] >= scale_before(w, i, t)
+    )
     confirmed = sc.funding[d.core].confirmed_month
-    early = [
-        (w, i, t)
-        for (w, i, t) in WIT
-        if not items[i].running_at_start
-        and (
+    for w, i, t in general:  # no new service starts before the grant is confirmed
+        if not items[i].running_at_start and (
             (confirmed is not None and t < confirmed)
             or (d.two_stage and d.fy_of[t] == d.confirmation_fy and t < (d.confirmation_month or ""))
-        )
-    ]
-    m.no_new_commitments_before_confirmation = pyo.Constraint(early, rule=lambda _, w, i, t: m.open[w, i, t] == 0)
+        ):
+            bound("no_new_commitments_before_confirmation", m.opening[w, i, t], "ub", 0)
 
-    first = d.outcomes[0].name
-    shared = [
-        (w, i, t, var)
-        for w in m.W
-        if w != first
-        for i in d.interventions
-        for t in d.shared_months
-        for var in ("scale", "on", "notice_served")
-    ]
-    # The contract scale of the year in which the grant is confirmed is let in April, before it is known,
-    # for every service already running then (implied by the shared months, but stated: it tightens the
-    # relaxation a great deal).
-    if yearly and d.shared_months and not policy.allow_reopening:
-        y0 = d.fy_of[d.shared_months[0]]
-        shared += [(w, i, y0, "level") for w in m.W if w != first for i in d.interventions if items[i].running_at_start]
-
-    def non_anticipativity(_, w, i, t, var):
-        return getattr(m, var)[w, i, t] == getattr(m, var)[first, i, t]
-
-    m.non_anticipativity = pyo.Constraint(shared, rule=non_anticipativity)
+    # Decisions before confirmation are shared variables (see `decided_before`); a closure that notice
+    # served before then already fixes must be the same in every outcome too.
+    tied = []
+    for w in m.W:
+        for i in d.interventions:
+            n = items[i].notice_months
+            for t in d.shared_months:
+                later = pos[t] + n
+                if w != first and later < len(months) and months[later] not in shared_months:
+                    tied.append((w, i, months[later]))
+    m.non_anticipativity = pyo.Constraint(tied, rule=lambda _, w, i, t: m.close[w, i, t] == m.close[first, i, t])
+    apply_rule_bounds(m)
 
     # --- objective ---------------------------------------------------------------------------
     def social_value(w: str) -> object:

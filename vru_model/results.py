@@ -123,7 +123,8 @@ def undiscounted_value(d: ModelData, m: pyo.ConcreteModel, w: str) -> float:
 
 
 def _val(var: Any) -> float:
-    v = var.value
+    """A variable's or an expression's value after a solve (0 where a variable has none)."""
+    v = pyo.value(var, exception=False)
     return 0.0 if v is None else float(v)
 
 

@@ -16,42 +16,21 @@ import pyomo.environ as pyo
 from vru_model.data import ModelData, prepare
 from vru_model.decisions import annotate, reductions
 from vru_model.diagnostics import explain
-from vru_model.model import build_model
-from vru_model.results import make_result
+from vru_model.model import apply_rule_bounds, build_model
+from vru_model.results import make_result, rule_cost_texts
 from vru_model.schema import Scenario
-from vru_model.solver import Status, open_solver, solve_model
+from vru_model.solver import Status, open_solver
 
 # Rules whose cost is worth a what-if re-solve: the optimum without the rule, less the optimum with it.
 # They act on yes/no decisions, so the LP duals (which hold those decisions fixed) cannot price them.
+# Each names the model's pieces that state it: rows (constraints) and bounds (`m.rule_bounds`).
 PRICED_RULES: dict[str, tuple[str, ...]] = {
     "commissioning_minimum": ("commissioning_minimum",),
     "central_capability_floor": ("central_capability_floor",),
     "committed_contracts": ("committed_contracts",),
-    "notice_periods": ("notice", "notice_before_horizon"),
+    "notice_periods": ("notice_before_horizon",),
     "protected_services": ("protected_services",),
 }
-
-
-def rule_costs(scenario: Scenario, data: ModelData, objective: float, threads: int = 1) -> list[dict[str, Any]]:
-    """What each grant rule costs in value: re-solve without it (exactly, not at the margin)."""
-    found = []
-    for rule, components in PRICED_RULES.items():
-        model = build_model(scenario, data)
-        present = [getattr(model, c) for c in components if hasattr(model, c) and len(getattr(model, c)) > 0]
-        if not present:
-            continue
-        for component in present:
-            component.deactivate()
-        status, _ = solve_model(scenario, model, threads)
-        if status != Status.OPTIMAL:
-            continue
-        without = float(pyo.value(model.objective))
-        slack = 2 * scenario.policy.mip_rel_gap * max(1.0, abs(objective)) + 1.0
-        cost = without - objective
-        found.append({
-            "rule": rule, "cost": round(cost, 2) if cost > slack else 0.0, "optimum_without": round(without, 2),
-        })
-    return found
 
 
 def protect(scenario: Scenario, names: list[str]) -> Scenario:
@@ -62,26 +41,83 @@ def protect(scenario: Scenario, names: list[str]) -> Scenario:
     return scenario.model_copy(update={"interventions": items})
 
 
-def costs_to_keep(
-    scenario: Scenario, data: ModelData, objective: float, names: list[str], threads: int = 1
-) -> dict[str, float | None]:
-    """What the plan loses if each named service is kept running at its scale to the end of the plan:
-    the optimum less the optimum of a re-solve with that service protected (None if no lawful plan keeps it).
+class WhatIfs:
+    """Re-solves of one scenario with a rule lifted, or with one service kept running, on one persistent
+    solver: the model is built and compiled once (with every candidate service protected), and each
+    what-if only lifts bounds and rows, so it costs a solve, not a build.
 
-    A loss inside the solver's gap is reported as 0."""
-    found: dict[str, float | None] = {}
-    slack = 2 * scenario.policy.mip_rel_gap * max(1.0, abs(objective)) + 1.0
-    for i in dict.fromkeys(names):
-        kept = protect(scenario, [i])
-        model = build_model(kept, dataclasses.replace(data, scenario=kept))
-        status, _ = solve_model(kept, model, threads)
-        if status not in (Status.OPTIMAL, Status.TIME_LIMIT):  # no lawful plan keeps it (or the solver failed)
-            found[i] = None
-            continue
-        # At a time limit the kept plan is the best found, so the figure is an upper bound within its gap.
-        cost = objective - float(pyo.value(model.objective))
-        found[i] = round(cost, 2) if cost > slack else 0.0
-    return found
+    Lifting a rule's rows sets their bounds to infinity in the solver; lifting its bounds restores the
+    variables' own (`apply_rule_bounds`)."""
+
+    def __init__(self, scenario: Scenario, data: ModelData, candidates: list[str], threads: int = 1) -> None:
+        self.scenario = scenario
+        self.gap = scenario.policy.mip_rel_gap
+        # Services the scenario does not protect already: their protection is the what-if's own
+        self.candidates = [i for i in dict.fromkeys(candidates) if not scenario.interventions[i].protected]
+        kept = protect(scenario, self.candidates)
+        self.model = build_model(kept, dataclasses.replace(data, scenario=kept))
+        self.solver = open_solver(kept, self.model, threads)
+
+    def _rows(self, rule: str, service: str | None = None) -> list[Any]:
+        component = getattr(self.model, rule, None)
+        if not isinstance(component, pyo.Constraint):
+            return []
+        return [c for k, c in component.items() if service is None or k[1] == service]
+
+    def optimum(self, lifted: tuple[str, ...] = (), kept: str | None = None) -> tuple[Status, float | None]:
+        """The optimum with the rules `lifted` and every candidate but `kept` unprotected."""
+        others = [j for j in self.candidates if j != kept]
+        without: list[Any] = list(lifted) + [("protected_services", j) for j in others]
+        rows = [c for r in lifted for c in self._rows(r)]
+        rows += [c for j in others for c in self._rows("protected_services", j)]
+        apply_rule_bounds(self.model, without)
+        self.solver.refresh_bounds()
+        self.solver.set_rows_active(rows, False)
+        try:
+            status, _ = self.solver.solve()
+        finally:
+            self.solver.set_rows_active(rows, True)
+        has_plan = status in (Status.OPTIMAL, Status.TIME_LIMIT)
+        return status, float(pyo.value(self.model.objective)) if has_plan else None
+
+    def _slack(self, objective: float) -> float:
+        return 2 * self.gap * max(1.0, abs(objective)) + 1.0
+
+    def rule_costs(self, objective: float) -> list[dict[str, Any]]:
+        """What each grant rule costs in value: the optimum without it, less `objective` (exactly, not at
+        the margin)."""
+        found = []
+        for rule, pieces in PRICED_RULES.items():
+            present = any(self._rows(p) or self.model.rule_bounds.get(p) for p in pieces)
+            if not present:
+                continue
+            status, without = self.optimum(lifted=pieces)
+            if status != Status.OPTIMAL or without is None:
+                continue
+            cost = without - objective
+            found.append({
+                "rule": rule, "cost": round(cost, 2) if cost > self._slack(objective) else 0.0,
+                "optimum_without": round(without, 2),
+            })
+        return found
+
+    def costs_to_keep(self, objective: float, names: list[str]) -> dict[str, float | None]:
+        """What the plan loses if each named service is kept running at its scale to the end of the plan
+        (as if protected): `objective` less the optimum that keeps it, None if no lawful plan keeps it.
+        A loss inside the solver's gap is reported as 0."""
+        found: dict[str, float | None] = {}
+        for i in dict.fromkeys(names):
+            if i not in self.candidates:  # protected already: keeping it costs nothing more
+                found[i] = 0.0
+                continue
+            _, kept = self.optimum(kept=i)
+            if kept is None:  # no lawful plan keeps it (or the solver failed)
+                found[i] = None
+                continue
+            # At a time limit the kept plan is the best found, so the figure is an upper bound within its gap.
+            cost = objective - kept
+            found[i] = round(cost, 2) if cost > self._slack(objective) else 0.0
+        return found
 
 
 def solve(
@@ -106,9 +142,6 @@ def solve(
     duals: dict[Any, float] = {}
     if status == Status.OPTIMAL and shadow_prices:
         duals = solver.lp_duals()
-    costs = None
-    if status == Status.OPTIMAL and price_rules and scenario.policy.objective == "max_value":
-        costs = rule_costs(scenario, data, float(pyo.value(model.objective)), threads)
     explanation = None
     if status == Status.INFEASIBLE:
         explanation = explain(scenario, data, model)
@@ -117,12 +150,17 @@ def solve(
         "solve_seconds": solved - built,
         "total_seconds": time.perf_counter() - started,
     }
-    result = make_result(scenario, data, model, status, res, duals, explanation, timings, costs)
+    result = make_result(scenario, data, model, status, res, duals, explanation, timings)
     if result.objective is not None:
         keep = None
         if price_rules and status == Status.OPTIMAL and scenario.policy.objective == "max_value":
             changed = [c["intervention"] for c in result.summary["closures"]]
             changed += [r["intervention"] for r in reductions(scenario, result.allocation)]
-            keep = costs_to_keep(scenario, data, result.objective, changed, threads)
+            what_if = WhatIfs(scenario, data, changed, threads)
+            costs = what_if.rule_costs(result.objective)
+            prices = result.summary["shadow_prices"]
+            prices["rule_costs"] = costs
+            prices["text"] = prices.get("text", []) + rule_cost_texts(costs)
+            keep = what_if.costs_to_keep(result.objective, changed)
         annotate(scenario, data, result.summary, result.allocation, keep)
     return result

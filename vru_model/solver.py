@@ -5,7 +5,7 @@ Two interfaces give the same answers (`policy.solver_interface`):
   (`vru_model.highs_direct.DirectSolver`), solution and duals mapped back by column and row;
 - `pyomo`: Pyomo's own persistent HiGHS interface (`pyomo.contrib.solver`), one object per constraint.
 `open_solver` returns either, with the same methods (`solve`, `lp_duals`, `set_grants`, `refresh_rows`,
-`refresh_objective`, `refresh_bounds`, `column_values`, `warm_start`; see `highs_direct` for how a
+`refresh_objective`, `refresh_bounds`, `set_rows_active`, `column_values`, `warm_start`; see `highs_direct` for how a
 persistent re-solve uses them). Infeasible, time-limited and failed solves come back as a
 `Status`, never as exceptions.
 """
@@ -155,6 +155,7 @@ class ModelSolver(Protocol):
     def refresh_rows(self) -> None: ...
     def refresh_objective(self) -> None: ...
     def refresh_bounds(self) -> None: ...
+    def set_rows_active(self, constraints: list[Any], active: bool) -> None: ...
     def column_values(self) -> list[float]: ...
     def warm_start(self, values: list[float]) -> None: ...
 
@@ -221,6 +222,12 @@ class PyomoSolver:
     def refresh_bounds(self) -> None:
         if not self._first:
             self.opt.update_variables(list(self.model.component_data_objects(pyo.Var)))
+
+    def set_rows_active(self, constraints: list[Any], active: bool) -> None:
+        for con in constraints:
+            con.activate() if active else con.deactivate()
+        if not self._first and constraints:
+            (self.opt.add_constraints if active else self.opt.remove_constraints)(list(constraints))
 
     def column_values(self) -> list[float]:
         return list(self.opt._solver_model.getSolution().col_value)

@@ -43,7 +43,7 @@ from vru_model.solver import Status, mip_gap, solve_model, status_text
 
 PLAN_COLUMNS = [*ALLOCATION_COLUMNS, "outcome", "probability"]
 PLAN_FUNDING_COLUMNS = [*FUNDING_COLUMNS, "outcome", "probability"]
-SHARED_VARS = ("scale", "on", "notice_served")  # the here-and-now decisions (non_anticipativity ties these)
+SHARED_VARS = ("scale", "on", "notice_served")  # the here-and-now decisions (shared variables; notice: expressions)
 # Two-stage solves spend most of their time proving the last hundredths of a percent (one branch-and-bound
 # node, then heuristics); 0.1% of the expected value is far inside what the grant probabilities can tell.
 TWO_STAGE_REL_GAP = 1e-3
@@ -154,10 +154,14 @@ def _solve_by_outcome(
     parts = dict.fromkeys(PARTS, 0.0)
     for o in d.outcomes:
         alone = build_model(sc, dataclasses.replace(d, outcomes=[Outcome(o.name, 1.0, o.core_amounts)]))
+        alone.commitments = pyo.ConstraintList()
         for (var, i, t), value in (fixed or {}).items():
             target = getattr(alone, var)[o.name, i, t]
-            if not target.fixed:
-                target.fix(value)
+            if target.is_variable_type():
+                if not target.fixed:
+                    target.fix(value)
+            elif not isinstance(target.expr, (int, float)):  # notice served: an expression of the closures
+                alone.commitments.add(target == value)
         status, info = solve_model(sc, alone, threads, rel_gap=gap)
         if status != Status.OPTIMAL:
             return status, None, {}, None, {}
@@ -202,7 +206,7 @@ def _expected_grant_plan(
     for var in SHARED_VARS:
         for i in d.interventions:
             for t in d.shared_months:
-                value = getattr(ev, var)["expected", i, t].value or 0.0
+                value = pyo.value(getattr(ev, var)["expected", i, t], exception=False) or 0.0
                 fixed[var, i, t] = max(0.0, value) if var == "scale" else round(value)  # round-off off the bounds
     status, eev, _, achieved, parts = _solve_by_outcome(sc, d, threads, gap, fixed)
     if status != Status.OPTIMAL:
@@ -224,7 +228,7 @@ def _here_and_now(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> dict[str,
         item = sc.interventions[i]
         scales = {t: round(float(m.scale[first, i, t].value or 0.0), 4) for t in shared}
         running = [t for t in shared if round(float(m.on[first, i, t].value or 0.0)) == 1]
-        served = [t for t in shared if round(float(m.notice_served[first, i, t].value or 0.0)) == 1]
+        served = [t for t in shared if round(pyo.value(m.notice_served[first, i, t], exception=False) or 0.0) == 1]
         entry: dict[str, Any] = {
             "intervention": i,
             "title": item.title,
