@@ -11,7 +11,7 @@ import highspy
 import pyomo.environ as pyo
 
 from vru_model.data import ModelData
-from vru_model.model import RULES, build_model
+from vru_model.model import RULES, bound_rules_of, build_model
 from vru_model.results_text import money
 from vru_model.schema import Scenario
 from vru_model.solver import Status, make_solver, run_solver
@@ -44,6 +44,16 @@ def iis_rules(model: pyo.ConcreteModel) -> list[str]:
         label = h.getRowName(int(row))[1]
         obj = symbols.bySymbol.get(label)
         names.append(obj.name if obj is not None else label)
+    # Rules stated as bounds (committed contracts, the central floor, notice...) are named by the rule
+    held = bound_rules_of(model)
+    sides = {2: ("lb",), 3: ("ub",), 4: ("lb", "ub")}  # HiGHS IisBoundStatus: lower, upper, boxed
+    for col, bound in zip(iis.col_index_, iis.col_bound_, strict=False):
+        var = symbols.bySymbol.get(h.getColName(int(col))[1])
+        if var is None:
+            continue
+        for rule, side in held.get(id(var), []):
+            if side in sides.get(int(bound), ()):
+                names.append(f"{rule}[{var.name}]")
     return names
 
 

@@ -117,14 +117,14 @@ def apply_rule_bounds(m: pyo.ConcreteModel, without: Iterable[str] = ()) -> None
         var.setub(upper[k])
 
 
-def bound_rules_of(m: pyo.ConcreteModel) -> dict[int, list[str]]:
-    """For each variable a rule holds by its bounds (by id), the names of those rules."""
-    found: dict[int, list[str]] = {}
+def bound_rules_of(m: pyo.ConcreteModel) -> dict[int, list[tuple[str, str]]]:
+    """For each variable a rule holds by its bounds (by id), the (rule, "lb" or "ub") pairs that hold it."""
+    found: dict[int, list[tuple[str, str]]] = {}
     for rule, entries in m.rule_bounds.items():
-        for var, _side, _value in entries:
-            names = found.setdefault(id(var), [])
-            if rule not in names:
-                names.append(rule)
+        for var, side, _value in entries:
+            held = found.setdefault(id(var), [])
+            if (rule, side) not in held:
+                held.append((rule, side))
     return found
 
 
