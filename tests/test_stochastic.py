@@ -199,9 +199,9 @@ def test_plan_that_serves_notice_before_confirmation_is_actionable(tmp_path: Pat
     _assert_actionable(scenario, result, tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: the unfunded liability is a penalised stream, not limited "
-                   "to what the realised grant cannot cover, so a 10%-likely full-grant outcome may overspend")
 def test_a_full_grant_outcome_owes_nothing():
+    # The liability is only what an outcome's grant cannot cover of the costs committed before confirmation:
+    # with the full grant that is nothing, however unlikely the outcome (p 0.1) and however tempting the value.
     result = solve_cliff_edge(_probably_ends(0), value_of_information=False)
     assert result.unfunded_liability["full"] == 0
 

@@ -137,9 +137,16 @@ def prepare(scenario: Scenario, core_amounts: dict[str, float] | None = None, tw
             for i in stream.eligible or names:
                 pays[s, i] = [m for m in months if fy_of[m] in funded_fys]
     if unc is not None:
+        # An unfunded liability is what the realised grant cannot cover of what was committed before it was
+        # known: spend before confirmation, the notice period of a service stopped then, a contract running on.
         streams.append(LIABILITY)
         for i in names:
-            pays[LIABILITY, i] = [m for m in months if fy_of[m] == conf_fy]
+            item = scenario.interventions[i]
+            until = periods.add_months(conf_month, item.notice_months) if conf_month else months[0]
+            owed = [m for m in months if fy_of[m] == conf_fy
+                    and (m < until or (item.committed_until is not None and m <= item.committed_until))]
+            if owed:
+                pays[LIABILITY, i] = owed
 
     return ModelData(
         scenario=scenario,

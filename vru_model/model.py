@@ -27,6 +27,8 @@ RULES: dict[str, str] = {
     "taper": "the VRU pays at least its taper share of a service's cost (partners pay at most the rest)",
     "stream_budget": "a funding stream cannot spend more than its amount in a financial year",
     "underwriting_cap": "OPCC underwriting covers pre-confirmation spend only up to its cap",
+    "liability_cap": "an outcome owes (as an unfunded liability) only what its grant cannot cover of the costs "
+    "committed before confirmation: spend then, notice periods running on, committed contracts",
     "commissioning_minimum": "the commissioning minimum share of the core grant (claimed or awarded, as the policy "
     "says) must go to commissioned services",
     "viable_scale": "a running service must run at least at its minimum viable scale",
@@ -69,6 +71,17 @@ def _underwriting_bound(data: ModelData, grant_in_conf_fy: float) -> float:
     return min(cap, max(0.0, most - grant_in_conf_fy))
 
 
+def _liability_bound(data: ModelData, grant_in_conf_fy: float) -> float:
+    """The most an outcome may owe: what its grant cannot cover of the most the committed months could cost
+    (running at full capacity, plus the exit costs of the services stopped then). Zero when the grant covers
+    it all, so an outcome with enough grant owes nothing."""
+    items = data.scenario.interventions
+    owed = {(i, t) for (s, i), months in data.pays.items() if s == LIABILITY for t in months}
+    most = sum(data.cost[i, t] * items[i].scale.max for i, t in owed)
+    most += sum(items[i].exit_cost for i in {i for i, _t in owed})
+    return max(0.0, most - grant_in_conf_fy)
+
+
 def set_grants(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Load `data`'s grant amounts into a built model's mutable parameters, for a persistent re-solve.
 
@@ -78,6 +91,7 @@ def set_grants(m: pyo.ConcreteModel, data: ModelData) -> None:
         for y in data.fys:
             m.grant[o.name, y].set_value(data.grant(o, y))
         m.underwriting_bound[o.name].set_value(_underwriting_bound(data, data.grant(o, data.confirmation_fy or "")))
+        m.liability_bound[o.name].set_value(_liability_bound(data, data.grant(o, data.confirmation_fy or "")))
 
 
 def set_values(m: pyo.ConcreteModel, values: dict[str, float]) -> None:
@@ -182,6 +196,11 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     def repeat(w: str, t: str) -> bool:
         """A row over shared decisions only is the same row in every outcome: state it once."""
         return w != first and t in shared_months
+    m.liability_bound = pyo.Param(
+        m.W,
+        mutable=True,
+        initialize={o.name: _liability_bound(d, d.grant(o, d.confirmation_fy or "")) for o in d.outcomes},
+    )
 
     WIT = [(w, i, t) for w in m.W for i in d.interventions for t in months]
     m.scale = _decisions(m, "scale", WIT, decided_before, bounds=lambda _, w, i, t: (0, items[i].scale.max))
@@ -279,6 +298,14 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
         return sum(m.spend[k] for k in keys) <= m.underwriting_bound[w]
 
     m.underwriting_cap = pyo.Constraint(m.W, rule=underwriting_cap)
+
+    def liability_cap(_, w):
+        keys = [k for (ww, s, _y), ks in by_stream_fy.items() if ww == w and s == LIABILITY for k in ks]
+        if not keys:
+            return pyo.Constraint.Skip
+        return sum(m.spend[k] for k in keys) <= m.liability_bound[w]
+
+    m.liability_cap = pyo.Constraint(m.W, rule=liability_cap)
 
     commissioned = [i for i in d.interventions if items[i].is_commissioned]
 
