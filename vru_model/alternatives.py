@@ -107,16 +107,29 @@ def _distance(m: pyo.ConcreteModel, d: ModelData, base_on: dict[tuple[str, str],
 
 
 def _solve(sc: Scenario, m: pyo.ConcreteModel, threads: int, seconds: float) -> tuple[Status, Any]:
+    """Solve from the plan the model holds (the best plan, or the first stage's), which is feasible: HiGHS
+    starts with an incumbent, and a time limit still leaves a plan within epsilon."""
     limit = min(seconds, sc.policy.time_limit_seconds)
     return solve_model(sc.model_copy(update={"policy": sc.policy.model_copy(update={"time_limit_seconds": limit})}),
-                       m, threads)
+                       m, threads, warm=True)
 
 
-def find(sc: Scenario, d: ModelData, base_on: dict[tuple[str, str], int], optimum: float, eps: float, kind: str,
-         threads: int = 1, seconds: float = TIME_LIMIT) -> tuple[Status, pyo.ConcreteModel, Any, float]:
-    """The alternative of one kind within `eps` of `optimum`: its status, solved model, solver result, and the
-    measure it optimised (closures, or distance in service-years)."""
+def _copy_plan(source: pyo.ConcreteModel, target: pyo.ConcreteModel) -> None:
+    """Set a model's variables to a solved model's values (both built from the same scenario and data)."""
+    for c in source.component_objects(pyo.Var):
+        own = getattr(target, c.local_name)
+        for k, v in c.items():
+            if v.value is not None:
+                own[k].set_value(v.value, skip_validation=True)
+
+
+def find(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, base_on: dict[tuple[str, str], int], optimum: float,
+         eps: float, kind: str, threads: int = 1,
+         seconds: float = TIME_LIMIT) -> tuple[Status, pyo.ConcreteModel, Any, float]:
+    """The alternative of one kind within `eps` of `optimum` (the objective of the solved `base`): its status,
+    solved model, solver result, and the measure it optimised (closures, or distance in service-years)."""
     m = build_model(sc, d)
+    _copy_plan(base, m)
     w = d.outcomes[0].name
     m.near_optimal = pyo.Constraint(expr=m.objective.expr >= optimum - eps * abs(optimum))
     m.objective.deactivate()
@@ -163,7 +176,7 @@ def near_optimal(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, optimum: f
         for kind in KINDS:
             k += 1
             started = time.perf_counter()
-            status, m, res, measure = find(sc, d, base_on, optimum, eps, kind, threads, seconds)
+            status, m, res, measure = find(sc, d, base, base_on, optimum, eps, kind, threads, seconds)
             took = time.perf_counter() - started  # (not `seconds`: that is every solve's time limit)
             result = make_result(sc, d, m, status, res, {}, None,
                                  {"build_seconds": 0.0, "solve_seconds": took, "total_seconds": took})

@@ -317,6 +317,10 @@ class DirectSolver:
         solution.value_valid = True
         self.h.setSolution(solution)
 
+    def offer_model_values(self) -> None:
+        """Offer the values the model's variables hold now (a plan known to be feasible) as the first incumbent."""
+        self.warm_start([float(v.value) if v.value is not None else 0.0 for v in self.columns])
+
     def lp_duals(self) -> dict[Any, float]:
         """Row duals of the LP with every integer column pinned at its (rounded) optimum: the shadow prices
         a MIP cannot give. The MIP model is restored afterwards; empty if the LP does not solve."""

@@ -5,9 +5,9 @@ Two interfaces give the same answers (`policy.solver_interface`):
   (`vru_model.highs_direct.DirectSolver`), solution and duals mapped back by column and row;
 - `pyomo`: Pyomo's own persistent HiGHS interface (`pyomo.contrib.solver`), one object per constraint.
 `open_solver` returns either, with the same methods (`solve`, `lp_duals`, `set_grants`, `refresh_rows`,
-`refresh_objective`, `refresh_bounds`, `set_rows_active`, `column_values`, `warm_start`; see `highs_direct` for how a
-persistent re-solve uses them). Infeasible, time-limited and failed solves come back as a
-`Status`, never as exceptions.
+`refresh_objective`, `refresh_bounds`, `set_rows_active`, `offer_model_values`, `column_values`,
+`warm_start`; see `highs_direct` for how a persistent re-solve uses them). Infeasible, time-limited and
+failed solves come back as a `Status`, never as exceptions.
 """
 
 from __future__ import annotations
@@ -156,6 +156,7 @@ class ModelSolver(Protocol):
     def refresh_objective(self) -> None: ...
     def refresh_bounds(self) -> None: ...
     def set_rows_active(self, constraints: list[Any], active: bool) -> None: ...
+    def offer_model_values(self) -> None: ...
     def column_values(self) -> list[float]: ...
     def warm_start(self, values: list[float]) -> None: ...
 
@@ -232,6 +233,17 @@ class PyomoSolver:
     def column_values(self) -> list[float]:
         return list(self.opt._solver_model.getSolution().col_value)
 
+    def offer_model_values(self) -> None:
+        if self.opt._solver_model is None:
+            self.opt.set_instance(self.model)
+            self._first = False
+        order = self.opt._pyomo_var_to_solver_var_map
+        values = [0.0] * len(order)
+        for var in self.model.component_data_objects(pyo.Var):
+            if id(var) in order and var.value is not None:
+                values[order[id(var)]] = float(var.value)
+        self.warm_start(values)
+
     def warm_start(self, values: list[float]) -> None:
         if self.opt._solver_model is None:  # not loaded yet
             self.opt.set_instance(self.model)
@@ -262,12 +274,16 @@ def open_solver(
 
 
 def solve_model(
-    scenario: Scenario, model: pyo.ConcreteModel, threads: int = 1, *, rel_gap: float | None = None
+    scenario: Scenario, model: pyo.ConcreteModel, threads: int = 1, *, rel_gap: float | None = None,
+    warm: bool = False,
 ) -> tuple[Status, SolveInfo | None]:
-    """One solve of `model` (no re-solve to follow); the solution is loaded into its variables."""
+    """One solve of `model` (no re-solve to follow); the solution is loaded into its variables. `warm` offers
+    HiGHS the values the model's variables hold now (a plan known to be feasible) as its first incumbent."""
     try:
         solver = open_solver(scenario, model, threads, rel_gap=rel_gap)
     except Exception as exc:  # e.g. a model HiGHS rejects: report, do not crash the batch
         logging.getLogger(__name__).warning("HiGHS failed: %s", exc)
         return Status.ERROR, None
+    if warm:
+        solver.offer_model_values()
     return solver.solve()
