@@ -502,12 +502,16 @@ class ScenarioReport:
             out.append(table(
                 [[c["title"], month_name(c["notice_by"]), month_name(c["closes_from"]), months_text(c["notice_months"]),
                   money(c["exit_cost"]), f"{c['participants_per_year']:,.0f}",
-                  money(c["cost_to_keep"]) if c.get("cost_to_keep") is not None else "not measured",
-                  c.get("reason", "")] for c in closed],
+                  money(c["cost_to_keep"]) if c.get("cost_to_keep") is not None else "not measured"]
+                 for c in closed],
                 ["Service", "Serve notice by", "Closes from", "Notice period", "Exit cost", "Participants a year",
-                 "Cost to keep (value lost if kept)", "Why"],
-                "Services that close, and when notice must be served", [False, False, False, True, True, True, True,
-                                                                        False]))
+                 "Cost to keep (value lost if kept)"],
+                "Services that close, and when notice must be served", [False, False, False, True, True, True, True]))
+            # The reasons read as prose under the table: as a column they were squeezed to a few words a line
+            # (a board paper ran to two A4 pages a closure).
+            out.append(Html("<h3>Why each service closes</h3>" + "".join(
+                f'<p class="reason"><strong>{esc(c["title"])}.</strong> {esc(c.get("reason", ""))}</p>'
+                for c in closed)))
         else:
             out.append(para("No service closes in this plan."))
         out.append(Html("<details><summary>Show every service's months running (the timeline as a table)</summary>"
