@@ -220,7 +220,7 @@ class DirectSolver:
     def set_rows_active(self, constraints: Iterable[Any], active: bool) -> None:
         """Lift these constraints' rows (bounds at infinity) or restore them, in place: a what-if without a
         rule costs a solve, not a compile."""
-        rows = np.array([k for c in constraints for k in self._rows_of.get(id(c), [])], dtype=np.int32)
+        rows = np.array(sorted({k for c in constraints for k in self._rows_of.get(id(c), [])}), dtype=np.int32)
         if not len(rows):
             return
         lower, upper = self._row_bounds

@@ -111,9 +111,10 @@ def _decisions(m: pyo.ConcreteModel, name: str, keys: list[tuple[str, ...]], key
     return pyo.Reference({k: decided[key_of(*k)] for k in keys})
 
 
-def apply_rule_bounds(m: pyo.ConcreteModel, without: Iterable[str] = ()) -> None:
+def apply_rule_bounds(m: pyo.ConcreteModel, without: Iterable[str | tuple[str, str]] = ()) -> None:
     """Set the bounds of every variable a rule holds (`m.rule_bounds`) from its own bounds and those of the
-    rules, leaving out the rules named in `without` (to price a rule, or to keep a service)."""
+    rules, leaving out what `without` names: a rule (to price it), or a (rule, intervention) pair (to lift a
+    rule for one service only, as a what-if that keeps another service does)."""
     lower = {k: lb for k, (_v, lb, _ub) in m.natural_bounds.items()}
     upper = {k: ub for k, (_v, _lb, ub) in m.natural_bounds.items()}
     skip = set(without)
@@ -121,6 +122,8 @@ def apply_rule_bounds(m: pyo.ConcreteModel, without: Iterable[str] = ()) -> None
         if rule in skip:
             continue
         for var, side, value in entries:
+            if (rule, var.index()[1]) in skip:  # variables are indexed (outcome, intervention, month or year)
+                continue
             k = id(var)
             if side == "lb":
                 lower[k] = value if lower[k] is None else max(lower[k], value)
