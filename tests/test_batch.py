@@ -1,6 +1,7 @@
 """`vru batch`: the output contract over the shipped scenarios, escaping, failure isolation, re-runs, Dask.
 
-Papermill tests share one xdist group (they start kernels) and the shipped batch runs once per session.
+Tests that read the shipped batch share the xdist group "papermill", so the batch runs once per session on one
+worker; the other tests that start kernels are in the group "kernels", which runs on the other worker meanwhile.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ interventions:
   mentors_in_violence_prevention:
     title: "MVP {EVIL[0]}"
 """
-papermill = [pytest.mark.slow, pytest.mark.xdist_group("papermill")]
 _RUNS: dict[str, tuple[Path, object]] = {}
 SHIPPED_SAMPLES = 4  # the batch default is 20; a few samples exercise the same section at a fifth of the cost
 
@@ -290,7 +290,7 @@ def _failing_notebook(tmp: Path) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("papermill")
+@pytest.mark.xdist_group("kernels")
 def test_a_failing_notebook_leaves_the_rest_whole(tmp_path: Path) -> None:
     scenarios = tmp_path / "scenarios"
     scenarios.mkdir()
@@ -319,7 +319,7 @@ def test_a_failing_notebook_leaves_the_rest_whole(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("papermill")
+@pytest.mark.xdist_group("kernels")
 def test_a_notebook_that_runs_too_long_is_stopped_and_kept(tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time\ntime.sleep(60)")],
                                   metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
@@ -339,7 +339,7 @@ def test_a_notebook_that_runs_too_long_is_stopped_and_kept(tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("papermill")
+@pytest.mark.xdist_group("kernels")
 def test_dask_executor_with_a_local_cluster(tmp_path: Path) -> None:
     from distributed import LocalCluster
 

@@ -18,7 +18,7 @@ from vru_model.periods import month_name
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NOTE = "Prepared for the finance committee (re-run test)."
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("papermill")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("kernels")]
 
 
 def test_a_changed_scenario_or_notebook_is_run_again(tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ def _hidden(out: Path) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("papermill")
+@pytest.mark.xdist_group("kernels")
 def test_a_killed_batch_never_claims_success_and_the_next_run_repairs_it(tmp_path: Path, start: Start) -> None:
     paths = _scenarios(tmp_path, NAMES[:3])
     out = tmp_path / "out"
@@ -125,7 +125,7 @@ def test_a_killed_batch_never_claims_success_and_the_next_run_repairs_it(tmp_pat
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("papermill")
+@pytest.mark.xdist_group("kernels")
 def test_workers_and_kernels_die_when_the_batch_is_killed(tmp_path: Path, start: Start) -> None:
     out = tmp_path / "out"
     proc = start(["batch", *_scenarios(tmp_path, NAMES[:2]), "--out", str(out), "--workers", "1"])
@@ -141,7 +141,7 @@ def test_workers_and_kernels_die_when_the_batch_is_killed(tmp_path: Path, start:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("papermill")
+@pytest.mark.xdist_group("kernels")
 def test_ctrl_c_stops_the_batch_and_starts_nothing_more(tmp_path: Path, start: Start) -> None:
     out = tmp_path / "out"
     proc = start(["batch", *_scenarios(tmp_path), "--out", str(out), "--workers", "1"])
@@ -169,7 +169,7 @@ def test_ctrl_c_stops_the_batch_and_starts_nothing_more(tmp_path: Path, start: S
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("papermill")
+@pytest.mark.xdist_group("kernels")
 def test_a_second_batch_into_the_same_folder_is_refused_or_waits(tmp_path: Path, start: Start) -> None:
     paths = _scenarios(tmp_path, NAMES[:1])
     out = tmp_path / "out"

@@ -99,7 +99,7 @@ def test_the_worker_gets_text_not_paths() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("papermill")
+@pytest.mark.xdist_group("kernels")
 def test_a_batch_on_a_cluster_without_the_clients_disk(tmp_path: Path, cluster: tuple[str, Path, Path]) -> None:
     address, home, client = cluster
     scenarios = client / "scenarios"
