@@ -265,13 +265,13 @@ def test_each_report_samples_the_evidence(shipped_batch: tuple[Path, object]) ->
 @pytest.mark.xdist_group("papermill")
 def test_rerun_skips_what_is_up_to_date(shipped_batch: tuple[Path, object]) -> None:
     out, _ = shipped_batch
-    before = {p: p.stat().st_mtime_ns for p in out.glob("*/report.html")}
+    before = {p: p.stat().st_mtime_ns for p in [*out.glob("*/report.html"), out / "compare.html"]}
     scenarios = sorted((out.parent / "scenarios").glob("*.yaml"))
     result = CliRunner().invoke(main, ["batch", *map(str, scenarios), "--out", str(out), "--workers", "2",
                                        "--samples", str(SHIPPED_SAMPLES)])  # the same settings as the first run
     assert result.exit_code == 0, result.output
     assert result.output.count("up to date") == len(SHIPPED) + 1
-    assert before == {p: p.stat().st_mtime_ns for p in out.glob("*/report.html")}
+    assert before == {p: p.stat().st_mtime_ns for p in [*out.glob("*/report.html"), out / "compare.html"]}
     assert (out / "baseline" / "frontier.csv").is_file()  # the comparison was up to date: its frontier stays
     assert json.loads((out / "manifest.json").read_text())["compare"]["state"] == "ok"
 

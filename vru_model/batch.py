@@ -659,7 +659,8 @@ def run_batch(
         _show(report)
         try:
             _run_reports(report, todo, workers, scheduler, progress)
-            report.compare = run_compare(out_dir, tasks, timeout, compare_key, force=force or bool(todo))
+            report.compare = run_compare(out_dir, tasks, timeout, compare_key, previous.get("compare", {}),
+                                         force=force or bool(todo))
         except BaseException as exc:  # Ctrl-C above all, but also a disk that fills up or a lost cluster
             with _deferred_interrupt():  # a second Ctrl-C must not cut this short
                 report.outcomes = {n: Outcome(n, {"running": "stopped", "queued": "cancelled"}.get(o.state, o.state),
@@ -728,9 +729,11 @@ def _compare(out_dir: str, names: list[str], baseline_path: str, timeout: float)
     return state, error
 
 
-def run_compare(out_dir: Path, tasks: list[Task], timeout: float, key: str, *, force: bool) -> Outcome:
-    """The comparison report across the batch, re-run only when a scenario or the notebook changed."""
-    previous = read_manifest(out_dir).get("compare", {})
+def run_compare(out_dir: Path, tasks: list[Task], timeout: float, key: str, previous: dict[str, Any], *,
+                force: bool) -> Outcome:
+    """The comparison report across the batch, re-run only when a scenario or the notebook changed. `previous` is
+    the comparison's entry in the manifest as the last batch left it (read before this batch marks it queued:
+    read afterwards it never said "ok", and an up-to-date batch re-ran the comparison every time)."""
     if not force and previous.get("key") == key and previous.get("state") == "ok" and (
             out_dir / "compare.html").is_file():
         return Outcome("compare", "skipped", 0.0)
