@@ -33,6 +33,7 @@ from typing import Any
 
 from vru_model import periods
 from vru_model.data import prepare
+from vru_model.decisions import annotate
 from vru_model.diagnostics import explain
 from vru_model.errors import Problem, ScenarioError
 from vru_model.files import atomic_write_bytes
@@ -338,7 +339,10 @@ class WarmModel:
         explanation = explain(scenario, data, self.model) if status == Status.INFEASIBLE else None
         timings = {"build_seconds": built - started, "solve_seconds": solved - built,
                    "total_seconds": time.perf_counter() - started}
-        return make_result(scenario, data, self.model, status, res, {}, explanation, timings)
+        result = make_result(scenario, data, self.model, status, res, {}, explanation, timings)
+        if result.objective is not None:  # as `solve` does: every closure says why (its cost to keep is not measured)
+            annotate(scenario, data, result.summary, result.allocation)
+        return result
 
 
 class ExplorerController:
@@ -850,11 +854,14 @@ def _closures(view: ExplorerView) -> str:
     if not view.closures:
         return '<h4>Services that close</h4><p class="vru-closures">None: every running service continues.</p>'
     rows = [[_e(s.title), _e(month_label(s.notice_by)), _e(month_label(s.closes_from)), _e(money(s.exit_cost)),
-             _e(money(s.cost_to_keep) if s.cost_to_keep is not None else "not measured"), _e(s.reason)]
+             _e(money(s.cost_to_keep) if s.cost_to_keep is not None else "not measured")]
             for s in view.closures]
+    # The reasons read as prose under the table: as a column they ran off the right of the page
+    reasons = "".join(f'<p class="vru-reason"><strong>{_e(s.title)}.</strong> {_e(s.reason)}</p>'
+                      for s in view.closures if s.reason)
     return ('<h4>Services that close</h4><div class="vru-closures">'
-            + _table(["Service", "Notice must be served by", "Closes from", "Exit cost", "Cost to keep", "Why"],
-                     rows, {3, 4}) + "</div>")
+            + _table(["Service", "Notice must be served by", "Closes from", "Exit cost", "Cost to keep"],
+                     rows, {3, 4}) + (f"<h4>Why each service closes</h4>{reasons}" if reasons else "") + "</div>")
 
 
 def _changes(view: ExplorerView) -> str:
