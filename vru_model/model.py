@@ -164,6 +164,7 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     prev = {months[k]: months[k - 1] for k in range(1, len(months))}
     nxt = {months[k]: months[k + 1] for k in range(len(months) - 1)}
     pos = {t: k for k, t in enumerate(months)}
+    year_start = {y: next(t for t in months if d.fy_of[t] == y) for y in d.fys}
 
     m.grant = pyo.Param(
         m.W, m.Y, mutable=True, initialize={(o.name, y): d.grant(o, y) for o in d.outcomes for y in d.fys}
@@ -183,22 +184,36 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     # so `on` can only fall and a closure is `on` falling (`close[t] = on[t-1] - on[t]`, no variable).
     implied = {i for i in d.interventions if items[i].running_at_start and not policy.allow_reopening}
     yearly = policy.scale_changes == "yearly"
-    y0 = d.fy_of[d.shared_months[0]] if d.shared_months else None
+    last_shared = d.shared_months[-1] if d.shared_months else None
+
+    def decided(i: str, t: str) -> bool:
+        """Is (i, t) decided before the grant is known? Every month before confirmation is; so, for a service
+        running at the start that may not re-open, under yearly contracts, is every month of that year whose
+        closure notice served before confirmation fixes: it runs at the year's scale (let in April) unless
+        that notice closed it, whatever the grant turns out to be."""
+        if t in shared_months:
+            return True
+        return (
+            yearly and i in implied and last_shared is not None and d.fy_of[t] == d.fy_of[last_shared]
+            and pos[t] <= pos[last_shared] + items[i].notice_months
+        )
 
     def decided_before(w: str, i: str, t: str) -> tuple[str, str, str]:
-        """The key of the variable holding a decision: before confirmation one decision for every outcome."""
-        return (first, i, t) if t in shared_months else (w, i, t)
+        """The key of the variable holding a decision: one decision for every outcome if taken before the
+        grant is known."""
+        return (first, i, t) if decided(i, t) else (w, i, t)
 
     def level_key(w: str, i: str, y: str) -> tuple[str, str, str]:
-        # The contract scale of the year in which the grant is confirmed is let in April, before it is known,
-        # for every service already running then.
-        if y == y0 and items[i].running_at_start and not policy.allow_reopening:
+        # A year's contract scale is let in April: before the grant is known if April is, for every service
+        # already running then.
+        if d.shared_months and year_start[y] in shared_months and i in implied:
             return (first, i, y)
         return (w, i, y)
 
-    def repeat(w: str, t: str) -> bool:
+    def repeat(w: str, i: str, t: str) -> bool:
         """A row over shared decisions only is the same row in every outcome: state it once."""
-        return w != first and t in shared_months
+        return w != first and decided(i, t)
+
     m.liability_bound = pyo.Param(
         m.W,
         mutable=True,
@@ -350,13 +365,13 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     m.commissioning_minimum = pyo.Constraint(m.W, m.Y, rule=commissioning_minimum)
 
     # --- service levels ----------------------------------------------------------------------
-    own = [(w, i, t) for (w, i, t) in WIT if not repeat(w, t)]
+    own = [(w, i, t) for (w, i, t) in WIT if not repeat(w, i, t)]
     m.viable_scale = pyo.Constraint(own, rule=lambda _, w, i, t: m.scale[w, i, t] >= items[i].scale.min * m.on[w, i, t])
     m.capacity = pyo.Constraint(own, rule=lambda _, w, i, t: m.scale[w, i, t] <= items[i].scale.max * m.on[w, i, t])
 
     if yearly:
         def yearly_scale(_, w, i, t, part):
-            if repeat(w, t) and level_key(w, i, d.fy_of[t])[0] == first:
+            if repeat(w, i, t) and level_key(w, i, d.fy_of[t])[0] == first:
                 return pyo.Constraint.Skip
             level = m.level[w, i, d.fy_of[t]]
             if part == "at_most":
@@ -370,7 +385,7 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
         steady = [
             (w, i, t)
             for (w, i, t) in WIT
-            if t in nxt and d.fy_of[nxt[t]] == d.fy_of[t] and i in implied and not repeat(w, nxt[t])
+            if t in nxt and d.fy_of[nxt[t]] == d.fy_of[t] and i in implied and not repeat(w, i, nxt[t])
         ]
         m.yearly_scale_steady = pyo.Constraint(
             steady, rule=lambda _, w, i, t: m.scale[w, i, t] >= m.scale[w, i, nxt[t]]
@@ -395,7 +410,7 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
         # No notice was served before the plan starts, so the scale cannot fall while the service runs
         # until its variation notice could have run out. Later reductions are served notice inside the plan.
         before = scale_before(w, i, t)
-        if pos[t] >= items[i].variation_notice or before is None or not items[i].running_at_start or repeat(w, t):
+        if pos[t] >= items[i].variation_notice or before is None or not items[i].running_at_start or repeat(w, i, t):
             return pyo.Constraint.Skip
         return m.scale[w, i, t] >= before - items[i].scale.max * (1 - m.on[w, i, t])
 
@@ -425,7 +440,7 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     if not policy.allow_reopening:
         def no_reopening(_, w, i, t):
             if i in implied:
-                if t not in prev or repeat(w, t):
+                if t not in prev or repeat(w, i, t):
                     return pyo.Constraint.Skip
                 return m.on[w, i, t] <= m.on[w, i, prev[t]]
             if t != months[-1]:
@@ -451,16 +466,15 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
                 if items[i].protected and items[i].running_at_start and granted:
                     bound("protected_services", m.on[o.name, i, t], "lb", 1)
     # Protected: kept running (a bound, above) at no less than its scale so far, in every month with a grant.
-    protected = [
-        (o.name, i, t)
-        for o in d.outcomes
-        for i in d.interventions
-        for t in months
-        if items[i].protected and items[i].running_at_start and (min_grant or d.grant(o, d.fy_of[t]) > 0)
-        and scale_before(o.name, i, t) is not None and not repeat(o.name, t)
-    ]
+    protected: dict[tuple[str, str, str], None] = {}  # a shared decision's row once, whichever outcome has a grant
+    for o in d.outcomes:
+        for i in d.interventions:
+            for t in months:
+                if items[i].protected and items[i].running_at_start and (min_grant or d.grant(o, d.fy_of[t]) > 0) \
+                        and scale_before(o.name, i, t) is not None:
+                    protected[decided_before(o.name, i, t)] = None
     m.protected_services = pyo.Constraint(
-        protected, rule=lambda _, w, i, t: m.scale[w, i, t] >= scale_before(w, i, t)
+        list(protected), rule=lambda _, w, i, t: m.scale[w, i, t] >= scale_before(w, i, t)
     )
     confirmed = sc.funding[d.core].confirmed_month
     for w, i, t in general:  # no new service starts before the grant is confirmed
@@ -478,7 +492,7 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
             n = items[i].notice_months
             for t in d.shared_months:
                 later = pos[t] + n
-                if w != first and later < len(months) and months[later] not in shared_months:
+                if w != first and later < len(months) and not decided(i, months[later]):
                     tied.append((w, i, months[later]))
     m.non_anticipativity = pyo.Constraint(tied, rule=lambda _, w, i, t: m.close[w, i, t] == m.close[first, i, t])
     apply_rule_bounds(m)
