@@ -105,11 +105,20 @@ def check(scenario: Scenario, samples: int, epsilons: Sequence[float], workers: 
 # -- one worker's samples ------------------------------------------------------------------------
 
 
+def plan_values(m: pyo.ConcreteModel) -> list[float | None]:
+    """The values of a solved model's variables, in component order: a start for the same model built elsewhere."""
+    return [v.value for v in m.component_data_objects(pyo.Var)]
+
+
 def solve_samples(scenario_text: str, values: list[dict[str, float]], threads: int = 1,
-                  persistent: bool = True) -> list[dict[str, Any]]:
+                  persistent: bool = True, start: list[float | None] | None = None) -> list[dict[str, Any]]:
     """Solve the scenario once per sample of unit values. Runs in a worker: plain data in and out.
 
-    `persistent=False` rebuilds the model and solver for every sample (the benchmark's comparison)."""
+    `persistent=False` rebuilds the model and solver for every sample (the benchmark's comparison). `start`
+    (`plan_values` of the recommended plan) is offered to HiGHS as every sample's first plan: samples change
+    only the objective, so it is feasible, and HiGHS starts with a good plan instead of searching for one.
+    Every sample starts from the same plan, so a sample's result does not depend on which worker solved it
+    or what it solved before."""
     sc = Scenario.model_validate(yaml.safe_load(scenario_text))
     base = prepare(sc)
     out = []
@@ -121,10 +130,15 @@ def solve_samples(scenario_text: str, values: list[dict[str, float]], threads: i
         else:
             set_values(m, v)
             solver.refresh_objective()
-        status, _ = solver.solve()
+        if start is not None:
+            for var, x in zip(m.component_data_objects(pyo.Var), start, strict=True):
+                var.set_value(x, skip_validation=True)
+            solver.offer_model_values()
+        status, info = solver.solve()
         row: dict[str, Any] = {"status": status.value, "objective": None, "fates": {}}
         if status in (Status.OPTIMAL, Status.TIME_LIMIT):
-            row["objective"] = float(pyo.value(m.objective))
+            held = info.incumbent_objective if info is not None else None  # HiGHS's own: no Pyomo walk
+            row["objective"] = float(pyo.value(m.objective)) if held is None else float(held)
             row["fates"] = read_plan(sc, base, m)
         out.append(row)
     return out
@@ -138,16 +152,16 @@ def _chunks(n: int, parts: int) -> list[range]:
 
 
 def run_samples(sc: Scenario, values: list[dict[str, float]], *, workers: int = 1, scheduler: str | Any | None = None,
-                persistent: bool = True) -> list[dict[str, Any]]:
+                persistent: bool = True, start: list[float | None] | None = None) -> list[dict[str, Any]]:
     """Every sample solved, in sample order: in this process, on `workers` processes, or on Dask."""
     text = dump_yaml(scenario_to_dict(sc))
     if scheduler is None and workers <= 1:
-        return solve_samples(text, values, 1, persistent)
+        return solve_samples(text, values, 1, persistent, start)
     from vru_model.batch import executor  # batch -> reports -> robustness: imported here, not at the top
 
     with executor(workers, scheduler) as (pool, capacity):
         chunks = _chunks(len(values), capacity)
-        futures = [pool.submit(solve_samples, text, [values[k] for k in r], 1, persistent) for r in chunks]
+        futures = [pool.submit(solve_samples, text, [values[k] for k in r], 1, persistent, start) for r in chunks]
         return [row for f in futures for row in f.result()]
 
 
@@ -268,7 +282,8 @@ def robustness(
         base_objective = float(pyo.value(m.objective))
         base_fates = read_plan(sc, d, m)
         c0, slopes = _coefficients(m, d)
-        rows = run_samples(sc, values, workers=workers, scheduler=scheduler, persistent=persistent)
+        rows = run_samples(sc, values, workers=workers, scheduler=scheduler, persistent=persistent,
+                           start=plan_values(m))
         for row, v in zip(rows, values, strict=True):
             row["plan_objective"] = c0 + sum(slopes[i] * v[i] for i in d.interventions)
         alts = mga.near_optimal(sc, d, m, base_objective, epsilons, threads, alternative_seconds)
