@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from vru_model import load_scenario, periods
 from vru_model.cli import main
 from vru_model.results import ALLOCATION_COLUMNS
+from vru_model.solve import protect
 from vru_model.stochastic import solve_cliff_edge
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -160,6 +161,10 @@ def _assert_actionable(scenario, result, tmp_path: Path) -> None:
         assert owed == 0 or any(s.startswith(f"If the grant {labels[name]} (") and "no funding" in s
                                 for s in result.sentences)
     assert not any("-0" in s or "is ends" in s for s in result.sentences)  # month names, readable outcomes
+    for outcome in result.outcomes:  # every closure and reduction says why, and what keeping it would cost
+        for x in [*outcome["closures"], *outcome["reductions"]]:
+            assert x["reason"].startswith("Decided ") and len(x["reason"]) > 80
+            assert x["cost_to_keep"] is not None or x["cost_to_keep_note"]
     plan = pd.read_csv(result.write(tmp_path) / "plan.csv", dtype={"period": str})
     names = [o.name for o in unc.outcomes]
     for name in names[1:]:
@@ -197,6 +202,34 @@ def test_plan_that_serves_notice_before_confirmation_is_actionable(tmp_path: Pat
     assert notice["closes_from"] == periods.add_months(notice["notice_by"], 3)
     assert result.unfunded_liability["none"] > 0
     _assert_actionable(scenario, result, tmp_path)
+
+
+def test_cost_to_keep_a_closure_decided_before_confirmation_is_a_re_solve_that_keeps_it():
+    # Mentoring's notice is served before the grant is known, so its closure is one decision for every
+    # outcome: its cost to keep is the expected value lost when it is kept wherever there is a grant, which is
+    # the two-stage optimum of the same scenario with mentoring protected.
+    scenario = _probably_ends(0)
+    result = solve_cliff_edge(scenario, value_of_information=False)
+    kept = solve_cliff_edge(protect(scenario, ["mentoring"]), value_of_information=False, costs_to_keep=False)
+    expected = result.expected_value - kept.expected_value
+    for outcome in result.outcomes:
+        (closure,) = [c for c in outcome["closures"] if c["intervention"] == "mentoring"]
+        assert closure["cost_to_keep"] == pytest.approx(expected, abs=2e-3 * abs(result.expected_value) + 1)
+        assert closure["reason"].startswith("Decided before the grant is known")
+        assert "Keeping it running in every outcome with a grant would cost" in closure["reason"]
+
+
+def test_a_closure_no_grant_pays_for_has_no_cost_to_keep_and_says_why():
+    # In the outcome where the grant ends, a service closed after confirmation has nothing to pay for it: its
+    # cost to keep is not a figure but a sentence, and its reason names the grant ending.
+    scenario = _probably_ends(5_000_000)
+    result = solve_cliff_edge(scenario, value_of_information=False)
+    none = next(o for o in result.outcomes if o["name"] == "none")
+    later = [c for c in none["closures"] if c["notice_by"] >= scenario.uncertainty.confirmed_month]
+    assert later
+    for c in later:
+        assert c["cost_to_keep"] is None and "unfunded liability" in c["cost_to_keep_note"]
+        assert c["reason"].startswith("Decided once the grant is known: it ends.") and "the grant ends" in c["reason"]
 
 
 def test_a_full_grant_outcome_owes_nothing():

@@ -9,6 +9,7 @@ loses if the service is protected) is measured by re-solving, in `solve.WhatIfs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -59,19 +60,24 @@ def _value_per_pound(d: ModelData, i: str, month: str) -> float | None:
     return d.value[i] / pound if pound > 0 else None
 
 
-def _first_cut(sc: Scenario, d: ModelData) -> str | None:
+GrantOf = Callable[[str], float]  # the core grant of a financial year (the scenario's, or a grant outcome's)
+
+
+def _first_cut(d: ModelData, grant_of: GrantOf) -> str | None:
     """The first FY whose core grant is below the first year's."""
-    first = sc.core_grant(d.fys[0])
-    return next((y for y in d.fys[1:] if sc.core_grant(y) < first - 0.5), None)
+    first = grant_of(d.fys[0])
+    return next((y for y in d.fys[1:] if grant_of(y) < first - 0.5), None)
 
 
-def _tradeoff(sc: Scenario, d: ModelData, i: str, month: str, freed: dict[str, float], prices: dict[str, float]) -> str:
+def _tradeoff(
+    d: ModelData, i: str, month: str, freed: dict[str, float], prices: dict[str, float], grant_of: GrantOf
+) -> str:
     fy = d.fy_of[month]
-    grant = sc.core_grant(fy)
+    grant = grant_of(fy)
     vpp = _value_per_pound(d, i, month)
     years = ", ".join(f"{money(v)} in {y}" for y, v in freed.items() if v > 0.5)
     frees = f"frees {money(sum(freed.values()))} of VRU money ({years})" if years else "frees no VRU money"
-    if grant <= 0.5 and not any(sc.core_grant(y) > 0.5 for y in freed):
+    if grant <= 0.5 and not any(grant_of(y) > 0.5 for y in freed):
         return f"It {frees}, but there is no core grant from {fy} on to pay for it: the grant ends."
     if vpp is None:
         return f"It {frees}; partners pay for it in full, so it closes only if they stop."
@@ -97,22 +103,22 @@ def _costs(sc: Scenario, i: str, participants: float, exit_cost: float | None) -
     return "That outweighs " + " and ".join(parts) + "." if parts else ""
 
 
-def _keep(cost: float | None) -> str:
+def _keep(cost: float | None, scope: str = "") -> str:
     if cost is None:
         return ""
     if cost <= 0.5:
-        return "Keeping it would cost nothing measurable: another plan of equal value keeps it."
-    return f"Keeping it would cost {money(cost)} of value over the plan (cost to keep)."
+        return f"Keeping it{scope} would cost nothing measurable: another plan of equal value keeps it."
+    return f"Keeping it{scope} would cost {money(cost)} of value over the plan (cost to keep)."
 
 
-def _early(sc: Scenario, d: ModelData, month: str, notice_by: str, summary: dict[str, Any]) -> str:
+def _early(d: ModelData, month: str, notice_by: str, summary: dict[str, Any], grant_of: GrantOf) -> str:
     """Why notice is served before the grant falls: a trade-off the plan chooses, not a rule forcing it."""
-    cut = _first_cut(sc, d)
+    cut = _first_cut(d, grant_of)
     fy = d.fy_of[month]
     if cut is None or fy >= cut:
         return ""
     unspent = summary.get("fy", {}).get(fy, {}).get("unspent_by_stream", {}).get(d.core, 0.0)
-    used = unspent <= 0.01 * max(1.0, sc.core_grant(fy))
+    used = unspent <= 0.01 * max(1.0, grant_of(fy))
     why = (f"the {fy} grant is already fully used ({money(unspent)} left), and this is among its weakest uses"
            if used else f"over the whole plan its money does more on other services, including in {cut}")
     return (f"Notice is served by {periods.month_name(notice_by)}, before the grant falls in {cut}, because {why}: "
@@ -125,12 +131,17 @@ def annotate(
     summary: dict[str, Any],
     alloc: pd.DataFrame,
     keep_costs: dict[str, float | None] | None = None,
+    grant_of: GrantOf | None = None,
+    keep_scope: str = "",
 ) -> None:
     """Add `reason` and `cost_to_keep` to each closure, and the `reductions` list, in `summary` (in place).
 
-    `keep_costs` maps a service to what protecting it costs (None: not measured, e.g. in the explorer)."""
+    `keep_costs` maps a service to what protecting it costs (None: not measured). `grant_of` gives each
+    year's core grant (default: the scenario's; a cliff-edge outcome passes its own); `keep_scope` says
+    where the cost to keep was measured (" in every outcome with a grant" for a cliff-edge plan)."""
     prices = summary.get("shadow_prices", {}).get("grant_value_per_pound", {}) or {}
     keep_costs = keep_costs or {}
+    grant_of = grant_of or sc.core_grant
     for c in summary.get("closures", []):
         i = c["intervention"]
         rows = alloc[(alloc["intervention"] == i) & (alloc["period"] < c["closes_from"])]
@@ -143,10 +154,10 @@ def annotate(
         text = [
             f"Closes from {periods.month_name(c['closes_from'])} (notice of {plural(c['notice_months'], 'month')} by "
             f"{periods.month_name(c['notice_by'])}).",
-            _tradeoff(sc, d, i, c["closes_from"], freed, prices),
+            _tradeoff(d, i, c["closes_from"], freed, prices, grant_of),
             _costs(sc, i, c["participants_lost_per_year"], c["exit_cost"]),
-            _early(sc, d, c["closes_from"], c["notice_by"], summary),
-            _keep(c["cost_to_keep"]),
+            _early(d, c["closes_from"], c["notice_by"], summary, grant_of),
+            _keep(c["cost_to_keep"], keep_scope),
         ]
         c["reason"] = " ".join(t for t in text if t)
     found = reductions(sc, alloc)
@@ -158,10 +169,10 @@ def annotate(
         text = [
             f"Reduced from {r['scale_before']:.0%} to {r['scale']:.0%} of design scale from "
             f"{periods.month_name(r['from'])} (notice of variation by {periods.month_name(r['notice_by'])}).",
-            _tradeoff(sc, d, i, r["from"], freed, prices),
+            _tradeoff(d, i, r["from"], freed, prices, grant_of),
             _costs(sc, i, r["participants_lost_per_year"], None),
-            _early(sc, d, r["from"], r["notice_by"], summary),
-            _keep(r["cost_to_keep"]),
+            _early(d, r["from"], r["notice_by"], summary, grant_of),
+            _keep(r["cost_to_keep"], keep_scope),
         ]
         r["reason"] = " ".join(t for t in text if t)
     summary["reductions"] = found

@@ -775,6 +775,7 @@ def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
             [[r["title"], *[_state_text(r["outcomes"][n]) for n in names]] for r in order],
             ["Service", *[f"If {_outcome_name(o)} ({o['probability']:.0%})" for o in outcomes]],
             "Each service in each grant outcome, from the uncertain year on", [False] * (len(names) + 1)))
+        out.append(_cliff_reasons(outcomes, here.get("confirmed_month") or ""))
         counts = summary.get("counts_by_outcome") or {}
         out.append(para("; ".join(
             f"If {_outcome_name(o)}: {counts.get(o['name'], {}).get('closes', 0)} close, "
@@ -819,6 +820,39 @@ def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
         out.append(Html("<details><summary>The plan in sentences (notices, underwriting, liability)</summary>"
                         + bullets(sentences[1:]) + "</details>"))
     return out
+
+
+def _cliff_reasons(outcomes: list[dict[str, Any]], confirmed: str) -> Html:
+    """Why each service closes or is reduced, and what keeping it would cost: the decisions taken before the
+    grant is known once (they are the same in every outcome), then each outcome's own."""
+
+    def item(x: dict[str, Any]) -> str:
+        # a measured cost to keep is the reason's last sentence; say so where it was not measured
+        unmeasured = "" if x.get("cost_to_keep") is not None else (
+            f" <em>Cost to keep: {esc(x.get('cost_to_keep_note', 'not measured'))}.</em>")
+        return f'<p class="reason"><strong>{esc(x["title"])}.</strong> {esc(x.get("reason", ""))}{unmeasured}</p>'
+
+
+    def changes(o: dict[str, Any]) -> list[dict[str, Any]]:
+        return [*o.get("closures", []), *o.get("reductions", [])]
+
+    before: dict[tuple[str, str], dict[str, Any]] = {}
+    for o in outcomes:
+        for x in changes(o):
+            if x["notice_by"] < confirmed:
+                before.setdefault((x["intervention"], x.get("closes_from", x.get("from", ""))), x)
+    parts = []
+    if before:
+        parts.append(f"<h4>Decided before the grant is confirmed in {esc(month_name(confirmed))} (every outcome)</h4>"
+                     + "".join(item(x) for x in before.values()))
+    for o in outcomes:
+        after = [x for x in changes(o) if x["notice_by"] >= confirmed]
+        if after:
+            parts.append(f"<h4>If {esc(_outcome_name(o))}</h4>" + "".join(item(x) for x in after))
+    if not parts:
+        return Html("")
+    return Html("<details><summary>Why each service closes or is reduced, and what keeping it would cost"
+                "</summary>" + "".join(parts) + "</details>")
 
 
 def _outcome_name(o: dict[str, Any]) -> str:

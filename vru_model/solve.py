@@ -49,14 +49,16 @@ class WhatIfs:
     Lifting a rule's rows sets their bounds to infinity in the solver; lifting its bounds restores the
     variables' own (`apply_rule_bounds`)."""
 
-    def __init__(self, scenario: Scenario, data: ModelData, candidates: list[str], threads: int = 1) -> None:
+    def __init__(
+        self, scenario: Scenario, data: ModelData, candidates: list[str], threads: int = 1, rel_gap: float | None = None
+    ) -> None:
         self.scenario = scenario
-        self.gap = scenario.policy.mip_rel_gap
+        self.gap = scenario.policy.mip_rel_gap if rel_gap is None else rel_gap
         # Services the scenario does not protect already: their protection is the what-if's own
         self.candidates = [i for i in dict.fromkeys(candidates) if not scenario.interventions[i].protected]
         kept = protect(scenario, self.candidates)
         self.model = build_model(kept, dataclasses.replace(data, scenario=kept))
-        self.solver = open_solver(kept, self.model, threads)
+        self.solver = open_solver(kept, self.model, threads, rel_gap=self.gap)
 
     def _rows(self, rule: str, service: str | None = None) -> list[Any]:
         component = getattr(self.model, rule, None)

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import pyomo.environ as pyo
 
-from vru_model import periods
+from vru_model import decisions, periods
 from vru_model.data import LIABILITY, ModelData, Outcome, prepare
 from vru_model.errors import Problem, ScenarioError
 from vru_model.model import build_model
@@ -443,9 +443,61 @@ def _sentences(
     return out
 
 
-def solve_cliff_edge(scenario: Scenario, *, threads: int = 1, value_of_information: bool = True) -> CliffEdgeResult:
+def _explain_closures(
+    sc: Scenario, d: ModelData, plans: pd.DataFrame, reports: list[dict[str, Any]], rp: float,
+    threads: int, gap: float, costs: bool,
+) -> None:
+    """Give every closure (and scale reduction) of every outcome its `reason` and `cost_to_keep`, in place.
+
+    The cost to keep a service is what the expected value loses if it is kept running in every outcome that
+    has a grant to pay for it (a two-stage re-solve with the service protected, one per closing service, on
+    one persistent solver). A closure in a year with no grant has no cost to keep: keeping it would leave
+    an unfunded liability, and its reason says the grant ends."""
+    conf = d.confirmation_month or ""
+    by_name = {o.name: o for o in d.outcomes}
+    alloc = {r["name"]: plans[plans["outcome"] == r["name"]].drop(columns=["outcome", "probability"]) for r in reports}
+    changes = {r["name"]: [(c["intervention"], c["closes_from"], c["notice_by"], c) for c in r["closures"]]
+               + [(x["intervention"], x["from"], x["notice_by"], x) for x in decisions.reductions(sc, alloc[r["name"]])]
+               for r in reports}
+    # Keeping a service is a choice where a grant pays for it (elsewhere it would be an unfunded liability), and
+    # for a decision taken before the grant is known, which is one decision for every outcome
+    priced = {r["name"]: {i for i, month, by, _x in changes[r["name"]]
+                          if by < conf or d.grant(by_name[r["name"]], d.fy_of[month]) > 0.5} for r in reports}
+    candidates = list(dict.fromkeys(i for r in reports for i in sorted(priced[r["name"]])))
+    keep: dict[str, float | None] = {}
+    if costs and candidates:
+        from vru_model.solve import WhatIfs  # solve -> results -> ...: imported where needed
+
+        keep = WhatIfs(sc, d, candidates, threads, rel_gap=gap).costs_to_keep(rp, candidates)
+    for r in reports:
+        o = by_name[r["name"]]
+        part: dict[str, Any] = {"closures": r["closures"]}
+        decisions.annotate(sc, d, part, alloc[r["name"]], {i: keep.get(i) for i in priced[r["name"]]},
+                           grant_of=lambda y, o=o: d.grant(o, y), keep_scope=" running in every outcome with a grant")
+        r["reductions"] = part["reductions"]
+        for x in [*r["closures"], *r["reductions"]]:
+            if x["cost_to_keep"] is None:
+                if x["intervention"] not in priced[r["name"]]:
+                    note = "none: no grant pays for it in this outcome, so keeping it would be an unfunded liability"
+                elif costs:
+                    note = "not measured: no lawful plan keeps it, or its re-solve did not finish"
+                else:
+                    note = "not measured"
+                x["cost_to_keep_note"] = note
+            if x["notice_by"] < conf:
+                x["reason"] = (f"Decided before the grant is known (notice by {periods.month_name(x['notice_by'])}, "
+                               f"confirmation in {periods.month_name(conf)}), so the same in every outcome. "
+                               + x["reason"])
+            else:
+                x["reason"] = f"Decided once the grant is known: it {r['label']}. " + x["reason"]
+
+
+def solve_cliff_edge(
+    scenario: Scenario, *, threads: int = 1, value_of_information: bool = True, costs_to_keep: bool = True
+) -> CliffEdgeResult:
     """Solve the two-stage cliff-edge model; with `value_of_information`, also the wait-and-see and
-    expected-grant problems for EVPI and VSS (two more solves)."""
+    expected-grant problems for EVPI and VSS (two more solves); with `costs_to_keep`, one re-solve per
+    closing service for what keeping it would cost (`_explain_closures`)."""
     _check(scenario)
     sc = scenario
     unc = sc.uncertainty
@@ -488,6 +540,7 @@ def solve_cliff_edge(scenario: Scenario, *, threads: int = 1, value_of_informati
     reports = _outcome_reports(sc, d, m, plans, funding)
     for r in reports:
         r["label"] = outcome_label(r["grant"], sc.core_grant(unc.fy))
+    _explain_closures(sc, d, plans, reports, rp, threads, gap, costs_to_keep and status == Status.OPTIMAL)
     in_all = set.intersection(*(set(r["running_all_year"]) for r in reports))
     core = [i for i in d.interventions if i in in_all]
     closed_sets = [{c["intervention"] for c in r["closures"]} for r in reports]
