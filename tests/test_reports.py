@@ -349,7 +349,10 @@ def test_cliff_edge_story_leads_with_what_to_do_now_and_counts_each_outcome() ->
         "outcomes": [
             {"name": "full", "label": "continues in full", "probability": 0.6, "grant": 3.3e6, "value": 9e6,
              "closures": []},
-            {"name": "ends", "label": "ends", "probability": 0.4, "grant": 0.0, "value": 2e6, "closures": [{}]}],
+            {"name": "ends", "label": "ends", "probability": 0.4, "grant": 0.0, "value": 2e6, "closures": [{
+                "intervention": "m", "title": "Mentors", "closes_from": "2022-09", "notice_by": "2022-06",
+                "reason": "Decided once the grant is known: it ends. Closes from September 2022.",
+                "cost_to_keep": None, "cost_to_keep_note": "none: no grant pays for it in this outcome"}]}],
         "services_by_outcome": [
             {"intervention": "m", "title": "Mentors", "outcomes": {"full": keeps, "ends": {
                 "status": "closes", "closes_from": "2022-09", "notice_by": "2022-06", "scale": 0.5}}},
@@ -364,6 +367,9 @@ def test_cliff_edge_story_leads_with_what_to_do_now_and_counts_each_outcome() ->
     assert "Let these contracts below design scale for the year: Mentors (50%)" in html
     assert "closes from September 2022 (notice by June 2022)" in html and "reduces to 60%" in html
     assert "If the grant ends: 1 close, 0 are reduced, 1 keep their scale" in html
+    why = html[html.index("Why each service closes or is reduced"):]  # every closure's reason and cost to keep
+    assert "<h4>If the grant ends</h4>" in why and "Decided once the grant is known: it ends." in why
+    assert "Cost to keep: none: no grant pays for it in this outcome." in why
     assert "£40k is social value" in html and "£3,000 the model&#x27;s penalty weights" in html
     text = cliff_text(cliff_headline(summary))
     assert text.index("now, serve no notices") < text.index("the grant ends: 1 close")
