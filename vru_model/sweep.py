@@ -154,6 +154,7 @@ def frontier(
             rebuilds += 1
         else:
             solver.set_grants(d)
+            solver.offer_model_values()  # the last level's plan: HiGHS starts from it when it is still lawful
         status, _ = solver.solve()
         row: dict[str, Any] = {
             "scenario": sc.name, "level": level, "grant": round(sum(amounts.values()), 2), "status": status.value,
