@@ -456,14 +456,16 @@ def _explain_closures(
     conf = d.confirmation_month or ""
     by_name = {o.name: o for o in d.outcomes}
     alloc = {r["name"]: plans[plans["outcome"] == r["name"]].drop(columns=["outcome", "probability"]) for r in reports}
-    changes = {r["name"]: [(c["intervention"], c["closes_from"], c["notice_by"], c) for c in r["closures"]]
-               + [(x["intervention"], x["from"], x["notice_by"], x) for x in decisions.reductions(sc, alloc[r["name"]])]
-               for r in reports}
     # Keeping a service is a choice where a grant pays for it (elsewhere it would be an unfunded liability), and
-    # for a decision taken before the grant is known, which is one decision for every outcome
-    priced = {r["name"]: {i for i, month, by, _x in changes[r["name"]]
-                          if by < conf or d.grant(by_name[r["name"]], d.fy_of[month]) > 0.5} for r in reports}
-    candidates = list(dict.fromkeys(i for r in reports for i in sorted(priced[r["name"]])))
+    # for a decision taken before the grant is known, which is one decision for every outcome.
+    priced: dict[str, set[tuple[str, str]]] = {}
+    reduced = {r["name"]: decisions.reductions(sc, alloc[r["name"]]) for r in reports}
+    for r in reports:
+        changes = [(c["intervention"], c["closes_from"], c["notice_by"]) for c in r["closures"]]
+        changes += [(x["intervention"], x["from"], x["notice_by"]) for x in reduced[r["name"]]]
+        priced[r["name"]] = {(i, month) for i, month, by in changes
+                             if by < conf or d.grant(by_name[r["name"]], d.fy_of[month]) > 0.5}
+    candidates = list(dict.fromkeys(i for r in reports for i, _month in sorted(priced[r["name"]])))
     keep: dict[str, float | None] = {}
     if costs and candidates:
         from vru_model.solve import WhatIfs  # solve -> results -> ...: imported where needed
@@ -471,13 +473,20 @@ def _explain_closures(
         keep = WhatIfs(sc, d, candidates, threads, rel_gap=gap).costs_to_keep(rp, candidates)
     for r in reports:
         o = by_name[r["name"]]
+        mine = priced[r["name"]]
+        # closures by service, reductions by service and month (`annotate`'s keys); unpriced ones get None
+        costs_here: dict[str, float | None] = {c["intervention"]: keep.get(c["intervention"])
+                                               for c in r["closures"] if (c["intervention"], c["closes_from"]) in mine}
+        costs_here.update({f"{x['intervention']}@{x['from']}": keep.get(x["intervention"])
+                           if (x["intervention"], x["from"]) in mine else None for x in reduced[r["name"]]})
         part: dict[str, Any] = {"closures": r["closures"]}
-        decisions.annotate(sc, d, part, alloc[r["name"]], {i: keep.get(i) for i in priced[r["name"]]},
-                           grant_of=lambda y, o=o: d.grant(o, y), keep_scope=" running in every outcome with a grant")
+        decisions.annotate(sc, d, part, alloc[r["name"]], costs_here, grant_of=lambda y, o=o: d.grant(o, y),
+                           keep_scope=" running in every outcome with a grant")
         r["reductions"] = part["reductions"]
-        for x in [*r["closures"], *r["reductions"]]:
+        changed = [(c, c["closes_from"]) for c in r["closures"]] + [(x, x["from"]) for x in r["reductions"]]
+        for x, month in changed:
             if x["cost_to_keep"] is None:
-                if x["intervention"] not in priced[r["name"]]:
+                if (x["intervention"], month) not in mine:
                     note = "none: no grant pays for it in this outcome, so keeping it would be an unfunded liability"
                 elif costs:
                     note = "not measured: no lawful plan keeps it, or its re-solve did not finish"
