@@ -7,7 +7,8 @@
    (`policy.solver_interface: direct | pyomo`) where present.
 2. Two-stage: `late_confirmation` with 2 / 3 / 5 / 10 grant outcomes, the two-stage plan alone and with
    VSS and EVPI, against one deterministic baseline solve (part 1). Targets: 10 outcomes at most 8x,
-   20 outcomes at most 15x (the two-stage plan as `vru cliff-edge` solves it).
+   20 outcomes at most 15x (the two-stage plan as `vru cliff-edge` solves it, without the costs to keep
+   each closing service that the report adds).
 3. Scale: the baseline's 25 services copied to 500 and 2,000 (36 months), each solved in a fresh
    process that reports its peak memory (maxrss). Targets: 500 in under 20 s and 1 GB; 2,000 returns a plan
    within the default time limit (`policy.time_limit_seconds`, 60 s).
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import inspect
 import json
 import logging
 import os
@@ -142,6 +144,11 @@ def late_with(n: int) -> Scenario:
     return load_scenario(LATE, {"uncertainty.outcomes": outcomes, "policy.time_limit_seconds": 600.0})
 
 
+# The two-stage solves alone: the costs to keep each closing service (one re-solve each) are the report's
+# extra, not the plan's (older code has no such option)
+PLAN_ONLY = {"costs_to_keep": False} if "costs_to_keep" in inspect.signature(solve_cliff_edge).parameters else {}
+
+
 def two_stage(counts: list[int], deterministic: float) -> None:
     print(f"\n## 2. Two-stage `late_confirmation` against one deterministic baseline solve "
           f"({deterministic:.3f} CPU s)\n")
@@ -150,8 +157,8 @@ def two_stage(counts: list[int], deterministic: float) -> None:
     targets = {10: 8.0, 20: 15.0}
     for n in counts:
         scenario = late_with(n)
-        plan, cpu, _ = cpu_wall(lambda s=scenario: solve_cliff_edge(s, value_of_information=False))
-        full, cpu_full, _ = cpu_wall(lambda s=scenario: solve_cliff_edge(s))
+        plan, cpu, _ = cpu_wall(lambda s=scenario: solve_cliff_edge(s, value_of_information=False, **PLAN_ONLY))
+        full, cpu_full, _ = cpu_wall(lambda s=scenario: solve_cliff_edge(s, **PLAN_ONLY))
         ratio = cpu / deterministic
         target = f"<= {targets[n]:g}x: {'met' if ratio <= targets[n] else 'missed'}" if n in targets else ""
         gap = full.summary.get("mip_gap")
