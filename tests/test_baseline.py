@@ -52,6 +52,7 @@ NUMERIC_POLICY_FIELDS = {
     "target_value",
     "time_limit_seconds",
     "mip_rel_gap",
+    "two_stage_rel_gap",
 }
 
 
