@@ -491,7 +491,7 @@ class ExplorerController:
         if self.scenario.uncertainty is None:
             raise ValueError(f"scenario {self.start!r} has no uncertain grant (no uncertainty block)")
         started = time.perf_counter()
-        found = solve_cliff_edge(self.scenario)
+        found = solve_cliff_edge(self.scenario, costs_to_keep=False)  # the explorer shows sentences, not costs
         self.cliff_seconds = time.perf_counter() - started
         if found.optimal:
             head = f"Expected value of the cliff-edge plan: {money(found.expected_value or 0.0)}."
