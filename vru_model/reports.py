@@ -843,12 +843,12 @@ def _cliff_reasons(outcomes: list[dict[str, Any]], confirmed: str) -> Html:
                 before.setdefault((x["intervention"], x.get("closes_from", x.get("from", ""))), x)
     parts = []
     if before:
-        parts.append(f"<h4>Decided before the grant is confirmed in {esc(month_name(confirmed))} (every outcome)</h4>"
+        parts.append(f"<h3>Decided before the grant is confirmed in {esc(month_name(confirmed))} (every outcome)</h3>"
                      + "".join(item(x) for x in before.values()))
     for o in outcomes:
         after = [x for x in changes(o) if x["notice_by"] >= confirmed]
         if after:
-            parts.append(f"<h4>If {esc(_outcome_name(o))}</h4>" + "".join(item(x) for x in after))
+            parts.append(f"<h3>If {esc(_outcome_name(o))}</h3>" + "".join(item(x) for x in after))
     if not parts:
         return Html("")
     return Html("<details><summary>Why each service closes or is reduced, and what keeping it would cost"
