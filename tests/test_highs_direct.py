@@ -16,7 +16,7 @@ from scipy import sparse
 from vru_model import load_scenario
 from vru_model.data import prepare
 from vru_model.highs_direct import DirectSolver
-from vru_model.model import build_model
+from vru_model.model import build_model, set_values
 from vru_model.schema import Scenario
 from vru_model.solve import solve
 from vru_model.solver import SolveInfo, Status, make_solver, open_solver, status_text
@@ -143,6 +143,24 @@ def test_refresh_objective_takes_new_value_coefficients():
     assert_same_lp(solver.h.getLp(), fresh.h.getLp())
     assert info.incumbent_objective == pytest.approx(fresh.solve()[1].incumbent_objective, rel=1e-9)
     assert info.incumbent_objective < base.incumbent_objective  # mentoring is worth half as much
+
+
+def test_refresh_objective_re_reads_changed_parameters_of_the_same_objective():
+    """A robustness sample changes `m.unit_value` and re-reads the same objective: its cached form must take
+    the new values every time (twice here), as a fresh compile with those values does."""
+    scenario = load_scenario(FIXTURES / "frontier_small.yaml")
+    data = prepare(scenario)
+    model = build_model(scenario, data)
+    solver = direct(scenario, model)
+    for factor in (0.5, 2.0):
+        scaled = {i: factor * data.value[i] if i == "mentoring" else data.value[i] for i in data.interventions}
+        set_values(model, scaled)
+        solver.refresh_objective()
+        status, info = solver.solve()
+        assert status == Status.OPTIMAL
+        fresh = direct(scenario, model)
+        assert_same_lp(solver.h.getLp(), fresh.h.getLp())
+        assert info.incumbent_objective == pytest.approx(fresh.solve()[1].incumbent_objective, rel=1e-9)
 
 
 def test_refresh_bounds_pins_and_releases_columns():
