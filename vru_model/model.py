@@ -206,7 +206,7 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     def level_key(w: str, i: str, y: str) -> tuple[str, str, str]:
         # A year's contract scale is let in April: before the grant is known if April is, for every service
         # already running then.
-        if d.shared_months and year_start[y] in shared_months and i in implied:
+        if year_start[y] in shared_months and i in implied:
             return (first, i, y)
         return (w, i, y)
 
