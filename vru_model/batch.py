@@ -571,23 +571,70 @@ def executor(workers: int, scheduler: str | Any | None = None) -> Any:
     return dask_pool(scheduler) if scheduler else local_pool(workers)
 
 
+class _CtrlC:
+    """The batch's Ctrl-C: the handler only records it, and the batch raises KeyboardInterrupt at points of its
+    own choosing, between steps (`check`). A handler that raised would do so wherever the main thread happened
+    to be: inside a finalizer, where CPython prints the exception and drops it (the batch went on running), or
+    inside the process pool's own bookkeeping. The batch never waits without looking every quarter second
+    (`_wait`), and a Ctrl-C that comes while a step is `held` (publishing a report, writing the index) takes
+    effect when the step ends."""
+
+    def __init__(self) -> None:
+        self.pending = False
+        self.held = 0
+
+    def on_signal(self, signum: int, frame: Any) -> None:
+        self.pending = True
+
+    def check(self) -> None:
+        if self.pending and not self.held:
+            raise KeyboardInterrupt
+
+
+_CTRL_C = _CtrlC()
+POLL_SECONDS = 0.25
+
+
 @contextmanager
-def _deferred_interrupt() -> Iterator[None]:
-    """Let a short step (publishing a report, writing the index) finish before Ctrl-C takes effect."""
+def _ctrl_c_stops_the_batch() -> Iterator[None]:
+    """Install the batch's Ctrl-C handler while it holds its output folder (main thread only; a caller that set
+    SIGINT to be ignored, as a shell does for a background job, keeps it ignored). Waiting for the folder's
+    lock is left to Python's own handler, which interrupts the wait."""
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         yield
         return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a mask inherited from the caller must not hide it
+    _CTRL_C.pending = False
+    previous = signal.signal(signal.SIGINT, _CTRL_C.on_signal)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
+        _CTRL_C.pending = False
+
+
+@contextmanager
+def _deferred_interrupt() -> Iterator[None]:
+    """Let a short step (publishing a report, writing the index) finish before Ctrl-C takes effect."""
+    _CTRL_C.held += 1
+    try:
+        yield
+    finally:
+        _CTRL_C.held -= 1
+    _CTRL_C.check()
+
+
+def _wait(futures: Any) -> set[Future[Any]]:
+    """The futures of `futures` that are done, once at least one is; a Ctrl-C stops the wait within
+    POLL_SECONDS."""
+    while True:
+        done, _ = wait_for(futures, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+        _CTRL_C.check()
+        if done:
+            return done
 
 
 # -- the batch -----------------------------------------------------------------------------------
@@ -644,7 +691,7 @@ def run_batch(
     other error leaves the same marks before it is raised."""
     tasks = plan(discover(paths), out_dir, notebook=notebook, timeout=timeout, samples=samples)
     check_output_dir(out_dir)
-    with batch_lock(out_dir, wait=wait, say=say):
+    with batch_lock(out_dir, wait=wait, say=say), _ctrl_c_stops_the_batch():
         previous = read_manifest(out_dir)
         if previous.get("state") == "running":
             say(f"the batch into {out_dir} started {previous.get('started', '?')} did not finish; its index and "
@@ -662,6 +709,7 @@ def run_batch(
             report.compare = run_compare(out_dir, tasks, timeout, compare_key, previous.get("compare", {}),
                                          force=force or bool(todo))
         except BaseException as exc:  # Ctrl-C above all, but also a disk that fills up or a lost cluster
+            _CTRL_C.pending = False  # this Ctrl-C is handled here; a second one is raised once the marks are left
             with _deferred_interrupt():  # a second Ctrl-C must not cut this short
                 report.outcomes = {n: Outcome(n, {"running": "stopped", "queued": "cancelled"}.get(o.state, o.state),
                                               o.seconds, o.error) for n, o in report.outcomes.items()}
@@ -700,7 +748,7 @@ def _run_reports(report: BatchReport, todo: list[Task], workers: int, scheduler:
                     running[pool.submit(render, job_for(task))] = task
                     outcomes[task.name] = Outcome(task.name, "running", 0.0)
                     _show(report)
-                done, _ = wait_for(running, return_when=FIRST_COMPLETED)
+                done = _wait(running)
                 for future in done:
                     task = running.pop(future)
                     try:
@@ -743,8 +791,9 @@ def run_compare(out_dir: Path, tasks: list[Task], timeout: float, key: str, prev
         for stale in FRONTIER_FILES:
             (out_dir / baseline.name / stale).unlink(missing_ok=True)
     with local_pool(1) as (pool, _):
-        state, error = pool.submit(_compare, str(out_dir.resolve()), [t.name for t in tasks],
-                                   baseline.scenario_path if baseline else "", timeout).result()
+        future = pool.submit(_compare, str(out_dir.resolve()), [t.name for t in tasks],
+                             baseline.scenario_path if baseline else "", timeout)
+        state, error = _wait([future]).pop().result()
     return Outcome("compare", state, round(time.monotonic() - started, 2), error)
 
 
