@@ -163,6 +163,32 @@ def test_refresh_objective_re_reads_changed_parameters_of_the_same_objective():
         assert info.incumbent_objective == pytest.approx(fresh.solve()[1].incumbent_objective, rel=1e-9)
 
 
+@pytest.mark.parametrize("name, settled", [("frontier_small.yaml", True), ("robust_hand.yaml", False)])
+def test_the_relaxation_first_gives_the_mip_optimum_and_runs_no_mip_when_it_is_integral(name: str, settled: bool):
+    """A robustness sample's solve: the LP relaxation from the kept basis, the MIP only when the relaxation is
+    fractional. frontier_small's relaxation is integral at every draw, robust_hand's fractional at every one."""
+    from vru_model.distributions import draw, uncertain_inputs, unit_values
+
+    scenario = load_scenario(FIXTURES / name)
+    model = build_model(scenario, prepare(scenario))
+    solver = direct(scenario, model)
+    solver.prime_relaxation()
+    inputs = uncertain_inputs(scenario)
+    for row in draw(inputs, 5, 3):
+        set_values(model, unit_values(scenario, inputs, row))
+        solver.refresh_objective()
+        status, info = solver.solve_relaxation_first()
+        assert status == Status.OPTIMAL
+        assert (info.termination == "optimal (LP relaxation integral)") is settled
+        assert pyo.value(model.objective) == pytest.approx(info.incumbent_objective, rel=1e-9)  # the plan loaded
+        for v in model.component_data_objects(pyo.Var):
+            if v.is_integer():
+                assert abs(v.value - round(v.value)) <= 1e-6, v.name
+        fresh = direct(scenario, model)  # the MIP, compiled afresh at these values
+        assert info.incumbent_objective == pytest.approx(fresh.solve()[1].incumbent_objective,
+                                                         rel=scenario.policy.mip_rel_gap)
+
+
 def test_refresh_bounds_pins_and_releases_columns():
     scenario = load_scenario(FIXTURES / "frontier_small.yaml")
     model = build_model(scenario, prepare(scenario))

@@ -32,6 +32,7 @@ from vru_model.data import ModelData, prepare
 from vru_model.distributions import draw, uncertain_inputs, unit_values
 from vru_model.errors import Problem, ScenarioError
 from vru_model.files import atomic_write_text
+from vru_model.highs_direct import DirectSolver
 from vru_model.model import build_model, set_values
 from vru_model.results import provenance
 from vru_model.results_text import money
@@ -118,23 +119,27 @@ def solve_samples(scenario_text: str, values: list[dict[str, float]], threads: i
     (`plan_values` of the recommended plan) is offered to HiGHS as every sample's first plan: samples change
     only the objective, so it is feasible, and HiGHS starts with a good plan instead of searching for one.
     Every sample starts from the same plan, so a sample's result does not depend on which worker solved it
-    or what it solved before."""
+    or what it solved before. On the direct interface each sample first solves the LP relaxation from the
+    basis of the relaxation at the scenario's own values; about half the baseline's samples have an integral
+    relaxation, which is their optimum, and need no MIP (`DirectSolver.solve_relaxation_first`)."""
     sc = Scenario.model_validate(yaml.safe_load(scenario_text))
     base = prepare(sc)
     out = []
     m = solver = None
     for v in values:
         if m is None or solver is None or not persistent:
-            m = build_model(sc, replace(base, value=dict(v)))
+            m = build_model(sc, base if persistent else replace(base, value=dict(v)))
             solver = open_solver(sc, m, threads)
-        else:
+            if persistent and isinstance(solver, DirectSolver):
+                solver.prime_relaxation()  # at the scenario's own values: the same start in every worker
+        if persistent:
             set_values(m, v)
             solver.refresh_objective()
         if start is not None:
             for var, x in zip(m.component_data_objects(pyo.Var), start, strict=True):
                 var.set_value(x, skip_validation=True)
             solver.offer_model_values()
-        status, info = solver.solve()
+        status, info = solver.solve_relaxation_first() if isinstance(solver, DirectSolver) else solver.solve()
         row: dict[str, Any] = {"status": status.value, "objective": None, "fates": {}}
         if status in (Status.OPTIMAL, Status.TIME_LIMIT):
             held = info.incumbent_objective if info is not None else None  # HiGHS's own: no Pyomo walk
