@@ -172,12 +172,13 @@ def test_the_relaxation_first_gives_the_mip_optimum_and_runs_no_mip_when_it_is_i
     scenario = load_scenario(FIXTURES / name)
     model = build_model(scenario, prepare(scenario))
     solver = direct(scenario, model)
+    solver.relaxation_first = True
     solver.prime_relaxation()
     inputs = uncertain_inputs(scenario)
     for row in draw(inputs, 5, 3):
         set_values(model, unit_values(scenario, inputs, row))
         solver.refresh_objective()
-        status, info = solver.solve_relaxation_first()
+        status, info = solver.solve()
         assert status == Status.OPTIMAL
         assert (info.termination == "optimal (LP relaxation integral)") is settled
         assert pyo.value(model.objective) == pytest.approx(info.incumbent_objective, rel=1e-9)  # the plan loaded

@@ -15,8 +15,8 @@ The solver stays persistent: later solves change the HiGHS model in place instea
     solver.refresh_bounds()            # re-read every column's bounds and fixings (after `var.fix()`)
     solver.set_rows_active(cons, False) # lift rows in place (a what-if without a rule); True restores them
     solver.column_values()             # the last solution by column; `warm_start(values)` offers one to HiGHS
-    solver.prime_relaxation()          # solve the LP relaxation now and keep its basis; then
-    solver.solve_relaxation_first()    #   the relaxation from that basis, the MIP only when it is fractional
+    solver.relaxation_first = True     # every solve: the LP relaxation first, the MIP only when it is
+    solver.prime_relaxation()          #   fractional; its basis kept now is where each relaxation starts
 
 Robustness samples re-solve with only the objective's value coefficients changed: change them in the
 model (mutable parameters, or a replacement Objective), call `refresh_objective()`, then `solve()`
@@ -133,7 +133,8 @@ class DirectSolver:
         self.objective = info.objectives[0] if info.objectives else None
         self._param_rows: list[int] | None = None
         self._objective_form: tuple[Any, ...] | None = None  # see refresh_objective
-        self._relaxation: highspy.Highs | None = None  # see solve_relaxation_first
+        self.relaxation_first = False  # see _solve_relaxation_first
+        self._relaxation: highspy.Highs | None = None
         self._relaxation_basis: Any = None
         n, m = len(self.columns), len(self.rows)
         rhs = np.asarray(info.rhs, dtype=float) if m else np.zeros(0)
@@ -277,7 +278,11 @@ class DirectSolver:
 
     # --- solving -------------------------------------------------------------------------
     def solve(self) -> tuple[Status, SolveInfo]:
-        """Run HiGHS; load the solution into the model when there is one; map the outcome to a Status."""
+        """Run HiGHS; load the solution into the model when there is one; map the outcome to a Status. With
+        `relaxation_first` set, the LP relaxation comes first and the MIP only when it is fractional."""
+        return self._solve_relaxation_first() if self.relaxation_first else self._solve_mip()
+
+    def _solve_mip(self) -> tuple[Status, SolveInfo]:
         started = time.perf_counter()
         if self.trivially_infeasible:
             return Status.INFEASIBLE, SolveInfo("trivially infeasible", None, None, 0.0, False, self.time_limit)
@@ -318,7 +323,7 @@ class DirectSolver:
             time_limit=self.time_limit,
         )
 
-    def solve_relaxation_first(self, tolerance: float = 1e-6) -> tuple[Status, SolveInfo]:
+    def _solve_relaxation_first(self, tolerance: float = 1e-6) -> tuple[Status, SolveInfo]:
         """The LP relaxation first, then the MIP only when the relaxation does not settle it.
 
         When the relaxation's solution is integral (every integer column within `tolerance`, HiGHS's own
@@ -331,19 +336,19 @@ class DirectSolver:
         was often the MIP's optimum, but the relaxation's bound too loose to prove it.)"""
         started = time.perf_counter()
         if self.trivially_infeasible or not len(self.integer_cols):
-            return self.solve()
+            return self._solve_mip()
         lp = self._relaxation_in_step()
         lp.setOptionValue("time_limit", float(self.time_limit))
         if self._relaxation_basis is not None:
             lp.setBasis(self._relaxation_basis)
         lp.run()
         if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return self.solve()  # infeasible, unbounded or cut short: the MIP says which, in its own terms
+            return self._solve_mip()  # infeasible, unbounded or cut short: the MIP says which, in its own terms
         bound = float(lp.getInfo().objective_function_value)
         x = np.asarray(lp.getSolution().col_value)
         integral = bool(np.abs(x[self.integer_cols] - np.round(x[self.integer_cols])).max() <= tolerance)
         if not integral:
-            return self.solve()
+            return self._solve_mip()
         self._load(x)
         return Status.OPTIMAL, SolveInfo(
             termination="optimal (LP relaxation integral)",
@@ -356,7 +361,7 @@ class DirectSolver:
 
     def prime_relaxation(self) -> None:
         """Solve the LP relaxation of the model as it stands now and keep its basis as the start of every later
-        `solve_relaxation_first` (prime it at a state every caller shares, e.g. the scenario's own values)."""
+        relaxation-first solve (prime it at a state every caller shares, e.g. the scenario's own values)."""
         lp = self._relaxation_in_step()
         lp.run()
         self._relaxation_basis = lp.getBasis() if lp.getModelStatus() == highspy.HighsModelStatus.kOptimal else None
@@ -400,6 +405,12 @@ class DirectSolver:
         solution.col_value = list(values)
         solution.value_valid = True
         self.h.setSolution(solution)
+
+    def set_options(self, options: dict[str, Any]) -> None:
+        """HiGHS options for this solver's later solves (on top of HIGHS_OPTIONS); the relaxation keeps its own."""
+        for key, value in options.items():
+            if self.h.setOptionValue(key, value) == highspy.HighsStatus.kError:
+                raise ValueError(f"HiGHS does not take the option {key}={value!r}")
 
     def offer_model_values(self) -> None:
         """Offer the values the model's variables hold now (a plan known to be feasible) as the first incumbent."""

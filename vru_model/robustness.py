@@ -38,7 +38,7 @@ from vru_model.results import provenance
 from vru_model.results_text import money
 from vru_model.scenarios import dump_yaml, scenario_to_dict
 from vru_model.schema import Scenario
-from vru_model.solver import Status, open_solver, solve_model
+from vru_model.solver import SAMPLE_HIGHS_OPTIONS, Status, open_solver, solve_model
 
 SERVICES_COLUMNS = [
     "scenario", "intervention", "kept_share", "reduced_share", "closes_share", "earliest_closes_from",
@@ -121,7 +121,7 @@ def solve_samples(scenario_text: str, values: list[dict[str, float]], threads: i
     Every sample starts from the same plan, so a sample's result does not depend on which worker solved it
     or what it solved before. On the direct interface each sample first solves the LP relaxation from the
     basis of the relaxation at the scenario's own values; about half the baseline's samples have an integral
-    relaxation, which is their optimum, and need no MIP (`DirectSolver.solve_relaxation_first`)."""
+    relaxation, which is their optimum, and need no MIP (`DirectSolver.relaxation_first`)."""
     sc = Scenario.model_validate(yaml.safe_load(scenario_text))
     base = prepare(sc)
     out = []
@@ -130,8 +130,11 @@ def solve_samples(scenario_text: str, values: list[dict[str, float]], threads: i
         if m is None or solver is None or not persistent:
             m = build_model(sc, base if persistent else replace(base, value=dict(v)))
             solver = open_solver(sc, m, threads)
-            if persistent and isinstance(solver, DirectSolver):
-                solver.prime_relaxation()  # at the scenario's own values: the same start in every worker
+            solver.set_options(SAMPLE_HIGHS_OPTIONS)
+            if isinstance(solver, DirectSolver):
+                solver.relaxation_first = True
+                if persistent:
+                    solver.prime_relaxation()  # at the scenario's own values: the same start in every worker
         if persistent:
             set_values(m, v)
             solver.refresh_objective()
@@ -139,7 +142,7 @@ def solve_samples(scenario_text: str, values: list[dict[str, float]], threads: i
             for var, x in zip(m.component_data_objects(pyo.Var), start, strict=True):
                 var.set_value(x, skip_validation=True)
             solver.offer_model_values()
-        status, info = solver.solve_relaxation_first() if isinstance(solver, DirectSolver) else solver.solve()
+        status, info = solver.solve()
         row: dict[str, Any] = {"status": status.value, "objective": None, "fates": {}}
         if status in (Status.OPTIMAL, Status.TIME_LIMIT):
             held = info.incumbent_objective if info is not None else None  # HiGHS's own: no Pyomo walk
