@@ -207,6 +207,22 @@ def test_plan_that_serves_notice_before_confirmation_is_actionable(tmp_path: Pat
     _assert_actionable(scenario, result, tmp_path)
 
 
+def test_evpi_says_how_much_of_it_is_penalty_weights_not_money():
+    """The expected value counts unfunded liability at its penalty weight (10 per pound by default): when the
+    grant probably ends and nothing underwrites, nearly all of EVPI is that weight, and the sentence must not
+    let it read as money."""
+    from vru_model.results_text import money
+
+    result = solve_cliff_edge(_probably_ends(0.0), costs_to_keep=False)
+    parts = result.summary["evpi_breakdown"]
+    weights = parts["underwriting_penalty"] + parts["unfunded_liability_penalty"]
+    assert weights > 0.9 * result.summary["evpi"]
+    sentence = next(s for s in result.sentences if "(EVPI, discounted)" in s)
+    assert f"{money(parts['social_value'] + parts['exit_and_disruption'])} in social value, exit costs" in sentence
+    assert f"and {money(weights)} less of the model's penalty weights" in sentence
+    assert sentence.endswith("(weights, not money).")
+
+
 def test_cost_to_keep_a_closure_decided_before_confirmation_is_a_re_solve_that_keeps_it():
     # Mentoring's notice is served before the grant is known, so its closure is one decision for every
     # outcome: its cost to keep is the expected value lost when it is kept wherever there is a grant, which is

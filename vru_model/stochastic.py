@@ -422,7 +422,7 @@ def _sentences(
     if figures.get("vss") is not None:
         out.append(
             f"Planning for these outcomes instead of for the expected grant ({money(figures['expected_grant'])}) "
-            f"is worth {money(figures['vss'])} of expected value (VSS, discounted)."
+            f"is worth {money(figures['vss'])} of expected value (VSS, discounted){_weights(figures, 'vss')}."
         )
     elif figures.get("eev_status") not in (None, "optimal", "not computed"):
         out.append(
@@ -432,9 +432,25 @@ def _sentences(
     if figures.get("evpi") is not None:
         out.append(
             f"Knowing the {unc.fy} grant from the start ({periods.month_name(d.months[0])}) instead of in {conf} "
-            f"would be worth {money(figures['evpi'])} of expected value (EVPI, discounted)."
+            f"would be worth {money(figures['evpi'])} of expected value (EVPI, discounted){_weights(figures, 'evpi')}."
         )
     return out
+
+
+def _weights(figures: dict[str, Any], name: str) -> str:
+    """VSS or EVPI split into money (social value, exit costs and disruption) and the model's penalty weights
+    on underwriting and unfunded liability, when the weights are a visible part of it: the expected value
+    counts those at their weights, so the figure alone would read as money it is not."""
+    parts = figures.get(f"{name}_breakdown") or {}
+    weights = parts.get("underwriting_penalty", 0.0) + parts.get("unfunded_liability_penalty", 0.0)
+    if abs(weights) < 0.01 * max(1.0, abs(figures.get(name) or 0.0)):
+        return ""
+    real = parts.get("social_value", 0.0) + parts.get("exit_and_disruption", 0.0)
+    money_part = (f"{money(real)} in social value, exit costs and disruption" if real >= 0 else
+                  f"a loss of {money(-real)} in social value, exit costs and disruption")
+    return (f": {money_part}, {'and' if weights > 0 else 'against'} {money(abs(weights))} "
+            f"{'less' if weights > 0 else 'more'} of the model's penalty weights on underwriting and unfunded "
+            "liability (weights, not money)")
 
 
 def _explain_closures(
