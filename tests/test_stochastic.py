@@ -230,12 +230,22 @@ def test_cost_to_keep_a_closure_decided_before_confirmation_is_a_re_solve_that_k
     scenario = _probably_ends(0)
     result = solve_cliff_edge(scenario, value_of_information=False)
     kept = solve_cliff_edge(protect(scenario, ["mentoring"]), value_of_information=False, costs_to_keep=False)
+    from vru_model.results_text import money
+
     expected = result.expected_value - kept.expected_value
+    # its reason is the hedge, outcome by outcome, read from the same independent solve: keeping it gains
+    # where the grant grows and loses where it ends
+    planned = {o["name"]: o["objective"] for o in result.outcomes}
+    gains = {o["name"]: o["objective"] - planned[o["name"]] for o in kept.outcomes}
+    assert gains["full"] > 0 > gains["none"]
     for outcome in result.outcomes:
         (closure,) = [c for c in outcome["closures"] if c["intervention"] == "mentoring"]
         assert closure["cost_to_keep"] == pytest.approx(expected, abs=2e-3 * abs(result.expected_value) + 1)
         assert closure["reason"].startswith("Decided before the grant is known")
-        assert "Keeping it running in every outcome with a grant would cost" in closure["reason"]
+        assert (f"a hedge. Keeping it running in every outcome with a grant would do better by "
+                f"{money(gains['full'])} if the grant grows by 20% (10%), but worse by {money(-gains['none'])} "
+                "if the grant ends (90%)") in closure["reason"]
+        assert closure["reason"].endswith(f"{money(closure['cost_to_keep'])} less in expectation.")
 
 
 def test_a_closure_no_grant_pays_for_has_no_cost_to_keep_and_says_why():

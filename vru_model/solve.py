@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pyomo.environ as pyo
@@ -59,6 +60,7 @@ class WhatIfs:
         kept = protect(scenario, self.candidates)
         self.model = build_model(kept, dataclasses.replace(data, scenario=kept))
         self.solver = open_solver(kept, self.model, threads, rel_gap=self.gap)
+        self.kept: dict[str, Any] = {}  # see costs_to_keep
 
     def _rows(self, rule: str, service: str | None = None) -> list[Any]:
         component = getattr(self.model, rule, None)
@@ -103,10 +105,14 @@ class WhatIfs:
             })
         return found
 
-    def costs_to_keep(self, objective: float, names: list[str]) -> dict[str, float | None]:
+    def costs_to_keep(
+        self, objective: float, names: list[str], read: Callable[[pyo.ConcreteModel], Any] | None = None
+    ) -> dict[str, float | None]:
         """What the plan loses if each named service is kept running at its scale to the end of the plan
         (as if protected): `objective` less the optimum that keeps it, None if no lawful plan keeps it.
-        A loss inside the solver's gap is reported as 0."""
+        A loss inside the solver's gap is reported as 0. `read`, if given, is called on the model holding
+        each lawful kept plan, and what it returns is kept in `self.kept` by service (the cliff edge reads
+        each outcome's value there, to say where keeping a service gains and where it loses)."""
         found: dict[str, float | None] = {}
         for i in dict.fromkeys(names):
             if i not in self.candidates:  # protected already: keeping it costs nothing more
@@ -116,6 +122,8 @@ class WhatIfs:
             if kept is None:  # no lawful plan keeps it (or the solver failed)
                 found[i] = None
                 continue
+            if read is not None:
+                self.kept[i] = read(self.model)
             # At a time limit the kept plan is the best found, so the figure is an upper bound within its gap.
             cost = objective - kept
             found[i] = round(cost, 2) if cost > self._slack(objective) else 0.0

@@ -477,10 +477,15 @@ def _explain_closures(
                              if by < conf or d.grant(by_name[r["name"]], d.fy_of[month]) > 0.5}
     candidates = list(dict.fromkeys(i for r in reports for i, _month in sorted(priced[r["name"]])))
     keep: dict[str, float | None] = {}
+    kept_by_outcome: dict[str, dict[str, float]] = {}  # service -> outcome -> value of the plan that keeps it
     if costs and candidates:
         from vru_model.solve import WhatIfs  # solve -> results -> ...: imported where needed
 
-        keep = WhatIfs(sc, d, candidates, threads, rel_gap=gap).costs_to_keep(rp, candidates)
+        whatifs = WhatIfs(sc, d, candidates, threads, rel_gap=gap)
+        keep = whatifs.costs_to_keep(rp, candidates, read=lambda m: {
+            w: float(pyo.value(m.value[w] - m.losses[w])) for w in m.W})
+        kept_by_outcome = whatifs.kept
+    planned = {r["name"]: r["objective"] for r in reports}
     for r in reports:
         o = by_name[r["name"]]
         mine = priced[r["name"]]
@@ -504,11 +509,39 @@ def _explain_closures(
                     note = "not measured"
                 x["cost_to_keep_note"] = note
             if x["notice_by"] < conf:
-                x["reason"] = (f"Decided before the grant is known (notice by {periods.month_name(x['notice_by'])}, "
-                               f"confirmation in {periods.month_name(conf)}), so the same in every outcome. "
-                               + x["reason"])
+                before = (f"Decided before the grant is known (notice by {periods.month_name(x['notice_by'])}, "
+                          f"confirmation in {periods.month_name(conf)}), so the same in every outcome")
+                hedge = _hedge(reports, planned, kept_by_outcome.get(x["intervention"]), x["cost_to_keep"], gap, rp)
+                x["reason"] = f"{before}: {hedge}" if hedge else f"{before}. " + x["reason"]
             else:
                 x["reason"] = f"Decided once the grant is known: it {r['label']}. " + x["reason"]
+
+
+def _hedge(reports: list[dict[str, Any]], planned: dict[str, float], kept: dict[str, float] | None,
+           cost: float | None, gap: float, rp: float) -> str:
+    """Why a decision taken before the grant is known is a hedge, from the re-solve that keeps the service:
+    in which outcomes keeping it would do better and in which worse, and the expected loss. Empty when that
+    re-solve was not run (the decision's one-grant reason stands alone then)."""
+    if kept is None or cost is None:
+        return ""
+    slack = 2 * gap * max(1.0, abs(rp)) + 1.0
+    better, worse = [], []
+    for r in reports:
+        diff = kept[r["name"]] - planned[r["name"]]
+        words = f"if the grant {r['label']} ({r['probability']:.0%})"
+        if diff > slack:
+            better.append(f"by {money(diff)} {words}")
+        elif diff < -slack:
+            worse.append(f"by {money(-diff)} {words}")
+    if not worse:
+        return ("keeping it running in every outcome with a grant costs nothing in expected value (within the "
+                "solver's gap).")
+    after = "(value after underwriting and liability penalties)"
+    if not better:
+        return (f"the better choice whatever the grant. Keeping it running in every outcome with a grant would do "
+                f"worse {' and '.join(worse)} {after}: {money(cost)} less in expectation.")
+    return (f"a hedge. Keeping it running in every outcome with a grant would do better {' and '.join(better)}, "
+            f"but worse {' and '.join(worse)} {after}: {money(cost)} less in expectation.")
 
 
 def solve_cliff_edge(
