@@ -498,8 +498,9 @@ def _explain_closures(
         decisions.annotate(sc, d, part, alloc[r["name"]], costs_here, grant_of=lambda y, o=o: d.grant(o, y),
                            keep_scope=" running in every outcome with a grant")
         r["reductions"] = part["reductions"]
-        changed = [(c, c["closes_from"]) for c in r["closures"]] + [(x, x["from"]) for x in r["reductions"]]
-        for x, month in changed:
+        changed = [(c, c["closes_from"], "running") for c in r["closures"]]
+        changed += [(x, x["from"], "at its scale") for x in r["reductions"]]
+        for x, month, kept_how in changed:
             if x["cost_to_keep"] is None:
                 if (x["intervention"], month) not in mine:
                     note = "none: no grant pays for it in this outcome, so keeping it would be an unfunded liability"
@@ -511,14 +512,16 @@ def _explain_closures(
             if x["notice_by"] < conf:
                 before = (f"Decided before the grant is known (notice by {periods.month_name(x['notice_by'])}, "
                           f"confirmation in {periods.month_name(conf)}), so the same in every outcome")
-                hedge = _hedge(reports, planned, kept_by_outcome.get(x["intervention"]), x["cost_to_keep"], gap, rp)
-                x["reason"] = f"{before}: {hedge}" if hedge else f"{before}. " + x["reason"]
+                hedge = _hedge(reports, planned, kept_by_outcome.get(x["intervention"]), x["cost_to_keep"], gap, rp,
+                               kept_how)
+                what = x["reason"].partition("). ")[0] + ")."  # "Closes from ... (notice ... by ...)."
+                x["reason"] = f"{before}. {what} {hedge}" if hedge else f"{before}. " + x["reason"]
             else:
                 x["reason"] = f"Decided once the grant is known: it {r['label']}. " + x["reason"]
 
 
 def _hedge(reports: list[dict[str, Any]], planned: dict[str, float], kept: dict[str, float] | None,
-           cost: float | None, gap: float, rp: float) -> str:
+           cost: float | None, gap: float, rp: float, kept_how: str = "running") -> str:
     """Why a decision taken before the grant is known is a hedge, from the re-solve that keeps the service:
     in which outcomes keeping it would do better and in which worse, and the expected loss. Empty when that
     re-solve was not run (the decision's one-grant reason stands alone then)."""
@@ -534,13 +537,13 @@ def _hedge(reports: list[dict[str, Any]], planned: dict[str, float], kept: dict[
         elif diff < -slack:
             worse.append(f"by {money(-diff)} {words}")
     if not worse:
-        return ("keeping it running in every outcome with a grant costs nothing in expected value (within the "
+        return (f"Keeping it {kept_how} in every outcome with a grant costs nothing in expected value (within the "
                 "solver's gap).")
     after = "(value after underwriting and liability penalties)"
     if not better:
-        return (f"the better choice whatever the grant. Keeping it running in every outcome with a grant would do "
+        return (f"The better choice whatever the grant: keeping it {kept_how} in every outcome with a grant would do "
                 f"worse {' and '.join(worse)} {after}: {money(cost)} less in expectation.")
-    return (f"a hedge. Keeping it running in every outcome with a grant would do better {' and '.join(better)}, "
+    return (f"A hedge: keeping it {kept_how} in every outcome with a grant would do better {' and '.join(better)}, "
             f"but worse {' and '.join(worse)} {after}: {money(cost)} less in expectation.")
 
 
