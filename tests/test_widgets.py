@@ -29,6 +29,7 @@ from vru_model.explorer import (
     voila_command,
     voila_environ,
 )
+from vru_model.results_text import money
 from vru_model.scenarios import scenario_to_dict
 from vru_model.widgets import ExplorerApp, build_explorer, find_control
 
@@ -498,3 +499,20 @@ def test_how_sure_button_tests_the_current_plan_against_the_evidence(tiny: Path)
     shown = find_control(root, "vru-how-sure-output").value
     assert "How sure is this plan? (20 samples of the evidence)" in shown
     assert "Mentoring closes in at least 90% of 20 samples" in shown
+
+
+def test_costs_to_keep_on_request_are_the_re_solves_vru_solve_reports(shipped: Path) -> None:
+    """Each closure's cost to keep is a re-solve, so the explorer measures them on request only; once asked,
+    they are what `vru solve` reports for the same settings, and the page stops saying "not measured"."""
+    root = build_explorer(scenarios_dir=shipped, start="grant_ends")
+    app_html = find_control(root, "vru-output")
+    assert "not measured" in app_html.value and "What would keeping each closure cost?" in app_html.value
+    find_control(root, "vru-costs-to-keep").click()
+    shown = find_control(root, "vru-output").value
+    assert "not measured" not in shown and "vru-keep-hint" not in shown
+    _, summary = _cli_allocation(shipped / "grant_ends.yaml", [], shipped.parent / "cli")
+    expected = {c["intervention"]: c["cost_to_keep"] for c in summary["closures"]}
+    ctl = ExplorerController(shipped, "grant_ends")
+    view = ctl.measure_costs_to_keep()
+    assert {s.key: s.cost_to_keep for s in view.closures} == pytest.approx(expected, abs=1.0)
+    assert all(s.cost_to_keep is not None and money(s.cost_to_keep) in render_html(view) for s in view.closures)

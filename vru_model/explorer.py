@@ -50,7 +50,7 @@ from vru_model.scenarios import (
     validate,
 )
 from vru_model.schema import NAME_PATTERN, Scenario
-from vru_model.solve import solve
+from vru_model.solve import WhatIfs, solve
 from vru_model.solver import Status, open_solver
 
 try:
@@ -501,6 +501,21 @@ class ExplorerController:
         self.view = replace(self.view, cliff_edge=sentences, seconds=self.cliff_seconds)
         return self.view
 
+    def measure_costs_to_keep(self) -> ExplorerView:
+        """What keeping each closing service would cost on the current settings (the value lost if it were
+        protected), as `vru solve` and the reports give it: one re-solve per closure, so on request, not on
+        every move. The figures and reasons stay with this plan: coming back to these settings shows them."""
+        res = self.result
+        names = [c["intervention"] for c in res.summary.get("closures", [])]
+        if res.objective is None or not names or self.scenario.policy.objective != "max_value":
+            return self.view
+        started = time.perf_counter()
+        data = prepare(self.scenario)
+        keep = WhatIfs(self.scenario, data, names).costs_to_keep(res.objective, names)
+        annotate(self.scenario, data, res.summary, res.allocation, keep)
+        self.view = self._make_view(time.perf_counter() - started)
+        return self.view
+
     def cliff_edge_estimate(self) -> str:
         """How long the cliff-edge plan takes, as measured: the last run here, else the measured range."""
         if self.cliff_seconds is not None:
@@ -850,18 +865,25 @@ def _headline(view: ExplorerView) -> str:
     )
 
 
+KEEP_BUTTON = "What would keeping each closure cost?"  # the explorer's button (widgets.py)
+
+
 def _closures(view: ExplorerView) -> str:
     if not view.closures:
         return '<h4>Services that close</h4><p class="vru-closures">None: every running service continues.</p>'
     rows = [[_e(s.title), _e(month_label(s.notice_by)), _e(month_label(s.closes_from)), _e(money(s.exit_cost)),
              _e(money(s.cost_to_keep) if s.cost_to_keep is not None else "not measured")]
             for s in view.closures]
+    unmeasured = any(s.cost_to_keep is None for s in view.closures)
+    hint = ('<p class="vru-keep-hint">Costs to keep are not worked out on every move (each is a re-solve): '
+            f"use “{KEEP_BUTTON}” on the left.</p>" if unmeasured else "")
     # The reasons read as prose under the table: as a column they ran off the right of the page
     reasons = "".join(f'<p class="vru-reason"><strong>{_e(s.title)}.</strong> {_e(s.reason)}</p>'
                       for s in view.closures if s.reason)
     return ('<h4>Services that close</h4><div class="vru-closures">'
             + _table(["Service", "Notice must be served by", "Closes from", "Exit cost", "Cost to keep"],
-                     rows, {3, 4}) + (f"<h4>Why each service closes</h4>{reasons}" if reasons else "") + "</div>")
+                     rows, {3, 4}) + hint + (f"<h4>Why each service closes</h4>{reasons}" if reasons else "")
+            + "</div>")
 
 
 def _changes(view: ExplorerView) -> str:

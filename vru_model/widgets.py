@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from vru_model.errors import ScenarioError
-from vru_model.explorer import ExplorerController, banner, month_label, one_line, render_html
+from vru_model.explorer import KEEP_BUTTON, ExplorerController, banner, month_label, one_line, render_html
 from vru_model.results_text import money
 from vru_model.robustness import robustness
 
@@ -97,6 +97,12 @@ class ExplorerApp:
                                           layout=widgets.Layout(width="auto", margin="8px 0 0 0"))
         self.sure_button.add_class("vru-how-sure")
         self.sure_button.on_click(self._on_sure)
+        self.keep_button = widgets.Button(description=KEEP_BUTTON, icon="balance-scale",
+                                          tooltip="Re-solve once per closing service, keeping it running",
+                                          layout=widgets.Layout(width="auto", margin="8px 0 0 0"))
+        self.keep_button.add_class("vru-costs-to-keep")
+        self.keep_button.on_click(lambda _: self._run(
+            self.ctl.measure_costs_to_keep, busy="Re-solving once per closing service, keeping it running…"))
         self.sure_output = widgets.HTML()
         self.sure_output.add_class("vru-how-sure-output")
         self.save_name = widgets.Text(placeholder="e.g. grant_cut_30", layout=_full())
@@ -119,6 +125,7 @@ class ExplorerApp:
                 self.grant_box,
                 self.other_box,
                 self.reset_button,
+                self.keep_button,
                 self.sure_button,
                 self.sure_output,
                 widgets.HTML("<h4 style='margin:18px 0 0 0'>Save these settings as a scenario</h4>"
