@@ -103,6 +103,14 @@ def _costs(sc: Scenario, i: str, participants: float, exit_cost: float | None) -
     return "That outweighs " + " and ".join(parts) + "." if parts else ""
 
 
+def unkeepable(d: ModelData, month: str, grant_of: GrantOf) -> str | None:
+    """Why a closure or reduction from `month` has no cost to keep, or None when it has one: keeping a service
+    (protecting it) holds only while a core grant pays, so in a year without one the re-solve that keeps it
+    would keep nothing, and its "cost" would read as "free to keep" when it is not possible at all."""
+    fy = d.fy_of[month]
+    return None if grant_of(fy) > 0.5 else f"none: there is no core grant in {fy} to keep it with"
+
+
 def _keep(cost: float | None, scope: str = "") -> str:
     if cost is None:
         return ""
@@ -133,12 +141,15 @@ def annotate(
     keep_costs: dict[str, float | None] | None = None,
     grant_of: GrantOf | None = None,
     keep_scope: str = "",
+    shared_before: str = "",
 ) -> None:
     """Add `reason` and `cost_to_keep` to each closure, and the `reductions` list, in `summary` (in place).
 
     `keep_costs` maps a service to what protecting it costs (None: not measured). `grant_of` gives each
     year's core grant (default: the scenario's; a cliff-edge outcome passes its own); `keep_scope` says
-    where the cost to keep was measured (" in every outcome with a grant" for a cliff-edge plan)."""
+    where the cost to keep was measured (" in every outcome with a grant" for a cliff-edge plan). A change
+    whose notice falls before `shared_before` (a cliff-edge plan's confirmation month) is one decision for
+    every outcome, priced where there is a grant, so `grant_of` does not make it unkeepable."""
     prices = summary.get("shadow_prices", {}).get("grant_value_per_pound", {}) or {}
     keep_costs = keep_costs or {}
     grant_of = grant_of or sc.core_grant
@@ -149,8 +160,11 @@ def annotate(
         c["scale_before"] = round(scale, 4)
         c["participants_lost_per_year"] = round(sc.interventions[i].participants_per_year * scale, 1)
         freed = _freed(sc, d, i, c["closes_from"], scale)
-        cost = keep_costs.get(i)
+        why_not = None if c["notice_by"] < shared_before else unkeepable(d, c["closes_from"], grant_of)
+        cost = None if why_not else keep_costs.get(i)
         c["cost_to_keep"] = None if cost is None else round(max(0.0, cost), 2)
+        if why_not:
+            c["cost_to_keep_note"] = why_not
         text = [
             f"Closes from {periods.month_name(c['closes_from'])} (notice of {plural(c['notice_months'], 'month')} by "
             f"{periods.month_name(c['notice_by'])}).",
@@ -164,8 +178,11 @@ def annotate(
     for r in found:
         i = r["intervention"]
         freed = _freed(sc, d, i, r["from"], r["scale_before"] - r["scale"])
-        cost = keep_costs.get(f"{i}@{r['from']}", keep_costs.get(i))
+        why_not = None if r["notice_by"] < shared_before else unkeepable(d, r["from"], grant_of)
+        cost = None if why_not else keep_costs.get(f"{i}@{r['from']}", keep_costs.get(i))
         r["cost_to_keep"] = None if cost is None else round(max(0.0, cost), 2)
+        if why_not:
+            r["cost_to_keep_note"] = why_not
         text = [
             f"Reduced from {r['scale_before']:.0%} to {r['scale']:.0%} of design scale from "
             f"{periods.month_name(r['from'])} (notice of variation by {periods.month_name(r['notice_by'])}).",

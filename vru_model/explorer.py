@@ -50,7 +50,7 @@ from vru_model.scenarios import (
     validate,
 )
 from vru_model.schema import NAME_PATTERN, Scenario
-from vru_model.solve import WhatIfs, solve
+from vru_model.solve import WhatIfs, keepable, solve
 from vru_model.solver import Status, open_solver
 
 try:
@@ -198,7 +198,8 @@ class ServiceRow:
     closes_from: str | None = None
     exit_cost: float = 0.0
     reason: str = ""  # why the plan closes it (summary.json closures[].reason)
-    cost_to_keep: float | None = None  # value lost if it were kept (None: not measured in the explorer)
+    cost_to_keep: float | None = None  # value lost if it were kept (None: not measured, or `cost_to_keep_note`)
+    cost_to_keep_note: str = ""  # why it has no cost to keep (no core grant that year to keep it with)
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,7 @@ def _services(scenario: Scenario, result: Result) -> list[ServiceRow]:
                 str(key), item.title, "closes",
                 f"closes from {month_label(c['closes_from'])} (notice by {month_label(c['notice_by'])})",
                 scale, c["notice_by"], c["closes_from"], float(c["exit_cost"]),
-                c.get("reason", ""), c.get("cost_to_keep"),
+                c.get("reason", ""), c.get("cost_to_keep"), c.get("cost_to_keep_note", ""),
             ))
         elif all(running):
             rows.append(ServiceRow(str(key), item.title, "runs", f"runs throughout{level}", scale))
@@ -506,11 +507,13 @@ class ExplorerController:
         protected), as `vru solve` and the reports give it: one re-solve per closure, so on request, not on
         every move. The figures and reasons stay with this plan: coming back to these settings shows them."""
         res = self.result
-        names = [c["intervention"] for c in res.summary.get("closures", [])]
-        if res.objective is None or not names or self.scenario.policy.objective != "max_value":
+        if res.objective is None or self.scenario.policy.objective != "max_value":
             return self.view
         started = time.perf_counter()
         data = prepare(self.scenario)
+        names = keepable(self.scenario, data, res)
+        if not names:
+            return self.view
         keep = WhatIfs(self.scenario, data, names).costs_to_keep(res.objective, names)
         annotate(self.scenario, data, res.summary, res.allocation, keep)
         self.view = self._make_view(time.perf_counter() - started)
@@ -872,9 +875,9 @@ def _closures(view: ExplorerView) -> str:
     if not view.closures:
         return '<h4>Services that close</h4><p class="vru-closures">None: every running service continues.</p>'
     rows = [[_e(s.title), _e(month_label(s.notice_by)), _e(month_label(s.closes_from)), _e(money(s.exit_cost)),
-             _e(money(s.cost_to_keep) if s.cost_to_keep is not None else "not measured")]
+             _e(money(s.cost_to_keep) if s.cost_to_keep is not None else s.cost_to_keep_note or "not measured")]
             for s in view.closures]
-    unmeasured = any(s.cost_to_keep is None for s in view.closures)
+    unmeasured = any(s.cost_to_keep is None and not s.cost_to_keep_note for s in view.closures)
     hint = ('<p class="vru-keep-hint">Costs to keep are not worked out on every move (each is a re-solve): '
             f"use “{KEEP_BUTTON}” on the left.</p>" if unmeasured else "")
     # The reasons read as prose under the table: as a column they ran off the right of the page

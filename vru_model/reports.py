@@ -502,7 +502,8 @@ class ScenarioReport:
             out.append(table(
                 [[c["title"], month_name(c["notice_by"]), month_name(c["closes_from"]), months_text(c["notice_months"]),
                   money(c["exit_cost"]), f"{c['participants_per_year']:,.0f}",
-                  money(c["cost_to_keep"]) if c.get("cost_to_keep") is not None else "not measured"]
+                  money(c["cost_to_keep"]) if c.get("cost_to_keep") is not None
+                  else c.get("cost_to_keep_note", "not measured")]
                  for c in closed],
                 ["Service", "Serve notice by", "Closes from", "Notice period", "Exit cost", "Participants a year",
                  "Cost to keep (value lost if kept)"],

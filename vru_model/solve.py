@@ -15,7 +15,7 @@ from typing import Any
 import pyomo.environ as pyo
 
 from vru_model.data import ModelData, prepare
-from vru_model.decisions import annotate, reductions
+from vru_model.decisions import annotate, reductions, unkeepable
 from vru_model.diagnostics import explain
 from vru_model.model import apply_rule_bounds, build_model
 from vru_model.results import make_result, rule_cost_texts
@@ -130,6 +130,14 @@ class WhatIfs:
         return found
 
 
+def keepable(scenario: Scenario, data: ModelData, result: Any) -> list[str]:
+    """The services a plan closes or reduces in a year a core grant pays for: the ones a cost to keep means
+    something for (`decisions.unkeepable`)."""
+    changes = [(c["intervention"], c["closes_from"]) for c in result.summary["closures"]]
+    changes += [(r["intervention"], r["from"]) for r in reductions(scenario, result.allocation)]
+    return list(dict.fromkeys(i for i, month in changes if unkeepable(data, month, scenario.core_grant) is None))
+
+
 def solve(
     scenario: Scenario,
     *,
@@ -171,6 +179,6 @@ def solve(
             prices = result.summary["shadow_prices"]
             prices["rule_costs"] = costs
             prices["text"] = prices.get("text", []) + rule_cost_texts(costs)
-            keep = what_if.costs_to_keep(result.objective, changed)
+            keep = what_if.costs_to_keep(result.objective, keepable(scenario, data, result))
         annotate(scenario, data, result.summary, result.allocation, keep)
     return result

@@ -496,7 +496,7 @@ def _explain_closures(
                            if (x["intervention"], x["from"]) in mine else None for x in reduced[r["name"]]})
         part: dict[str, Any] = {"closures": r["closures"]}
         decisions.annotate(sc, d, part, alloc[r["name"]], costs_here, grant_of=lambda y, o=o: d.grant(o, y),
-                           keep_scope=" running in every outcome with a grant")
+                           keep_scope=" running in every outcome with a grant", shared_before=conf)
         r["reductions"] = part["reductions"]
         changed = [(c, c["closes_from"], "running") for c in r["closures"]]
         changed += [(x, x["from"], "at its scale") for x in r["reductions"]]
