@@ -192,6 +192,24 @@ print("the wait went on to the end", flush=True)
 """
 
 
+def test_a_second_ctrl_c_breaks_out_of_a_step_that_hangs() -> None:
+    """The first Ctrl-C is recorded and acted on at the batch's next check; a second one before that (a pool
+    that hangs while it shuts down) raises at once, except while a report is being published."""
+    from vru_model.batch import _CtrlC
+
+    ctrl_c = _CtrlC()
+    ctrl_c.on_signal(2, None)
+    assert ctrl_c.pending
+    with pytest.raises(KeyboardInterrupt):
+        ctrl_c.on_signal(2, None)
+    ctrl_c.held = 1  # publishing: even a second one waits for the step to end
+    ctrl_c.on_signal(2, None)
+    ctrl_c.check()
+    ctrl_c.held = 0
+    with pytest.raises(KeyboardInterrupt):
+        ctrl_c.check()
+
+
 def test_a_ctrl_c_that_lands_inside_a_finalizer_still_stops_the_batch() -> None:
     """CPython runs a signal handler wherever the main thread is; in a finalizer, a KeyboardInterrupt it raises
     is printed and dropped, and the batch's wait went on (the likeliest cause of a Ctrl-C ignored once in 18

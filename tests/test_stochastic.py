@@ -243,8 +243,8 @@ def test_cost_to_keep_a_closure_decided_before_confirmation_is_a_re_solve_that_k
         assert closure["cost_to_keep"] == pytest.approx(expected, abs=2e-3 * abs(result.expected_value) + 1)
         assert closure["reason"].startswith("Decided before the grant is known")
         assert (f"A hedge: keeping it running in every outcome with a grant would do better by "
-                f"{money(gains['full'])} if the grant grows by 20% (10%), but worse by {money(-gains['none'])} "
-                "if the grant ends (90%)") in closure["reason"]
+                f"{money(gains['full'])} if the grant grows by 20% (10% chance), but worse by "
+                f"{money(-gains['none'])} if the grant ends (90% chance)") in closure["reason"]
         assert closure["reason"].endswith(f"{money(closure['cost_to_keep'])} less in expectation.")
 
 

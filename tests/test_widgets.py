@@ -400,6 +400,8 @@ def test_cliff_edge_plan_on_request(tmp_path: Path) -> None:
     find_control(root, "vru-cliff-edge-button").click()
     page = find_control(root, "vru-output").value
     assert "Cliff-edge plan" in page and "Expected value of the cliff-edge plan" in page and "August 2022" in page
+    find_control(root, "vru-costs-to-keep").click()  # measuring costs to keep does not drop the cliff-edge plan
+    assert "Expected value of the cliff-edge plan" in find_control(root, "vru-output").value
     ctl = ExplorerController(tmp_path, "tiny")
     assert ctl.set_uncertainty_month("2022-08").cliff_edge == []  # a change clears the old cliff-edge plan
     assert ctl.overrides == {"uncertainty.confirmed_month": "2022-08"}

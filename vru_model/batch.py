@@ -584,6 +584,8 @@ class _CtrlC:
         self.held = 0
 
     def on_signal(self, signum: int, frame: Any) -> None:
+        if self.pending and not self.held:  # a second Ctrl-C before the first was acted on (e.g. the pool
+            raise KeyboardInterrupt         # hangs while shutting down): break out of whatever holds it
         self.pending = True
 
     def check(self) -> None:
@@ -606,7 +608,9 @@ def _ctrl_c_stops_the_batch() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         yield
         return
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a mask inherited from the caller must not hide it
+    mask = None
+    if hasattr(signal, "pthread_sigmask"):  # a mask inherited from the caller must not hide it
+        mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _CTRL_C.pending = False
     previous = signal.signal(signal.SIGINT, _CTRL_C.on_signal)
     try:
@@ -614,16 +618,21 @@ def _ctrl_c_stops_the_batch() -> Iterator[None]:
     finally:
         signal.signal(signal.SIGINT, previous)
         _CTRL_C.pending = False
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 @contextmanager
-def _deferred_interrupt() -> Iterator[None]:
-    """Let a short step (publishing a report, writing the index) finish before Ctrl-C takes effect."""
+def _deferred_interrupt(last: bool = False) -> Iterator[None]:
+    """Let a short step (publishing a report, writing the index) finish before Ctrl-C takes effect. After the
+    `last` step, when everything is written, a Ctrl-C has nothing left to stop and is dropped."""
     _CTRL_C.held += 1
     try:
         yield
     finally:
         _CTRL_C.held -= 1
+    if last:
+        _CTRL_C.pending = False
     _CTRL_C.check()
 
 
@@ -703,8 +712,8 @@ def run_batch(
                                                 ).encode()).hexdigest()
         report = BatchReport(out_dir, tasks, outcomes, Outcome("compare", "queued", 0.0), compare_key, "running",
                              _now())
-        _show(report)
         try:
+            _show(report)
             _run_reports(report, todo, workers, scheduler, progress)
             report.compare = run_compare(out_dir, tasks, timeout, compare_key, previous.get("compare", {}),
                                          force=force or bool(todo))
@@ -721,7 +730,7 @@ def run_batch(
             if isinstance(exc, KeyboardInterrupt):
                 return report
             raise
-        with _deferred_interrupt():
+        with _deferred_interrupt(last=True):
             write_workbook(out_dir, [Entry(t.name, t.title, _state(report.outcomes[t.name])) for t in tasks])
             report.state = "complete"
             _show(report)

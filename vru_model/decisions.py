@@ -108,7 +108,9 @@ def unkeepable(d: ModelData, month: str, grant_of: GrantOf) -> str | None:
     (protecting it) holds only while a core grant pays, so in a year without one the re-solve that keeps it
     would keep nothing, and its "cost" would read as "free to keep" when it is not possible at all."""
     fy = d.fy_of[month]
-    return None if grant_of(fy) > 0.5 else f"none: there is no core grant in {fy} to keep it with"
+    if d.scenario.policy.objective == "min_grant" or grant_of(fy) > 0.5:  # min_grant protects in every month
+        return None
+    return f"none: there is no core grant in {fy} to keep it with"
 
 
 def _keep(cost: float | None, scope: str = "") -> str:

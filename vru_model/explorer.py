@@ -226,6 +226,7 @@ class ExplorerView:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     cliff_edge: list[str] = field(default_factory=list)  # sentences of the two-stage plan, when asked for
+    costs_measurable: bool = False  # an optimal plan that maximises value: its closures have costs to keep
 
     @property
     def optimal(self) -> bool:
@@ -507,7 +508,7 @@ class ExplorerController:
         protected), as `vru solve` and the reports give it: one re-solve per closure, so on request, not on
         every move. The figures and reasons stay with this plan: coming back to these settings shows them."""
         res = self.result
-        if res.objective is None or self.scenario.policy.objective != "max_value":
+        if not self.view.costs_measurable or res.objective is None:
             return self.view
         started = time.perf_counter()
         data = prepare(self.scenario)
@@ -516,7 +517,7 @@ class ExplorerController:
             return self.view
         keep = WhatIfs(self.scenario, data, names).costs_to_keep(res.objective, names)
         annotate(self.scenario, data, res.summary, res.allocation, keep)
-        self.view = self._make_view(time.perf_counter() - started)
+        self.view = replace(self._make_view(time.perf_counter() - started), cliff_edge=self.view.cliff_edge)
         return self.view
 
     def cliff_edge_estimate(self) -> str:
@@ -665,6 +666,7 @@ class ExplorerController:
             error=None,
             seconds=seconds,
             notes=notes,
+            costs_measurable=res.status == Status.OPTIMAL and sc.policy.objective == "max_value",
         )
 
 
@@ -877,7 +879,8 @@ def _closures(view: ExplorerView) -> str:
     rows = [[_e(s.title), _e(month_label(s.notice_by)), _e(month_label(s.closes_from)), _e(money(s.exit_cost)),
              _e(money(s.cost_to_keep) if s.cost_to_keep is not None else s.cost_to_keep_note or "not measured")]
             for s in view.closures]
-    unmeasured = any(s.cost_to_keep is None and not s.cost_to_keep_note for s in view.closures)
+    unmeasured = view.costs_measurable and any(s.cost_to_keep is None and not s.cost_to_keep_note
+                                               for s in view.closures)
     hint = ('<p class="vru-keep-hint">Costs to keep are not worked out on every move (each is a re-solve): '
             f"use “{KEEP_BUTTON}” on the left.</p>" if unmeasured else "")
     # The reasons read as prose under the table: as a column they ran off the right of the page

@@ -136,6 +136,7 @@ class DirectSolver:
         self.relaxation_first = False  # see _solve_relaxation_first
         self._relaxation: highspy.Highs | None = None
         self._relaxation_basis: Any = None
+        self._last_columns: list[float] | None = None  # see column_values
         n, m = len(self.columns), len(self.rows)
         rhs = np.asarray(info.rhs, dtype=float) if m else np.zeros(0)
         sides = np.array([r.side for r in self.rows], dtype=int)
@@ -282,12 +283,12 @@ class DirectSolver:
         `relaxation_first` set, the LP relaxation comes first and the MIP only when it is fractional."""
         return self._solve_relaxation_first() if self.relaxation_first else self._solve_mip()
 
-    def _solve_mip(self) -> tuple[Status, SolveInfo]:
+    def _solve_mip(self, time_limit: float | None = None) -> tuple[Status, SolveInfo]:
         started = time.perf_counter()
         if self.trivially_infeasible:
             return Status.INFEASIBLE, SolveInfo("trivially infeasible", None, None, 0.0, False, self.time_limit)
         h = self.h
-        h.setOptionValue("time_limit", float(self.time_limit))
+        h.setOptionValue("time_limit", float(self.time_limit if time_limit is None else time_limit))
         h.setOptionValue("mip_rel_gap", float(self.rel_gap))
         h.run()
         model_status = h.getModelStatus()
@@ -340,15 +341,17 @@ class DirectSolver:
         lp = self._relaxation_in_step()
         lp.setOptionValue("time_limit", float(self.time_limit))
         if self._relaxation_basis is not None:
+            lp.clearSolver()  # nothing of the last solve may carry over (a result must not depend on it)
             lp.setBasis(self._relaxation_basis)
         lp.run()
+        left = max(1.0, self.time_limit - (time.perf_counter() - started))
         if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return self._solve_mip()  # infeasible, unbounded or cut short: the MIP says which, in its own terms
+            return self._solve_mip(left)  # infeasible, unbounded or cut short: the MIP says which, in its own terms
         bound = float(lp.getInfo().objective_function_value)
         x = np.asarray(lp.getSolution().col_value)
         integral = bool(np.abs(x[self.integer_cols] - np.round(x[self.integer_cols])).max() <= tolerance)
         if not integral:
-            return self._solve_mip()
+            return self._solve_mip(left)
         self._load(x)
         return Status.OPTIMAL, SolveInfo(
             termination="optimal (LP relaxation integral)",
@@ -389,6 +392,7 @@ class DirectSolver:
         return lp
 
     def _load(self, values: Iterable[float]) -> None:
+        values = self._last_columns = [float(x) for x in values]
         for v, x in zip(self.columns, values, strict=True):
             v.set_value(x, skip_validation=True)
         for v in self.unused:
@@ -396,8 +400,8 @@ class DirectSolver:
                 v.set_value(min(max(0.0, _bound(v.lb, -INF)), _bound(v.ub, INF)), skip_validation=True)
 
     def column_values(self) -> list[float]:
-        """The last solution as HiGHS holds it, one value per column."""
-        return list(self.h.getSolution().col_value)
+        """The last solution loaded (the MIP's, or the relaxation's when that settled it), one value per column."""
+        return list(self._last_columns) if self._last_columns is not None else list(self.h.getSolution().col_value)
 
     def warm_start(self, values: list[float]) -> None:
         """Offer HiGHS a plan (one value per column) as its first incumbent for the next solve."""

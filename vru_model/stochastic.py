@@ -531,17 +531,17 @@ def _hedge(reports: list[dict[str, Any]], planned: dict[str, float], kept: dict[
     better, worse = [], []
     for r in reports:
         diff = kept[r["name"]] - planned[r["name"]]
-        words = f"if the grant {r['label']} ({r['probability']:.0%})"
+        words = f"if the grant {r['label']} ({r['probability']:.0%} chance)"
         if diff > slack:
             better.append(f"by {money(diff)} {words}")
         elif diff < -slack:
             worse.append(f"by {money(-diff)} {words}")
-    if not worse:
-        return (f"Keeping it {kept_how} in every outcome with a grant costs nothing in expected value (within the "
-                "solver's gap).")
+    if not worse or cost <= 0.5:
+        return (f"Keeping it {kept_how} in every outcome with a grant costs nothing measurable in expected value "
+                "(within the solver's gap).")
     after = "(value after underwriting and liability penalties)"
     if not better:
-        return (f"The better choice whatever the grant: keeping it {kept_how} in every outcome with a grant would do "
+        return (f"Closing it is no worse in any outcome: keeping it {kept_how} in every outcome with a grant would do "
                 f"worse {' and '.join(worse)} {after}: {money(cost)} less in expectation.")
     return (f"A hedge: keeping it {kept_how} in every outcome with a grant would do better {' and '.join(better)}, "
             f"but worse {' and '.join(worse)} {after}: {money(cost)} less in expectation.")
