@@ -50,7 +50,7 @@ from vru_model.scenarios import (
     validate,
 )
 from vru_model.schema import NAME_PATTERN, Scenario
-from vru_model.solve import WhatIfs, keepable, solve
+from vru_model.solve import WhatIfs, keepable, plan_changes, solve
 from vru_model.solver import Status, open_solver
 
 try:
@@ -512,7 +512,7 @@ class ExplorerController:
             return self.view
         started = time.perf_counter()
         data = prepare(self.scenario)
-        names = keepable(self.scenario, data, res)
+        names = keepable(self.scenario, data, plan_changes(self.scenario, res))
         if not names:
             return self.view
         keep = WhatIfs(self.scenario, data, names).costs_to_keep(res.objective, names)

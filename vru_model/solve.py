@@ -130,12 +130,16 @@ class WhatIfs:
         return found
 
 
-def keepable(scenario: Scenario, data: ModelData, result: Any) -> list[str]:
-    """The services a plan closes or reduces in a year a core grant pays for: the ones a cost to keep means
-    something for (`decisions.unkeepable`)."""
-    changes = [(c["intervention"], c["closes_from"]) for c in result.summary["closures"]]
-    changes += [(r["intervention"], r["from"]) for r in reductions(scenario, result.allocation)]
-    return list(dict.fromkeys(i for i, month in changes if unkeepable(data, month, scenario.core_grant) is None))
+def plan_changes(scenario: Scenario, result: Any) -> list[tuple[str, str]]:
+    """(service, first month) of each closure and scale reduction of a solved plan."""
+    found = [(c["intervention"], c["closes_from"]) for c in result.summary["closures"]]
+    return found + [(r["intervention"], r["from"]) for r in reductions(scenario, result.allocation)]
+
+
+def keepable(scenario: Scenario, data: ModelData, moves: list[tuple[str, str]]) -> list[str]:
+    """The services of `moves` (`plan_changes`) closed or reduced in a year a core grant pays for: the ones a cost
+    to keep means something for (`decisions.unkeepable`)."""
+    return list(dict.fromkeys(i for i, month in moves if unkeepable(data, month, scenario.core_grant) is None))
 
 
 def solve(
@@ -172,13 +176,12 @@ def solve(
     if result.objective is not None:
         keep = None
         if price_rules and status == Status.OPTIMAL and scenario.policy.objective == "max_value":
-            changed = [c["intervention"] for c in result.summary["closures"]]
-            changed += [r["intervention"] for r in reductions(scenario, result.allocation)]
-            what_if = WhatIfs(scenario, data, changed, threads)
+            moves = plan_changes(scenario, result)
+            what_if = WhatIfs(scenario, data, [i for i, _month in moves], threads)
             costs = what_if.rule_costs(result.objective)
             prices = result.summary["shadow_prices"]
             prices["rule_costs"] = costs
             prices["text"] = prices.get("text", []) + rule_cost_texts(costs)
-            keep = what_if.costs_to_keep(result.objective, keepable(scenario, data, result))
+            keep = what_if.costs_to_keep(result.objective, keepable(scenario, data, moves))
         annotate(scenario, data, result.summary, result.allocation, keep)
     return result
