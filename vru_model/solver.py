@@ -175,6 +175,7 @@ class ModelSolver(Protocol):
     def refresh_bounds(self) -> None: ...
     def set_rows_active(self, constraints: list[Any], active: bool) -> None: ...
     def offer_model_values(self) -> None: ...
+    def model_values(self) -> list[float]: ...
     def column_values(self) -> list[float]: ...
     def warm_start(self, values: list[float]) -> None: ...
     def set_options(self, options: dict[str, Any]) -> None: ...
@@ -252,7 +253,7 @@ class PyomoSolver:
     def column_values(self) -> list[float]:
         return list(self.opt._solver_model.getSolution().col_value)
 
-    def offer_model_values(self) -> None:
+    def model_values(self) -> list[float]:
         if self.opt._solver_model is None:
             self.opt.set_instance(self.model)
             self._first = False
@@ -261,7 +262,10 @@ class PyomoSolver:
         for var in self.model.component_data_objects(pyo.Var):
             if id(var) in order and var.value is not None:
                 values[order[id(var)]] = float(var.value)
-        self.warm_start(values)
+        return values
+
+    def offer_model_values(self) -> None:
+        self.warm_start(self.model_values())
 
     def warm_start(self, values: list[float]) -> None:
         if self.opt._solver_model is None:  # not loaded yet

@@ -1,0 +1,119 @@
+"""The short branch and bound on a warm LP relaxation (`lp_branching.search`): hand-worked knapsacks whose
+optimum is known, the limits that make it give up, and the baseline's robustness samples it settles, each
+against HiGHS's own MIP on the same objective."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+
+from vru_model import load_scenario, lp_branching
+from vru_model.data import prepare
+from vru_model.distributions import draw, uncertain_inputs, unit_values
+from vru_model.model import build_model, set_values
+from vru_model.solver import SAMPLE_HIGHS_OPTIONS, Status, open_solver
+
+ROOT = Path(__file__).resolve().parent.parent
+FAR = time.perf_counter() + 3600.0
+BINARIES = np.arange(3, dtype=np.int32)
+
+
+def knapsack(sense: int, row_lower: float, row_upper: float) -> highspy.Highs:
+    """Three binaries a, b, c worth 5, 4, 3 weighing 2, 3, 1 (`sense` -1 maximises, 1 minimises the negated
+    worth), their relaxation solved. Capacity 4: the LP takes a and c whole and a third of b (9 1/3); the best
+    whole choice is a and c (8)."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)  # as every HiGHS of the workbench: a process's first run fixes the count
+    cost = np.array([5.0, 4.0, 3.0]) * (1 if sense == -1 else -1)
+    h.passModel(3, 1, 3, 1, sense, 0.0, cost, np.zeros(3), np.ones(3), np.array([row_lower]),
+                np.array([row_upper]), np.array([0, 1, 2], dtype=np.int32), np.array([0, 0, 0], dtype=np.int32),
+                np.array([2.0, 3.0, 1.0]), np.zeros(3, dtype=np.int32))  # continuous: the relaxation
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return h
+
+
+@pytest.mark.parametrize("sense, optimum", [(-1, 8.0), (1, -8.0)])
+def test_a_hand_worked_knapsack_is_solved_to_its_optimum_either_way_round(sense: int, optimum: float):
+    lp = knapsack(sense, -highspy.kHighsInf, 4.0)
+    assert lp.getInfo().objective_function_value == pytest.approx(-sense * 28 / 3)
+    found = lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=20, deadline=FAR)
+    assert found is not None
+    assert found.objective == pytest.approx(optimum)
+    assert np.allclose(found.columns, [1.0, 0.0, 1.0])
+    assert found.bound == pytest.approx(optimum)
+    assert np.allclose(lp.getLp().col_upper_, 1.0) and np.allclose(lp.getLp().col_lower_, 0.0)  # bounds back
+
+
+def test_it_gives_up_at_the_node_limit_and_leaves_the_lp_as_it_was():
+    lp = knapsack(-1, -highspy.kHighsInf, 4.0)
+    assert lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=1, deadline=FAR) is None
+    assert np.allclose(lp.getLp().col_upper_, 1.0) and np.allclose(lp.getLp().col_lower_, 0.0)
+    with pytest.raises(ValueError, match="solved to optimality just before"):  # its last solve was a node's
+        lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=20, deadline=FAR)
+    lp.run()
+    assert lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=20, deadline=0.0) is None  # past the deadline
+    lp.run()
+    assert lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=20, deadline=FAR).objective == pytest.approx(8.0)
+
+
+def test_a_relaxation_with_no_whole_solution_is_left_to_the_mip():
+    """2a + 3b + c = 4.5 has fractional solutions only: the search finds no plan and says so with None."""
+    lp = knapsack(-1, 4.5, 4.5)
+    assert lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=50, deadline=FAR) is None
+
+
+def test_an_offered_plan_counts_only_when_it_is_feasible():
+    lp = knapsack(-1, -highspy.kHighsInf, 4.0)
+    # a and b together weigh 5: over the capacity, so it must not be returned as worth 9
+    found = lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=20, deadline=FAR, start=np.array([1.0, 1.0, 0.0]))
+    assert found is not None and found.objective == pytest.approx(8.0)
+    # a feasible plan within the gap of the bound is enough: the search stops at it
+    lp.run()
+    found = lp_branching.search(lp, BINARIES, rel_gap=0.2, node_limit=20, deadline=FAR, start=np.array([1.0, 0.0, 1.0]))
+    assert found is not None and found.objective == pytest.approx(8.0) and found.bound <= 8.0 * 1.2 + 1e-9
+
+
+def test_baseline_samples_settled_by_the_search_are_highs_optima():
+    """Robustness samples of the baseline whose relaxation is fractional: the ones the search settles give
+    HiGHS's MIP optimum (within the gap), a whole plan that the model's rows accept, and the search settles
+    most of them (that is what makes it worth having)."""
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    model = build_model(scenario, prepare(scenario))
+    solver = open_solver(scenario, model, 1)
+    solver.set_options(SAMPLE_HIGHS_OPTIONS)
+    solver.relaxation_first = True
+    solver.prime_relaxation()
+    reference = open_solver(scenario, model, 1)
+    inputs = uncertain_inputs(scenario)
+    settled = fractional = 0
+    for row in draw(inputs, 16, 0):
+        set_values(model, unit_values(scenario, inputs, row))
+        solver.refresh_objective()
+        status, info = solver.solve()
+        assert status == Status.OPTIMAL
+        if info.termination == "optimal (LP relaxation integral)":
+            continue
+        fractional += 1
+        if not info.termination.startswith("optimal (branching on the LP relaxation"):
+            continue
+        settled += 1
+        assert info.objective_bound >= info.incumbent_objective
+        assert info.objective_bound - info.incumbent_objective <= scenario.policy.mip_rel_gap * info.incumbent_objective
+        for c in model.component_data_objects(pyo.Constraint, active=True):
+            body = pyo.value(c.body)
+            assert c.lower is None or body >= pyo.value(c.lower) - 1e-5, c.name
+            assert c.upper is None or body <= pyo.value(c.upper) + 1e-5, c.name
+        for v in model.component_data_objects(pyo.Var):
+            if v.is_integer():
+                assert abs(v.value - round(v.value)) <= 1e-6, v.name
+        reference.refresh_objective()
+        _, mip = reference.solve()
+        assert info.incumbent_objective == pytest.approx(mip.incumbent_objective, rel=scenario.policy.mip_rel_gap)
+    assert fractional >= 4 and settled >= fractional / 2, (settled, fractional)
