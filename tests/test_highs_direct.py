@@ -227,3 +227,17 @@ def test_a_time_limit_with_a_plan_reports_its_gap():
     text = status_text(Status.TIME_LIMIT, info)
     assert "policy.time_limit_seconds = 60 s" in text and "2.50%" in text
     assert status_text(Status.OPTIMAL, SolveInfo("kOptimal", 1.0, 1.0, 0.1, False, 60.0)) == "A best plan was found."
+
+
+def test_a_level_whose_relaxation_has_no_solution_is_infeasible_without_running_the_mip():
+    """frontier_small at 15% of its grant cannot meet its commitments: the relaxation-first solve says so from
+    the LP alone, as HiGHS's MIP does for the same model."""
+    scenario = load_scenario(FIXTURES / "frontier_small.yaml")
+    amounts = {y: 0.15 * scenario.core_grant(y) for y in scenario.fys}
+    model = build_model(scenario, prepare(scenario, core_amounts=amounts))
+    solver = direct(scenario, model)
+    solver.relaxation_first = True
+    status, info = solver.solve()
+    assert status == Status.INFEASIBLE and info.termination == "infeasible (LP relaxation)"
+    assert solver.h.getModelStatus() == highspy.HighsModelStatus.kNotset  # the MIP never ran
+    assert direct(scenario, model).solve()[0] == Status.INFEASIBLE

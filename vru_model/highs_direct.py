@@ -350,6 +350,9 @@ class DirectSolver:
             lp.clearSolver()  # nothing of the last solve may carry over (a result must not depend on it)
             lp.setBasis(self._relaxation_basis)
         lp.run()
+        if lp.getModelStatus() == highspy.HighsModelStatus.kInfeasible:  # no plan, whole or fractional
+            return Status.INFEASIBLE, SolveInfo("infeasible (LP relaxation)", None, None,
+                                                time.perf_counter() - started, False, self.time_limit)
         if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return self._solve_mip(max(1.0, self.time_limit - (time.perf_counter() - started)))
         x = np.asarray(lp.getSolution().col_value)

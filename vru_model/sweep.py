@@ -4,7 +4,9 @@ Every level scales the scenario's own core grant in every FY of the horizon. One
 solver is reused (`solver.open_solver`): between levels only the mutable parameters change (`m.grant`,
 `m.underwriting_bound`) and `set_grants` changes the affected row bounds in place; the model is rebuilt
 only when the set of FYs without grant changes, because the central capability floor exists only in FYs
-with a grant.
+with a grant. On the direct path each level solves its LP relaxation first (from the last level's basis) and
+runs HiGHS's MIP only when neither the relaxation nor a short branching on it settles the level
+(`DirectSolver.relaxation_first`); a level whose relaxation has no solution has no plan.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pyomo.environ as pyo
 
 from vru_model.data import ModelData, prepare
 from vru_model.errors import Problem, ScenarioError
+from vru_model.highs_direct import DirectSolver
 from vru_model.model import build_model
 from vru_model.results import provenance, undiscounted_value, write_outputs
 from vru_model.results_text import money
@@ -150,6 +153,8 @@ def frontier(
         d = prepare(sc, core_amounts=amounts)
         if solver is None or zeros != zero_fys or not persistent:
             solver = open_solver(sc, build_model(sc, d), threads)
+            if isinstance(solver, DirectSolver):
+                solver.relaxation_first = True  # each level's LP relaxation first: see DirectSolver.solve
             zero_fys = zeros
             rebuilds += 1
         else:
