@@ -128,9 +128,12 @@ def test_a_sample_does_not_depend_on_the_samples_solved_before_it(name: str) -> 
     inputs = uncertain_inputs(sc)
     values = [unit_values(sc, inputs, row) for row in draw(inputs, 12, 11)]
     text = dump_yaml(scenario_to_dict(sc))
-    alone = solve_samples(text, values)
+    def timeless(rows: list[dict]) -> list[dict]:  # each row's own solve time is the one field that varies
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+    alone = timeless(solve_samples(text, values))
     for start in (1, 5):
-        assert alone[start:] == solve_samples(text, values[start:]), start
+        assert alone[start:] == timeless(solve_samples(text, values[start:])), start
 
 
 def test_latin_hypercube_draws_are_seeded_and_stay_in_range() -> None:
