@@ -331,41 +331,43 @@ class DirectSolver:
     def _solve_relaxation_first(self, node_limit: int = 10) -> tuple[Status, SolveInfo]:
         """The LP relaxation first, then HiGHS's MIP only when a short search on the relaxation does not settle it.
 
-        When the relaxation's solution is integral (every integer column within HiGHS's integrality
-        tolerance), it is the MIP's optimum, exactly. When it is fractional, `lp_branching.search` rounds it
-        and branches on it, each LP re-solved from its parent's basis, for at most `node_limit` LPs; a plan it
-        proves within the gap is the MIP's answer as HiGHS would give it (the same test of optimality). The
-        relaxation is a second HiGHS model; after `prime_relaxation` every solve of it starts from the basis
-        kept there, so a result does not depend on what this solver solved before. On the baseline's
-        robustness samples, about half the relaxations are integral and four in five of the rest are settled
-        by the search: 0.1 s a sample instead of HiGHS's 0.6 s MIP. A plan offered by `warm_start` is the
-        search's first plan to beat when it is feasible."""
+        When the relaxation has no solution, neither has the MIP. When its solution is integral (every integer
+        column within HiGHS's integrality tolerance), it is the MIP's optimum, exactly. When it is fractional,
+        `lp_branching.search` rounds it and branches on it, each LP re-solved from its parent's basis, for at
+        most `node_limit` LPs: a plan it proves within the gap passes HiGHS's own test of optimality (it may be
+        another of several equally good plans than the one HiGHS's MIP would return). The relaxation is a
+        second HiGHS model. After `prime_relaxation` every solve of it starts from the basis kept there, and
+        without one from scratch, so a result never depends on what this solver solved before. A plan offered
+        by `warm_start` is the search's first plan to beat when it is feasible, unless offered as a hint only.
+        On the baseline's robustness samples about half the relaxations are integral and four in five of the
+        rest are settled by the search: 0.1 s a sample instead of HiGHS's 0.6 s MIP."""
         started = time.perf_counter()
+        deadline = started + self.time_limit
         offered, self._offered = self._offered, None
         if self.trivially_infeasible or not len(self.integer_cols):
             return self._solve_mip()
         lp = self._relaxation_in_step()
-        lp.setOptionValue("time_limit", float(self.time_limit))
+        lp.clearSolver()  # nothing of the last solve may carry over (a result must not depend on it)
         if self._relaxation_basis is not None:
-            lp.clearSolver()  # nothing of the last solve may carry over (a result must not depend on it)
             lp.setBasis(self._relaxation_basis)
-        lp.run()
+        lp_branching.run_until(lp, deadline)
         if lp.getModelStatus() == highspy.HighsModelStatus.kInfeasible:  # no plan, whole or fractional
-            return Status.INFEASIBLE, SolveInfo("infeasible (LP relaxation)", None, None,
-                                                time.perf_counter() - started, False, self.time_limit)
+            return self._no_plan("infeasible (LP relaxation)", started)
         if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return self._solve_mip(max(1.0, self.time_limit - (time.perf_counter() - started)))
+            return self._solve_mip(max(1.0, deadline - time.perf_counter()))
         x = np.asarray(lp.getSolution().col_value)
         if np.abs(x[self.integer_cols] - np.round(x[self.integer_cols])).max() <= lp_branching.INTEGRALITY:
-            found = lp_branching.Found(float(lp.getInfo().objective_function_value), x,
-                                       float(lp.getInfo().objective_function_value), 0)
+            value = float(lp.getInfo().objective_function_value)
+            found: lp_branching.Found | lp_branching.NoPlan | None = lp_branching.Found(value, x, value, 0)
             termination = "optimal (LP relaxation integral)"
         else:
             found = lp_branching.search(lp, self.integer_cols, rel_gap=self.rel_gap, node_limit=node_limit,
                                         deadline=started + self.time_limit / 2, start=offered)
             termination = f"optimal (branching on the LP relaxation, {found.nodes} LPs)" if found else ""
-        if found is None:  # HiGHS still holds the offered plan: setSolution waits for its next run
-            return self._solve_mip(max(1.0, self.time_limit - (time.perf_counter() - started)))
+        if isinstance(found, lp_branching.NoPlan):
+            return self._no_plan(f"infeasible (branching on the LP relaxation, {found.nodes} LPs)", started)
+        if found is None:  # HiGHS still holds any plan offered: setSolution waits for its next run
+            return self._solve_mip(max(1.0, deadline - time.perf_counter()))
         self._load(found.columns)
         return Status.OPTIMAL, SolveInfo(
             termination=termination,
@@ -376,11 +378,16 @@ class DirectSolver:
             time_limit=self.time_limit,
         )
 
+    def _no_plan(self, termination: str, started: float) -> tuple[Status, SolveInfo]:
+        return Status.INFEASIBLE, SolveInfo(termination, None, None, time.perf_counter() - started, False,
+                                            self.time_limit)
+
     def prime_relaxation(self) -> None:
         """Solve the LP relaxation of the model as it stands now and keep its basis as the start of every later
         relaxation-first solve (prime it at a state every caller shares, e.g. the scenario's own values)."""
         lp = self._relaxation_in_step()
-        lp.run()
+        lp.clearSolver()
+        lp_branching.run_until(lp, time.perf_counter() + self.time_limit)
         self._relaxation_basis = lp.getBasis() if lp.getModelStatus() == highspy.HighsModelStatus.kOptimal else None
 
     def _relaxation_in_step(self) -> highspy.Highs:
@@ -417,13 +424,16 @@ class DirectSolver:
         """The last solution loaded (the MIP's, or the relaxation's when that settled it), one value per column."""
         return list(self._last_columns) if self._last_columns is not None else list(self.h.getSolution().col_value)
 
-    def warm_start(self, values: list[float]) -> None:
-        """Offer HiGHS a plan (one value per column) as its first incumbent for the next solve."""
+    def warm_start(self, values: list[float], *, hint_only: bool = False) -> None:
+        """Offer HiGHS a plan (one value per column) as its first incumbent for the next solve. With
+        `relaxation_first`, the search on the relaxation may return that plan when it is within the gap;
+        `hint_only` keeps it for HiGHS's MIP alone (a plan that differs from solve to solve, such as the last
+        frontier level's, would otherwise make a result depend on the order of the solves)."""
         solution = highspy.HighsSolution()
         solution.col_value = list(values)
         solution.value_valid = True
         self.h.setSolution(solution)
-        self._offered = np.asarray(values, dtype=float)
+        self._offered = None if hint_only else np.asarray(values, dtype=float)
 
     def set_options(self, options: dict[str, Any]) -> None:
         """HiGHS options for this solver's later solves (on top of HIGHS_OPTIONS); the relaxation keeps its own."""
@@ -435,9 +445,9 @@ class DirectSolver:
         """The values the model's variables hold now, one per column (a plan to `warm_start` from)."""
         return [float(v.value) if v.value is not None else 0.0 for v in self.columns]
 
-    def offer_model_values(self) -> None:
+    def offer_model_values(self, *, hint_only: bool = False) -> None:
         """Offer the values the model's variables hold now (a plan known to be feasible) as the first incumbent."""
-        self.warm_start(self.model_values())
+        self.warm_start(self.model_values(), hint_only=hint_only)
 
     def lp_duals(self) -> dict[Any, float]:
         """Row duals of the LP with every integer column pinned at its (rounded) optimum: the shadow prices

@@ -11,9 +11,15 @@ already solved, with few enough nodes that it is quicker or gives up:
    until the best open bound is within `rel_gap` of the best plan (HiGHS's own test for optimality), or
    `node_limit` LPs have been solved, or the deadline passes.
 
-It proves what HiGHS proves: the plan returned is within `rel_gap` of the optimum (the bound returned is the
-best open node's, or the plan's own when nothing is left open). When it gives up it returns None and the
+What it proves is what HiGHS's optimality test proves: the plan returned is within `rel_gap` of the optimum
+(plus an absolute 1e-6), and the bound returned is an upper bound on the optimum (in the maximising
+direction) taken over every node left open or dropped for being within the gap. It is *a* plan within the
+gap, not necessarily the one HiGHS's MIP would pick among equally good ones. When every branch is infeasible
+and no limit was reached, the model has no whole plan (`NoPlan`). When it gives up it returns None and the
 caller runs HiGHS's MIP; nothing of the search stays on the LP (every column gets its own bounds back).
+
+HiGHS 1.16 counts an LP object's `time_limit` against its run time summed over every `run()`, so each run
+here sets the limit to the run time so far plus what is left before the deadline (`run_until`).
 """
 
 from __future__ import annotations
@@ -41,6 +47,19 @@ class Found:
     nodes: int
 
 
+@dataclass(frozen=True)
+class NoPlan:
+    """Every branch ended infeasible, none cut short: the model has no whole plan (the LPs it took)."""
+
+    nodes: int
+
+
+def run_until(lp: highspy.Highs, deadline: float) -> None:
+    """`lp.run()` with at most until `deadline` (a `time.perf_counter()` time) to run."""
+    lp.setOptionValue("time_limit", float(lp.getRunTime()) + max(0.0, deadline - time.perf_counter()))
+    lp.run()
+
+
 class _GiveUp(Exception):
     """A node's LP ended neither optimal nor infeasible: the search cannot prove anything."""
 
@@ -62,8 +81,8 @@ def _fractional(x: np.ndarray, integer_cols: np.ndarray) -> np.ndarray:
 
 def _feasible(model: highspy.HighsLp, x: np.ndarray, integer_cols: np.ndarray) -> bool:
     """Whether `x` keeps every column bound, row bound and integrality of the model (HiGHS's tolerances)."""
-    if len(x) != model.num_col_:
-        return False
+    if len(x) != model.num_col_ or model.a_matrix_.format_ != highspy.MatrixFormat.kColwise:
+        return False  # (HiGHS keeps its matrix column-wise; anything else is not read here)
     lower, upper = np.asarray(model.col_lower_), np.asarray(model.col_upper_)
     if np.any(x < lower - FEASIBILITY) or np.any(x > upper + FEASIBILITY):
         return False
@@ -79,9 +98,10 @@ def _feasible(model: highspy.HighsLp, x: np.ndarray, integer_cols: np.ndarray) -
 
 
 def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_limit: int, deadline: float,
-           start: np.ndarray | None = None) -> Found | None:
+           start: np.ndarray | None = None) -> Found | NoPlan | None:
     """Branch and bound on `lp`, the LP relaxation just solved to optimality (its solution and basis are the
-    root). `start` is a plan to beat (used only if it is feasible). None: not proved within the limits."""
+    root), solving at most `node_limit` LPs. `start` is a plan to beat (used only if it is feasible). None: not
+    settled within the limits."""
     if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # e.g. bounds changed since, by a search
         raise ValueError("search needs the LP relaxation solved to optimality just before it")
     model = lp.getLp()
@@ -93,6 +113,7 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
     root_value = sign * float(lp.getInfo().objective_function_value)
     root_basis = lp.getBasis()
     best_value, best_x = -math.inf, None
+    dropped = -math.inf  # the best bound of nodes dropped for being within the gap of the plan of the time
     if start is not None and _feasible(model, start, integer_cols):
         best_value, best_x = sign * float(cost @ start + offset), start
 
@@ -105,7 +126,7 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
             lower[k], upper[k] = lo, up
         lp.changeColsBounds(len(integer_cols), integer_cols, lower, upper)
         lp.setBasis(basis)
-        lp.run()
+        run_until(lp, deadline)
         status = lp.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
             return None  # nothing below this node
@@ -118,19 +139,21 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
     nodes = created = 0
 
     def consider(bounds: dict[int, tuple[float, float]], solved: tuple[float, np.ndarray, Any]) -> None:
-        nonlocal best_value, best_x, created
+        nonlocal best_value, best_x, created, dropped
         value, x, basis = solved
         fractional = _fractional(x, integer_cols)
         if fractional.max() <= INTEGRALITY:
             if value > best_value:
                 best_value, best_x = value, x
-        elif not proved(value):
+        elif proved(value):
+            dropped = max(dropped, value)
+        else:
             k = int(np.argmax(fractional))
             created += 1
             heapq.heappush(open_nodes, _Node(-value, created, bounds, k, float(x[integer_cols[k]]), basis))
 
     try:
-        rounded = np.round(root_x[integer_cols])
+        rounded = np.clip(np.round(root_x[integer_cols]), np.ceil(lower0), np.floor(upper0))
         try:
             found = solve({k: (float(v), float(v)) for k, v in enumerate(rounded)}, root_basis)
         except _GiveUp:
@@ -140,19 +163,20 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
             best_value, best_x = found[0], found[1]
         consider({}, (root_value, root_x, root_basis))
         while open_nodes and not proved(-open_nodes[0].priority):
-            if nodes >= node_limit or time.perf_counter() > deadline:
+            if nodes + 2 > node_limit or time.perf_counter() > deadline:
                 return None
             node = heapq.heappop(open_nodes)
             k = node.branch_on
-            for child in ({**node.bounds, k: (lower0[k], math.floor(node.value))},
-                          {**node.bounds, k: (math.ceil(node.value), upper0[k])}):
+            lower_k, upper_k = node.bounds.get(k, (lower0[k], upper0[k]))  # a column branched on before
+            for child in ({**node.bounds, k: (lower_k, math.floor(node.value))},
+                          {**node.bounds, k: (math.ceil(node.value), upper_k)}):
                 nodes += 1
                 solved = solve(child, node.basis)
                 if solved is not None:
                     consider(child, solved)
         if best_x is None:
-            return None  # every branch infeasible: let the MIP say so in its own terms
-        bound = max([best_value] + [-n.priority for n in open_nodes])  # nodes left open are within the gap
+            return NoPlan(nodes)  # the whole tree searched (no limit reached, no LP cut short): none is whole
+        bound = max([best_value, dropped] + [-n.priority for n in open_nodes])
         return Found(sign * best_value, best_x, sign * bound, nodes)
     except _GiveUp:
         return None

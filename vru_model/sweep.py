@@ -4,8 +4,9 @@ Every level scales the scenario's own core grant in every FY of the horizon. One
 solver is reused (`solver.open_solver`): between levels only the mutable parameters change (`m.grant`,
 `m.underwriting_bound`) and `set_grants` changes the affected row bounds in place; the model is rebuilt
 only when the set of FYs without grant changes, because the central capability floor exists only in FYs
-with a grant. On the direct path each level solves its LP relaxation first (from the last level's basis) and
-runs HiGHS's MIP only when neither the relaxation nor a short branching on it settles the level
+with a grant. On the direct path each level solves its LP relaxation first (from the basis of the relaxation
+at the scenario's own grant) and runs HiGHS's MIP only when neither the relaxation nor a short branching on it
+settles the level
 (`DirectSolver.relaxation_first`); a level whose relaxation has no solution has no plan.
 """
 
@@ -127,6 +128,15 @@ def _breakpoints(sc: Scenario, rows: list[dict[str, Any]]) -> list[dict[str, Any
     return found
 
 
+def _relaxation_first(sc: Scenario, solver: DirectSolver, d: ModelData) -> None:
+    """Each level's LP relaxation first (`DirectSolver.relaxation_first`), every one starting from the basis of
+    the relaxation at the scenario's own grant: the same start whichever levels the sweep covers."""
+    solver.relaxation_first = True
+    solver.set_grants(prepare(sc))
+    solver.prime_relaxation()
+    solver.set_grants(d)
+
+
 def frontier(
     scenario: Scenario,
     start: float = 0.0,
@@ -154,12 +164,14 @@ def frontier(
         if solver is None or zeros != zero_fys or not persistent:
             solver = open_solver(sc, build_model(sc, d), threads)
             if isinstance(solver, DirectSolver):
-                solver.relaxation_first = True  # each level's LP relaxation first: see DirectSolver.solve
+                _relaxation_first(sc, solver, d)
             zero_fys = zeros
             rebuilds += 1
         else:
             solver.set_grants(d)
-            solver.offer_model_values()  # the last level's plan: HiGHS starts from it when it is still lawful
+            # the last level's plan: HiGHS's MIP starts from it when it is still lawful (a hint only, so that a
+            # level's plan does not depend on which level the sweep solved before it)
+            solver.offer_model_values(hint_only=True)
         status, _ = solver.solve()
         row: dict[str, Any] = {
             "scenario": sc.name, "level": level, "grant": round(sum(amounts.values()), 2), "status": status.value,
