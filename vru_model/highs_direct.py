@@ -328,7 +328,7 @@ class DirectSolver:
             time_limit=self.time_limit,
         )
 
-    def _solve_relaxation_first(self, node_limit: int = 10) -> tuple[Status, SolveInfo]:
+    def _solve_relaxation_first(self, node_limit: int = 12) -> tuple[Status, SolveInfo]:
         """The LP relaxation first, then HiGHS's MIP only when a short search on the relaxation does not settle it.
 
         When the relaxation has no solution, neither has the MIP. When its solution is integral (every integer
