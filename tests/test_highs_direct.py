@@ -241,3 +241,17 @@ def test_a_level_whose_relaxation_has_no_solution_is_infeasible_without_running_
     assert status == Status.INFEASIBLE and info.termination == "infeasible (LP relaxation)"
     assert solver.h.getModelStatus() == highspy.HighsModelStatus.kNotset  # the MIP never ran
     assert direct(scenario, model).solve()[0] == Status.INFEASIBLE
+
+
+def test_shadow_prices_come_back_after_the_solver_has_run_longer_than_its_time_limit():
+    """HiGHS 1.16 times an LP on the MIP's object against all its earlier runs: once a persistent solver's
+    runs added up past the time limit, `lp_duals` returned nothing. Each LP now gets its own limit."""
+    scenario = load_scenario(FIXTURES / "frontier_small.yaml")
+    model = build_model(scenario, prepare(scenario))
+    solver = DirectSolver(model, time_limit=0.5, rel_gap=scenario.policy.mip_rel_gap)
+    runs = 0
+    while solver.h.getRunTime() < 0.6 and runs < 500:
+        assert solver.solve()[0] == Status.OPTIMAL
+        runs += 1
+    assert solver.h.getRunTime() >= 0.6, "the solves never added up past the time limit"
+    assert solver.lp_duals()

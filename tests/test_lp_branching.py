@@ -136,10 +136,10 @@ def test_the_relaxation_keeps_settling_samples_after_its_runs_add_up_past_the_ti
     inputs = uncertain_inputs(scenario)
     set_values(model, unit_values(scenario, inputs, draw(inputs, 2, 0)[1]))  # a sample the search settles
     solver.refresh_objective()
-    ways = []
-    while solver._relaxation.getRunTime() < 2.5 and len(ways) < 200:
+    runs = 0
+    while solver._relaxation.getRunTime() < 2.5 and runs < 200:
         status, info = solver.solve()
         assert status == Status.OPTIMAL
-        ways.append(info.termination)
+        assert info.termination.startswith("optimal (branching on the LP relaxation"), (runs, info.termination)
+        runs += 1
     assert solver._relaxation.getRunTime() >= 2.5, "the relaxation's runs never added up past the time limit"
-    assert ways[0].startswith("optimal (branching on the LP relaxation") and set(ways) == {ways[0]}

@@ -459,6 +459,8 @@ class DirectSolver:
             lower, upper = self._column_bounds()
             h.changeColsBounds(len(cols), cols, values, values)
         h.setOptionValue("solve_relaxation", True)
+        # an LP on this object is timed against every run it made before, the MIP's included (HiGHS 1.16)
+        h.setOptionValue("time_limit", float(h.getRunTime()) + float(self.time_limit))
         try:
             h.run()
             if h.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
