@@ -169,8 +169,8 @@ def frontier(
             rebuilds += 1
         else:
             solver.set_grants(d)
-            # the last level's plan: HiGHS's MIP starts from it when it is still lawful (a hint only, so that a
-            # level's plan does not depend on which level the sweep solved before it)
+            # the last level's plan: HiGHS's MIP starts from it when it is still lawful; a hint only, kept from
+            # the search on the relaxation, which would otherwise return it when it is within the gap
             solver.offer_model_values(hint_only=True)
         status, _ = solver.solve()
         row: dict[str, Any] = {
