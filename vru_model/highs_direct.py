@@ -283,7 +283,7 @@ class DirectSolver:
     # --- solving -------------------------------------------------------------------------
     def solve(self) -> tuple[Status, SolveInfo]:
         """Run HiGHS; load the solution into the model when there is one; map the outcome to a Status. With
-        `relaxation_first` set, the LP relaxation comes first and the MIP only when it is fractional."""
+        `relaxation_first` set, the LP relaxation comes first (see `_solve_relaxation_first`)."""
         return self._solve_relaxation_first() if self.relaxation_first else self._solve_mip()
 
     def _solve_mip(self, time_limit: float | None = None) -> tuple[Status, SolveInfo]:
@@ -356,7 +356,7 @@ class DirectSolver:
         if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return self._solve_mip(max(1.0, deadline - time.perf_counter()))
         x = np.asarray(lp.getSolution().col_value)
-        if np.abs(x[self.integer_cols] - np.round(x[self.integer_cols])).max() <= lp_branching.INTEGRALITY:
+        if lp_branching.whole(x, self.integer_cols):
             value = float(lp.getInfo().objective_function_value)
             found: lp_branching.Found | lp_branching.NoPlan | None = lp_branching.Found(value, x, value, 0)
             termination = "optimal (LP relaxation integral)"

@@ -79,6 +79,11 @@ def _fractional(x: np.ndarray, integer_cols: np.ndarray) -> np.ndarray:
     return np.abs(xi - np.round(xi))
 
 
+def whole(x: np.ndarray, integer_cols: np.ndarray) -> bool:
+    """Whether every integer column of `x` is within HiGHS's integrality tolerance of an integer."""
+    return not len(integer_cols) or bool(_fractional(x, integer_cols).max() <= INTEGRALITY)
+
+
 def _feasible(model: highspy.HighsLp, x: np.ndarray, integer_cols: np.ndarray) -> bool:
     """Whether `x` keeps every column bound, row bound and integrality of the model (HiGHS's tolerances)."""
     if len(x) != model.num_col_ or model.a_matrix_.format_ != highspy.MatrixFormat.kColwise:
@@ -86,7 +91,7 @@ def _feasible(model: highspy.HighsLp, x: np.ndarray, integer_cols: np.ndarray) -
     lower, upper = np.asarray(model.col_lower_), np.asarray(model.col_upper_)
     if np.any(x < lower - FEASIBILITY) or np.any(x > upper + FEASIBILITY):
         return False
-    if len(integer_cols) and _fractional(x, integer_cols).max() > INTEGRALITY:
+    if not whole(x, integer_cols):
         return False
     a = model.a_matrix_
     start, index, value = np.asarray(a.start_), np.asarray(a.index_), np.asarray(a.value_)
@@ -141,14 +146,13 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
     def consider(bounds: dict[int, tuple[float, float]], solved: tuple[float, np.ndarray, Any]) -> None:
         nonlocal best_value, best_x, created, dropped
         value, x, basis = solved
-        fractional = _fractional(x, integer_cols)
-        if fractional.max() <= INTEGRALITY:
+        if whole(x, integer_cols):
             if value > best_value:
                 best_value, best_x = value, x
         elif proved(value):
             dropped = max(dropped, value)
         else:
-            k = int(np.argmax(fractional))
+            k = int(np.argmax(_fractional(x, integer_cols)))
             created += 1
             heapq.heappush(open_nodes, _Node(-value, created, bounds, k, float(x[integer_cols[k]]), basis))
 
