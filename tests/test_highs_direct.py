@@ -8,7 +8,6 @@ from pathlib import Path
 
 import highspy
 import numpy as np
-import pandas as pd
 import pyomo.environ as pyo
 import pytest
 from scipy import sparse
@@ -69,15 +68,35 @@ def test_both_interfaces_hand_highs_the_same_model(path: Path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", EVERY_SCENARIO, ids=lambda p: p.stem)
-def test_both_interfaces_give_identical_plans(path: Path):
+def test_both_interfaces_give_identical_plans_from_highs_mip(path: Path):
+    """With the relaxation-first path off, both interfaces run HiGHS's MIP on the same model: the same plan,
+    to the last digit, even where several plans are equally good."""
+    scenario = load_scenario(path)
+    model = build_model(scenario, prepare(scenario))
+    fast_status, fast = direct(scenario, model).solve()
+    fast_plan = [v.value for v in model.component_data_objects(pyo.Var)]
+    for v in model.component_data_objects(pyo.Var):
+        v.set_value(None, skip_validation=True)
+    ref_status, ref = open_solver(interface(scenario, "pyomo"), model).solve()
+    assert fast_status == ref_status
+    if ref_status != Status.OPTIMAL:
+        return
+    assert fast.incumbent_objective == pytest.approx(ref.incumbent_objective, rel=1e-9)
+    assert fast_plan == [v.value for v in model.component_data_objects(pyo.Var)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", EVERY_SCENARIO, ids=lambda p: p.stem)
+def test_both_interfaces_give_the_same_optimum(path: Path):
+    """A scenario's solve: the direct path's relaxation first (and its branching) against HiGHS's MIP through
+    Pyomo. The same status and the same optimum within the gap; where several plans are within the gap of
+    each other the two may pick different ones."""
     scenario = load_scenario(path)
     fast, reference = solve(interface(scenario, "direct")), solve(interface(scenario, "pyomo"))
     assert fast.status == reference.status
     if reference.status != Status.OPTIMAL:
         return
-    assert fast.objective == pytest.approx(reference.objective, rel=1e-9)
-    pd.testing.assert_frame_equal(fast.allocation, reference.allocation)
-    pd.testing.assert_frame_equal(fast.funding, reference.funding)
+    assert fast.objective == pytest.approx(reference.objective, rel=scenario.policy.mip_rel_gap)
     # Shadow prices come from a degenerate LP whose duals need not be unique (grant_ends: the two paths
     # returned different, equally valid duals), so here only their availability is compared; the baseline's
     # agree exactly (test_shadow_prices_agree_on_the_baseline).
@@ -214,12 +233,48 @@ def test_refresh_bounds_pins_and_releases_columns():
 
 
 def test_a_time_limit_without_a_plan_says_so_and_names_the_setting():
-    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml", {"policy.time_limit_seconds": 1e-6})
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml",
+                             {"policy.time_limit_seconds": 1e-6, "policy.solver_interface": "pyomo"})
     result = solve(scenario)
     assert result.status == Status.ERROR
     assert "time limit" in result.summary["status_text"]
     assert "policy.time_limit_seconds" in result.summary["status_text"]
     assert "before finding any plan" in result.summary["status_text"]
+
+
+def test_the_relaxation_first_path_keeps_to_the_time_limit_and_says_so():
+    """The baseline needs a few LPs of branching to prove its plan: at a microsecond's limit the direct path
+    does not return it as optimal (HiGHS's MIP once got a second of its own after the relaxation). Whether the
+    rounding of the relaxation got done in time depends on the machine: with it, the plan and its gap; without,
+    no plan. Either way the status names the setting."""
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml", {"policy.time_limit_seconds": 1e-6})
+    result = solve(scenario)
+    assert result.status in (Status.TIME_LIMIT, Status.ERROR)
+    assert "policy.time_limit_seconds" in result.summary["status_text"]
+    if result.status == Status.TIME_LIMIT:
+        assert result.objective is not None and "best possible plan" in result.summary["status_text"]
+
+
+def test_when_highs_mip_runs_out_of_time_with_no_plan_the_searchs_best_plan_is_the_answer(monkeypatch):
+    """A large model: the relaxation and its rounding fit in the time limit, HiGHS's MIP after them does not
+    (its root LP alone outlasts what is left). Which of the two happens first depends on the machine, so HiGHS's
+    MIP is made to report what it reports then: the time limit, no plan. The rounded plan comes back with its
+    gap, as a plan found at the time limit."""
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    model = build_model(scenario, prepare(scenario))
+    solver = direct(scenario, model)
+    solver.relaxation_first = True
+    out_of_time = (Status.ERROR, SolveInfo("kTimeLimit", None, None, 60.0, True, 60.0))
+    monkeypatch.setattr(solver, "_solve_mip", lambda time_limit=None: out_of_time)
+    status, info = solver._solve_relaxation_first(node_limit=1)  # the rounding only: not proved within the gap
+    assert status == Status.TIME_LIMIT and info.time_limit_reached
+    assert info.objective_bound > info.incumbent_objective * (1 + scenario.policy.mip_rel_gap)
+    assert pyo.value(model.objective) == pytest.approx(info.incumbent_objective, rel=1e-9)  # the plan loaded
+    for c in model.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(c.body)
+        assert c.lower is None or body >= pyo.value(c.lower) - 1e-5, c.name
+        assert c.upper is None or body <= pyo.value(c.upper) + 1e-5, c.name
+    assert "policy.time_limit_seconds" in status_text(status, info) and "within 0.06%" in status_text(status, info)
 
 
 def test_a_time_limit_with_a_plan_reports_its_gap():

@@ -51,21 +51,29 @@ def test_a_hand_worked_knapsack_is_solved_to_its_optimum_either_way_round(sense:
     assert np.allclose(lp.getLp().col_upper_, 1.0) and np.allclose(lp.getLp().col_lower_, 0.0)  # bounds back
 
 
-def test_it_gives_up_at_the_node_limit_and_leaves_the_lp_as_it_was():
+def settled(found: lp_branching.Found | lp_branching.NoPlan | None) -> bool:
+    return isinstance(found, lp_branching.Found) and found.proved
+
+
+def test_it_gives_up_at_the_node_limit_keeping_its_best_plan_and_leaves_the_lp_as_it_was():
+    """At one LP only the rounding has run: its plan (a and c, 8) comes back unproved, with the root's bound."""
     lp = knapsack(-1, -highspy.kHighsInf, 4.0)
-    assert lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=1, deadline=FAR) is None
+    found = lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=1, deadline=FAR)
+    assert isinstance(found, lp_branching.Found) and not found.proved
+    assert found.objective == pytest.approx(8.0) and found.bound == pytest.approx(28 / 3)
+    assert np.allclose(found.columns, [1.0, 0.0, 1.0])
     assert np.allclose(lp.getLp().col_upper_, 1.0) and np.allclose(lp.getLp().col_lower_, 0.0)
     with pytest.raises(ValueError, match="solved to optimality just before"):  # its last solve was a node's
         lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=20, deadline=FAR)
     lp_branching.run_until(lp, FAR)
-    assert lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=20, deadline=0.0) is None  # past the deadline
+    assert not settled(lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=20, deadline=0.0))  # past it
     lp_branching.run_until(lp, FAR)  # (a search leaves the LP's time limit at its deadline)
     assert lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=20, deadline=FAR).objective == pytest.approx(8.0)
 
 
 def test_a_relaxation_with_no_whole_solution_is_no_plan_once_every_branch_is_searched():
     """2a + 3b + c = 4.5 has fractional solutions only: searched to the end, that is a proof (NoPlan); cut
-    short by the node limit it proves nothing (None, and the MIP decides)."""
+    short by the node limit it proves nothing (None: no plan found, and the MIP decides)."""
     lp = knapsack(-1, 4.5, 4.5)
     assert lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=3, deadline=FAR) is None
     lp_branching.run_until(lp, FAR)

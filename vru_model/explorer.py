@@ -331,7 +331,7 @@ class WarmModel:
         shape = self._shape(scenario)
         if shape != self.shape:
             self.model = build_model(scenario, data)
-            self.opt, self.shape = open_solver(scenario, self.model), shape
+            self.opt, self.shape = open_solver(scenario, self.model, relaxation_first=True), shape
             self.rebuilds += 1
         else:
             self.opt.set_grants(data)

@@ -340,7 +340,10 @@ class DirectSolver:
         without one from scratch, so a result never depends on what this solver solved before. A plan offered
         by `warm_start` is the search's first plan to beat when it is feasible, unless offered as a hint only.
         On the baseline's robustness samples about half the relaxations are integral and four in five of the
-        rest are settled by the search: 0.1 s a sample instead of HiGHS's 0.6 s MIP."""
+        rest are settled by the search: 0.1 s a sample instead of HiGHS's 0.6 s MIP. When HiGHS's MIP then
+        runs out of time with no plan of its own, the search's best plan is the answer (`TIME_LIMIT`, with its
+        gap to the relaxation's bound): on a large model the relaxation and its rounding may be all the time
+        limit allows."""
         started = time.perf_counter()
         deadline = started + self.time_limit
         offered, self._offered = self._offered, None
@@ -354,7 +357,7 @@ class DirectSolver:
         if lp.getModelStatus() == highspy.HighsModelStatus.kInfeasible:  # no plan, whole or fractional
             return self._no_plan("infeasible (LP relaxation)", started)
         if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return self._solve_mip(max(1.0, deadline - time.perf_counter()))
+            return self._solve_mip(self._left(deadline))
         x = np.asarray(lp.getSolution().col_value)
         if lp_branching.whole(x, self.integer_cols):
             value = float(lp.getInfo().objective_function_value)
@@ -362,21 +365,33 @@ class DirectSolver:
             termination = "optimal (LP relaxation integral)"
         else:
             found = lp_branching.search(lp, self.integer_cols, rel_gap=self.rel_gap, node_limit=node_limit,
-                                        deadline=started + self.time_limit / 2, start=offered)
+                                        deadline=started + self.time_limit / 2, start=offered,
+                                        rounding_deadline=deadline)
             termination = f"optimal (branching on the LP relaxation, {found.nodes} LPs)" if found else ""
         if isinstance(found, lp_branching.NoPlan):
             return self._no_plan(f"infeasible (branching on the LP relaxation, {found.nodes} LPs)", started)
-        if found is None:  # HiGHS still holds any plan offered: setSolution waits for its next run
-            return self._solve_mip(max(1.0, deadline - time.perf_counter()))
+        if found is None or not found.proved:  # HiGHS still holds any plan offered: setSolution waits for its run
+            status, info = self._solve_mip(self._left(deadline))
+            if found is None or status != Status.ERROR or not info.time_limit_reached:
+                return status, info
+            # HiGHS's MIP ran out of time with no plan of its own: the search's best plan, with its gap
+            status, termination = Status.TIME_LIMIT, "time limit (the best plan of the branching on the LP relaxation)"
+        else:
+            status = Status.OPTIMAL
         self._load(found.columns)
-        return Status.OPTIMAL, SolveInfo(
+        return status, SolveInfo(
             termination=termination,
             incumbent_objective=found.objective,
             objective_bound=found.bound,
             seconds=time.perf_counter() - started,
-            time_limit_reached=False,
+            time_limit_reached=status == Status.TIME_LIMIT,
             time_limit=self.time_limit,
         )
+
+    @staticmethod
+    def _left(deadline: float) -> float:
+        """What is left of the time limit for HiGHS's MIP (a sliver when nothing is: HiGHS stops at once)."""
+        return max(1e-3, deadline - time.perf_counter())
 
     def _no_plan(self, termination: str, started: float) -> tuple[Status, SolveInfo]:
         return Status.INFEASIBLE, SolveInfo(termination, None, None, time.perf_counter() - started, False,

@@ -39,12 +39,15 @@ FEASIBILITY = 1e-6  # HiGHS's primal feasibility tolerance, for checking an offe
 
 @dataclass(frozen=True)
 class Found:
-    """A plan the search proved within the gap: its objective, the columns, the bound and the LPs it took."""
+    """A plan, its objective, the columns, a bound on the optimum and the LPs it took. `proved`: within the gap
+    of that bound (HiGHS's test of optimality); when False the search stopped at a limit first, and the plan is
+    only the best it had (the caller's fallback if HiGHS's MIP finds none)."""
 
     objective: float
     columns: np.ndarray
     bound: float
     nodes: int
+    proved: bool = True
 
 
 @dataclass(frozen=True)
@@ -103,10 +106,12 @@ def _feasible(model: highspy.HighsLp, x: np.ndarray, integer_cols: np.ndarray) -
 
 
 def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_limit: int, deadline: float,
-           start: np.ndarray | None = None) -> Found | NoPlan | None:
+           start: np.ndarray | None = None, rounding_deadline: float | None = None) -> Found | NoPlan | None:
     """Branch and bound on `lp`, the LP relaxation just solved to optimality (its solution and basis are the
-    root), solving at most `node_limit` LPs. `start` is a plan to beat (used only if it is feasible). None: not
-    settled within the limits."""
+    root), solving at most `node_limit` LPs. `start` is a plan to beat (used only if it is feasible). The
+    rounding may run until `rounding_deadline` (default `deadline`): on a model whose relaxation took most of
+    the time, it is the plan there is. Not settled within the limits: the best plan found, `proved` False, or
+    None when there is none."""
     if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # e.g. bounds changed since, by a search
         raise ValueError("search needs the LP relaxation solved to optimality just before it")
     model = lp.getLp()
@@ -125,13 +130,14 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
     def proved(bound: float) -> bool:
         return best_x is not None and bound - best_value <= rel_gap * max(abs(best_value), 1e-9) + 1e-6
 
-    def solve(bounds: dict[int, tuple[float, float]], basis: Any) -> tuple[float, np.ndarray, Any] | None:
+    def solve(bounds: dict[int, tuple[float, float]], basis: Any, until: float = deadline
+              ) -> tuple[float, np.ndarray, Any] | None:
         lower, upper = lower0.copy(), upper0.copy()
         for k, (lo, up) in bounds.items():
             lower[k], upper[k] = lo, up
         lp.changeColsBounds(len(integer_cols), integer_cols, lower, upper)
         lp.setBasis(basis)
-        run_until(lp, deadline)
+        run_until(lp, until)
         status = lp.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
             return None  # nothing below this node
@@ -159,30 +165,35 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
     try:
         rounded = np.clip(np.round(root_x[integer_cols]), np.ceil(lower0), np.floor(upper0))
         try:
-            found = solve({k: (float(v), float(v)) for k, v in enumerate(rounded)}, root_basis)
+            found = solve({k: (float(v), float(v)) for k, v in enumerate(rounded)}, root_basis,
+                          deadline if rounding_deadline is None else rounding_deadline)
         except _GiveUp:
             found = None  # the rounding is only a heuristic: its LP not settling proves nothing either way
         nodes += 1
         if found is not None and found[0] > best_value:
             best_value, best_x = found[0], found[1]
         consider({}, (root_value, root_x, root_basis))
-        while open_nodes and not proved(-open_nodes[0].priority):
-            if nodes + 2 > node_limit or time.perf_counter() > deadline:
+        try:
+            while open_nodes and not proved(-open_nodes[0].priority):
+                if nodes + 2 > node_limit or time.perf_counter() > deadline:
+                    raise _GiveUp
+                node = heapq.heappop(open_nodes)
+                k = node.branch_on
+                lower_k, upper_k = node.bounds.get(k, (lower0[k], upper0[k]))  # a column branched on before
+                for child in ({**node.bounds, k: (lower_k, math.floor(node.value))},
+                              {**node.bounds, k: (math.ceil(node.value), upper_k)}):
+                    nodes += 1
+                    solved = solve(child, node.basis)
+                    if solved is not None:
+                        consider(child, solved)
+        except _GiveUp:
+            if best_x is None:
                 return None
-            node = heapq.heappop(open_nodes)
-            k = node.branch_on
-            lower_k, upper_k = node.bounds.get(k, (lower0[k], upper0[k]))  # a column branched on before
-            for child in ({**node.bounds, k: (lower_k, math.floor(node.value))},
-                          {**node.bounds, k: (math.ceil(node.value), upper_k)}):
-                nodes += 1
-                solved = solve(child, node.basis)
-                if solved is not None:
-                    consider(child, solved)
+            # the node being branched when an LP was cut short is no longer in the heap: the root bounds all
+            return Found(sign * best_value, best_x, sign * max(root_value, best_value), nodes, proved=False)
         if best_x is None:
             return NoPlan(nodes)  # the whole tree searched (no limit reached, no LP cut short): none is whole
         bound = max([best_value, dropped] + [-n.priority for n in open_nodes])
         return Found(sign * best_value, best_x, sign * bound, nodes)
-    except _GiveUp:
-        return None
     finally:
         lp.changeColsBounds(len(integer_cols), integer_cols, lower0, upper0)

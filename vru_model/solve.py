@@ -158,7 +158,7 @@ def solve(
     data = data or prepare(scenario)
     model = build_model(scenario, data)
     built = time.perf_counter()
-    solver = open_solver(scenario, model, threads)
+    solver = open_solver(scenario, model, threads, relaxation_first=True)
     status, res = solver.solve()
     solved = time.perf_counter()
     duals: dict[Any, float] = {}

@@ -289,9 +289,12 @@ def interface_name(scenario: Scenario) -> str:
 
 
 def open_solver(
-    scenario: Scenario, model: pyo.ConcreteModel, threads: int = 1, *, rel_gap: float | None = None
+    scenario: Scenario, model: pyo.ConcreteModel, threads: int = 1, *, rel_gap: float | None = None,
+    relaxation_first: bool = False,
 ) -> ModelSolver:
-    """A persistent solver for `model` through the scenario's `policy.solver_interface`."""
+    """A persistent solver for `model` through the scenario's `policy.solver_interface`. `relaxation_first`
+    (direct interface only) sets `DirectSolver.relaxation_first`: the LP relaxation and a short branching on
+    it before HiGHS's MIP; Pyomo's interface runs HiGHS's MIP on every solve."""
     gap = scenario.policy.mip_rel_gap if rel_gap is None else rel_gap
     if scenario.policy.solver_interface == "pyomo":
         opt = make_solver(scenario, threads)
@@ -299,7 +302,9 @@ def open_solver(
         return PyomoSolver(model, opt)
     from vru_model.highs_direct import DirectSolver
 
-    return DirectSolver(model, time_limit=scenario.policy.time_limit_seconds, rel_gap=gap, threads=threads)
+    solver = DirectSolver(model, time_limit=scenario.policy.time_limit_seconds, rel_gap=gap, threads=threads)
+    solver.relaxation_first = relaxation_first
+    return solver
 
 
 def solve_model(
@@ -309,7 +314,7 @@ def solve_model(
     """One solve of `model` (no re-solve to follow); the solution is loaded into its variables. `warm` offers
     HiGHS the values the model's variables hold now (a plan known to be feasible) as its first incumbent."""
     try:
-        solver = open_solver(scenario, model, threads, rel_gap=rel_gap)
+        solver = open_solver(scenario, model, threads, rel_gap=rel_gap, relaxation_first=True)
     except Exception as exc:  # e.g. a model HiGHS rejects: report, do not crash the batch
         logging.getLogger(__name__).warning("HiGHS failed: %s", exc)
         return Status.ERROR, None
