@@ -191,6 +191,7 @@ def scaled_dict(copies: int) -> dict[str, Any]:
 def scale_child(copies: int) -> None:
     """Run in a fresh process: build and solve the scaled baseline, print one JSON line."""
     logging.getLogger("pyomo").setLevel(logging.ERROR)
+    import scipy.sparse  # noqa: F401  Pyomo's compiler loads it on first use: an import (0.7 s), not solving
     scenario = validate(scaled_dict(copies), f"baseline x {copies}")
     (status, objective, _), cpu, wall = cpu_wall(project_solve, scenario)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux

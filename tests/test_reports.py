@@ -161,7 +161,9 @@ def test_frontier_section_in_plain_words_with_a_chart(tmp_path: Path) -> None:
     html = _html(items)
     assert "A lawful plan exists from 30%." in html
     assert "Below 95% of the baseline grant, Workforce training closes (from December 2022)." in html
-    assert "Below 45% of the baseline grant, Mentoring closes" in html
+    # at 40% keeping Mentoring for its last month or not is worth exactly the same (538,234 either way): which
+    # of the two plans HiGHS returns depends on its path, so the level it closes below is 40% or 45%
+    assert re.search(r"Below (40|45)% of the baseline grant, Mentoring closes", html)
     assert '<th scope="col">Core grant</th>' in html and '<th scope="row">below 65%</th>' in html
     assert "of the baseline&#x27;s core grant" in html and "this scenario" not in html  # the sentences, reworded
     assert EVIL[1] not in html and "Sports &lt;img src=x onerror=alert(1)&gt;" in html

@@ -328,17 +328,21 @@ class DirectSolver:
             time_limit=self.time_limit,
         )
 
-    def _solve_relaxation_first(self, node_limit: int = 12) -> tuple[Status, SolveInfo]:
+    def _solve_relaxation_first(self, node_limit: int = 50, plan_by: int | None = 12) -> tuple[Status, SolveInfo]:
         """The LP relaxation first, then HiGHS's MIP only when a short search on the relaxation does not settle it.
 
         When the relaxation has no solution, neither has the MIP. When its solution is integral (every integer
         column within HiGHS's integrality tolerance), it is the MIP's optimum, exactly. When it is fractional,
         `lp_branching.search` rounds it and branches on it, each LP re-solved from its parent's basis, for at
-        most `node_limit` LPs: a plan it proves within the gap passes HiGHS's own test of optimality (it may be
-        another of several equally good plans than the one HiGHS's MIP would return). The relaxation is a
-        second HiGHS model. After `prime_relaxation` every solve of it starts from the basis kept there, and
-        without one from scratch, so a result never depends on what this solver solved before. A plan offered
-        by `warm_start` is the search's first plan to beat when it is feasible, unless offered as a hint only.
+        most `node_limit` LPs, or `plan_by` LPs while it has no plan (on the baseline's frontier levels and
+        robustness samples a search with a plan by then mostly settles within 50; one without rarely does, and
+        HiGHS's MIP, with its cuts, is quicker there). A plan it proves within the gap passes HiGHS's own test
+        of optimality (it may be another of several equally good plans than the one HiGHS's MIP would return).
+        The relaxation is a second HiGHS model. After `prime_relaxation` every solve of it starts from the basis
+        kept there (robustness samples: only the objective changes, and the kept basis stays feasible), and
+        without one from scratch with HiGHS's presolve (frontier levels and single solves), so a result never
+        depends on what this solver solved before. A plan offered by `warm_start` is the search's first plan to
+        beat when it is feasible, unless offered as a hint only.
         On the baseline's robustness samples about half the relaxations are integral and four in five of the
         rest are settled by the search: 0.1 s a sample instead of HiGHS's 0.6 s MIP. When HiGHS's MIP then
         runs out of time with no plan of its own, the search's best plan is the answer (`TIME_LIMIT`, with its
@@ -366,7 +370,7 @@ class DirectSolver:
         else:
             found = lp_branching.search(lp, self.integer_cols, rel_gap=self.rel_gap, node_limit=node_limit,
                                         deadline=started + self.time_limit / 2, start=offered,
-                                        rounding_deadline=deadline)
+                                        rounding_deadline=deadline, plan_by=plan_by)
             termination = f"optimal (branching on the LP relaxation, {found.nodes} LPs)" if found else ""
         if isinstance(found, lp_branching.NoPlan):
             return self._no_plan(f"infeasible (branching on the LP relaxation, {found.nodes} LPs)", started)

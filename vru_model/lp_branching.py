@@ -106,12 +106,14 @@ def _feasible(model: highspy.HighsLp, x: np.ndarray, integer_cols: np.ndarray) -
 
 
 def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_limit: int, deadline: float,
-           start: np.ndarray | None = None, rounding_deadline: float | None = None) -> Found | NoPlan | None:
+           start: np.ndarray | None = None, rounding_deadline: float | None = None,
+           plan_by: int | None = None) -> Found | NoPlan | None:
     """Branch and bound on `lp`, the LP relaxation just solved to optimality (its solution and basis are the
     root), solving at most `node_limit` LPs. `start` is a plan to beat (used only if it is feasible). The
     rounding may run until `rounding_deadline` (default `deadline`): on a model whose relaxation took most of
     the time, it is the plan there is. Not settled within the limits: the best plan found, `proved` False, or
-    None when there is none."""
+    None when there is none. `plan_by`: give up after that many LPs while there is still no plan (a search that
+    has found none by then rarely proves one; HiGHS's MIP, with its cuts, is quicker there)."""
     if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # e.g. bounds changed since, by a search
         raise ValueError("search needs the LP relaxation solved to optimality just before it")
     model = lp.getLp()
@@ -175,7 +177,8 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
         consider({}, (root_value, root_x, root_basis))
         try:
             while open_nodes and not proved(-open_nodes[0].priority):
-                if nodes + 2 > node_limit or time.perf_counter() > deadline:
+                if (nodes + 2 > node_limit or time.perf_counter() > deadline
+                        or (best_x is None and plan_by is not None and nodes + 2 > plan_by)):
                     raise _GiveUp
                 node = heapq.heappop(open_nodes)
                 k = node.branch_on
