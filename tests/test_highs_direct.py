@@ -96,7 +96,8 @@ def test_both_interfaces_give_the_same_optimum(path: Path):
     assert fast.status == reference.status
     if reference.status != Status.OPTIMAL:
         return
-    assert fast.objective == pytest.approx(reference.objective, rel=scenario.policy.mip_rel_gap)
+    # each is within the gap of the optimum, so they are within twice the gap of each other
+    assert fast.objective == pytest.approx(reference.objective, rel=2 * scenario.policy.mip_rel_gap)
     # Shadow prices come from a degenerate LP whose duals need not be unique (grant_ends: the two paths
     # returned different, equally valid duals), so here only their availability is compared; the baseline's
     # agree exactly (test_shadow_prices_agree_on_the_baseline).
@@ -255,20 +256,25 @@ def test_the_relaxation_first_path_keeps_to_the_time_limit_and_says_so():
         assert result.objective is not None and "best possible plan" in result.summary["status_text"]
 
 
-def test_when_highs_mip_runs_out_of_time_with_no_plan_the_searchs_best_plan_is_the_answer(monkeypatch):
+@pytest.mark.parametrize("theirs", [None, -1e7], ids=["no plan", "a worse plan"])
+def test_when_highs_mip_runs_out_of_time_the_better_plan_and_the_tighter_bound_are_the_answer(monkeypatch, theirs):
     """A large model: the relaxation and its rounding fit in the time limit, HiGHS's MIP after them does not
-    (its root LP alone outlasts what is left). Which of the two happens first depends on the machine, so HiGHS's
-    MIP is made to report what it reports then: the time limit, no plan. The rounded plan comes back with its
-    gap, as a plan found at the time limit."""
+    (its root LP alone outlasts what is left). Which happens first depends on the machine, so HiGHS's MIP is
+    made to report what it reports then: the time limit, with no plan or a worse one than the rounding's (a
+    second reading saw the baseline's plan given as "within 394%" that way) and a looser bound. The rounded
+    plan comes back, with the relaxation's bound, as a plan found at the time limit."""
     scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     model = build_model(scenario, prepare(scenario))
     solver = direct(scenario, model)
     solver.relaxation_first = True
-    out_of_time = (Status.ERROR, SolveInfo("kTimeLimit", None, None, 60.0, True, 60.0))
+    out_of_time = (Status.ERROR if theirs is None else Status.TIME_LIMIT,
+                   SolveInfo("kTimeLimit", theirs, None if theirs is None else 2e7, 60.0, True, 60.0))
     monkeypatch.setattr(solver, "_solve_mip", lambda time_limit=None: out_of_time)
     status, info = solver._solve_relaxation_first(node_limit=1)  # the rounding only: not proved within the gap
     assert status == Status.TIME_LIMIT and info.time_limit_reached
+    assert info.incumbent_objective > 9.7e6  # the rounding's plan, not HiGHS's
     assert info.objective_bound > info.incumbent_objective * (1 + scenario.policy.mip_rel_gap)
+    assert info.objective_bound < 9.8e6  # the relaxation's bound, not HiGHS's 2e7
     assert pyo.value(model.objective) == pytest.approx(info.incumbent_objective, rel=1e-9)  # the plan loaded
     for c in model.component_data_objects(pyo.Constraint, active=True):
         body = pyo.value(c.body)

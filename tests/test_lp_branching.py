@@ -55,13 +55,17 @@ def settled(found: lp_branching.Found | lp_branching.NoPlan | None) -> bool:
     return isinstance(found, lp_branching.Found) and found.proved
 
 
-def test_it_gives_up_at_the_node_limit_keeping_its_best_plan_and_leaves_the_lp_as_it_was():
-    """At one LP only the rounding has run: its plan (a and c, 8) comes back unproved, with the root's bound."""
-    lp = knapsack(-1, -highspy.kHighsInf, 4.0)
+@pytest.mark.parametrize("sense", [-1, 1])
+def test_it_gives_up_at_the_node_limit_keeping_its_best_plan_and_leaves_the_lp_as_it_was(sense: int):
+    """At one LP only the rounding has run: its plan (a and c, worth 8) comes back unproved, with the root's
+    bound (28/3), either way round."""
+    lp = knapsack(sense, -highspy.kHighsInf, 4.0)
     found = lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=1, deadline=FAR)
     assert isinstance(found, lp_branching.Found) and not found.proved
-    assert found.objective == pytest.approx(8.0) and found.bound == pytest.approx(28 / 3)
+    assert found.objective == pytest.approx(-sense * 8.0) and found.bound == pytest.approx(-sense * 28 / 3)
     assert np.allclose(found.columns, [1.0, 0.0, 1.0])
+    if sense == 1:
+        return
     assert np.allclose(lp.getLp().col_upper_, 1.0) and np.allclose(lp.getLp().col_lower_, 0.0)
     with pytest.raises(ValueError, match="solved to optimality just before"):  # its last solve was a node's
         lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=20, deadline=FAR)

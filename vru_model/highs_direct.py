@@ -32,7 +32,7 @@ import math
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import highspy
@@ -371,24 +371,45 @@ class DirectSolver:
             found = lp_branching.search(lp, self.integer_cols, rel_gap=self.rel_gap, node_limit=node_limit,
                                         deadline=started + self.time_limit / 2, start=offered,
                                         rounding_deadline=deadline, plan_by=plan_by)
-            termination = f"optimal (branching on the LP relaxation, {found.nodes} LPs)" if found else ""
+            termination = f"optimal (branching on the LP relaxation, {getattr(found, 'nodes', 0)} LPs)"
         if isinstance(found, lp_branching.NoPlan):
             return self._no_plan(f"infeasible (branching on the LP relaxation, {found.nodes} LPs)", started)
-        if found is None or not found.proved:  # HiGHS still holds any plan offered: setSolution waits for its run
-            status, info = self._solve_mip(self._left(deadline))
-            if found is None or status != Status.ERROR or not info.time_limit_reached:
-                return status, info
-            # HiGHS's MIP ran out of time with no plan of its own: the search's best plan, with its gap
-            status, termination = Status.TIME_LIMIT, "time limit (the best plan of the branching on the LP relaxation)"
-        else:
-            status = Status.OPTIMAL
+        if found is not None and not found.proved:
+            return self._mip_after_search(found, deadline, started)
+        if found is None:  # HiGHS still holds any plan offered: setSolution waits for its run
+            return self._solve_mip(self._left(deadline))
         self._load(found.columns)
-        return status, SolveInfo(
+        return Status.OPTIMAL, SolveInfo(
             termination=termination,
             incumbent_objective=found.objective,
             objective_bound=found.bound,
             seconds=time.perf_counter() - started,
-            time_limit_reached=status == Status.TIME_LIMIT,
+            time_limit_reached=False,
+            time_limit=self.time_limit,
+        )
+
+    def _mip_after_search(self, found: lp_branching.Found, deadline: float, started: float
+                          ) -> tuple[Status, SolveInfo]:
+        """HiGHS's MIP after a search that stopped with a plan it could not prove: HiGHS starts from that plan,
+        and when it stops at the time limit the better of the two plans is the answer, with the tighter of the
+        two bounds (a MIP stopped early may hold a worse plan than the search's, and a looser bound)."""
+        self.warm_start(list(found.columns), hint_only=True)
+        status, info = self._solve_mip(self._left(deadline))
+        if not info.time_limit_reached or status not in (Status.TIME_LIMIT, Status.ERROR):
+            return status, info
+        maximising = self.h.getLp().sense_ == highspy.ObjSense.kMaximize
+        theirs, bound = info.incumbent_objective, info.objective_bound
+        bounds = [found.bound] + ([bound] if bound is not None else [])
+        bound = min(bounds) if maximising else max(bounds)
+        if theirs is not None and (theirs >= found.objective if maximising else theirs <= found.objective):
+            return status, replace(info, objective_bound=bound)
+        self._load(found.columns)
+        return Status.TIME_LIMIT, SolveInfo(
+            termination="time limit (the best plan of the branching on the LP relaxation)",
+            incumbent_objective=found.objective,
+            objective_bound=bound,
+            seconds=time.perf_counter() - started,
+            time_limit_reached=True,
             time_limit=self.time_limit,
         )
 
@@ -418,6 +439,10 @@ class DirectSolver:
             lp.setOptionValue("output_flag", False)
             lp.setOptionValue("threads", 1)
             lp.setOptionValue("random_seed", 0)
+            # Devex pricing in the dual simplex: more iterations, each cheaper. Measured against HiGHS's default
+            # (dual steepest edge): 100 robustness samples of the baseline 13.0 s against 20.7 s, 51 frontier
+            # levels 15.2 s against 17.6 s, the relaxation of 500 services 8.9 s against 10.4 s
+            lp.setOptionValue("simplex_dual_edge_weight_strategy", 1)
             lp.passModel(model)
             k = len(self.integer_cols)
             lp.changeColsIntegrality(k, self.integer_cols, np.zeros(k, dtype=np.uint8))

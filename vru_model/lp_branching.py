@@ -8,15 +8,17 @@ already solved, with few enough nodes that it is quicker or gives up:
 
 1. the relaxation with every integer column fixed at its rounded value gives a plan (when it is feasible);
 2. best-first branching on the most fractional integer column, each child re-solved from its parent's basis,
-   until the best open bound is within `rel_gap` of the best plan (HiGHS's own test for optimality), or
-   `node_limit` LPs have been solved, or the deadline passes.
+   until the best open bound is within `rel_gap` of the best plan (HiGHS's own test for optimality), or the
+   next pair of children would take it past `node_limit` LPs (the rounding counts; the root does not), or past
+   `plan_by` LPs while the search has found no plan of its own, or the deadline passes.
 
 What it proves is what HiGHS's optimality test proves: the plan returned is within `rel_gap` of the optimum
 (plus an absolute 1e-6), and the bound returned is an upper bound on the optimum (in the maximising
 direction) taken over every node left open or dropped for being within the gap. It is *a* plan within the
 gap, not necessarily the one HiGHS's MIP would pick among equally good ones. When every branch is infeasible
-and no limit was reached, the model has no whole plan (`NoPlan`). When it gives up it returns None and the
-caller runs HiGHS's MIP; nothing of the search stays on the LP (every column gets its own bounds back).
+and no limit was reached, the model has no whole plan (`NoPlan`). When it gives up it returns its best plan,
+marked unproved, with the root's bound (or None without one), and the caller runs HiGHS's MIP; nothing of the
+search stays on the LP (every column gets its own bounds back).
 
 HiGHS 1.16 counts an LP object's `time_limit` against its run time summed over every `run()`, so each run
 here sets the limit to the run time so far plus what is left before the deadline (`run_until`).
@@ -64,7 +66,7 @@ def run_until(lp: highspy.Highs, deadline: float) -> None:
 
 
 class _GiveUp(Exception):
-    """A node's LP ended neither optimal nor infeasible: the search cannot prove anything."""
+    """The search stops unsettled: a node's LP ended neither optimal nor infeasible, or a limit was reached."""
 
 
 @dataclass(order=True)
@@ -112,8 +114,9 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
     root), solving at most `node_limit` LPs. `start` is a plan to beat (used only if it is feasible). The
     rounding may run until `rounding_deadline` (default `deadline`): on a model whose relaxation took most of
     the time, it is the plan there is. Not settled within the limits: the best plan found, `proved` False, or
-    None when there is none. `plan_by`: give up after that many LPs while there is still no plan (a search that
-    has found none by then rarely proves one; HiGHS's MIP, with its cuts, is quicker there)."""
+    None when there is none. `plan_by`: give up after that many LPs while the search has found no plan of its
+    own, an offered `start` not counting (a search that has found none by then rarely proves one; HiGHS's MIP,
+    with its cuts, is quicker there)."""
     if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # e.g. bounds changed since, by a search
         raise ValueError("search needs the LP relaxation solved to optimality just before it")
     model = lp.getLp()
@@ -125,6 +128,7 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
     root_value = sign * float(lp.getInfo().objective_function_value)
     root_basis = lp.getBasis()
     best_value, best_x = -math.inf, None
+    searched = False  # whether the search found a plan itself (for plan_by; an offered start does not count)
     dropped = -math.inf  # the best bound of nodes dropped for being within the gap of the plan of the time
     if start is not None and _feasible(model, start, integer_cols):
         best_value, best_x = sign * float(cost @ start + offset), start
@@ -152,9 +156,10 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
     nodes = created = 0
 
     def consider(bounds: dict[int, tuple[float, float]], solved: tuple[float, np.ndarray, Any]) -> None:
-        nonlocal best_value, best_x, created, dropped
+        nonlocal best_value, best_x, created, dropped, searched
         value, x, basis = solved
         if whole(x, integer_cols):
+            searched = True
             if value > best_value:
                 best_value, best_x = value, x
         elif proved(value):
@@ -172,13 +177,14 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
         except _GiveUp:
             found = None  # the rounding is only a heuristic: its LP not settling proves nothing either way
         nodes += 1
+        searched = found is not None
         if found is not None and found[0] > best_value:
             best_value, best_x = found[0], found[1]
         consider({}, (root_value, root_x, root_basis))
         try:
             while open_nodes and not proved(-open_nodes[0].priority):
                 if (nodes + 2 > node_limit or time.perf_counter() > deadline
-                        or (best_x is None and plan_by is not None and nodes + 2 > plan_by)):
+                        or (not searched and plan_by is not None and nodes + 2 > plan_by)):
                     raise _GiveUp
                 node = heapq.heappop(open_nodes)
                 k = node.branch_on

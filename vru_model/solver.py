@@ -309,12 +309,13 @@ def open_solver(
 
 def solve_model(
     scenario: Scenario, model: pyo.ConcreteModel, threads: int = 1, *, rel_gap: float | None = None,
-    warm: bool = False,
+    warm: bool = False, relaxation_first: bool = True,
 ) -> tuple[Status, SolveInfo | None]:
     """One solve of `model` (no re-solve to follow); the solution is loaded into its variables. `warm` offers
-    HiGHS the values the model's variables hold now (a plan known to be feasible) as its first incumbent."""
+    HiGHS the values the model's variables hold now (a plan known to be feasible) as its first incumbent.
+    `relaxation_first` (direct interface): the LP relaxation and a short branching on it before HiGHS's MIP."""
     try:
-        solver = open_solver(scenario, model, threads, rel_gap=rel_gap, relaxation_first=True)
+        solver = open_solver(scenario, model, threads, rel_gap=rel_gap, relaxation_first=relaxation_first)
     except Exception as exc:  # e.g. a model HiGHS rejects: report, do not crash the batch
         logging.getLogger(__name__).warning("HiGHS failed: %s", exc)
         return Status.ERROR, None

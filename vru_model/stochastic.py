@@ -561,7 +561,9 @@ def solve_cliff_edge(
     d = prepare(sc, two_stage=True)
     m = build_model(sc, d)
     gap = two_stage_gap(sc)
-    status, res = solve_model(sc, m, threads, rel_gap=gap)
+    # HiGHS's MIP straight away: the two-stage relaxation is weaker than a single scenario's (a root gap of
+    # 0.2% to 2%), and a short branching on it rarely settles it (5 outcomes: 5.5 s of branching, then the MIP)
+    status, res = solve_model(sc, m, threads, rel_gap=gap, relaxation_first=False)
     solved = time.perf_counter()
     prob = {o.name: o.probability for o in d.outcomes}
     has_plan = status in (Status.OPTIMAL, Status.TIME_LIMIT)
