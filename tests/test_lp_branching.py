@@ -97,6 +97,19 @@ def test_an_offered_plan_counts_only_when_it_is_feasible():
     assert found is not None and found.objective == pytest.approx(8.0) and found.bound == pytest.approx(28 / 3)
 
 
+def test_plan_by_counts_only_plans_the_search_found_itself():
+    """Capacity 4.6: the relaxation takes a and c and 0.53 of b, and rounding b up overweighs the sack, so the
+    rounding finds nothing. An offered plan (b and c, worth 7) is not the search's own: with `plan_by` 2 it
+    gives up at once and hands the offered plan back unproved; without `plan_by` it finds a and c (8)."""
+    start = np.array([0.0, 1.0, 1.0])
+    lp = knapsack(-1, -highspy.kHighsInf, 4.6)
+    found = lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=20, deadline=FAR, start=start, plan_by=2)
+    assert isinstance(found, lp_branching.Found) and not found.proved and found.objective == pytest.approx(7.0)
+    lp_branching.run_until(lp, FAR)
+    found = lp_branching.search(lp, BINARIES, rel_gap=0.0, node_limit=20, deadline=FAR, start=start)
+    assert settled(found) and found.objective == pytest.approx(8.0)
+
+
 def test_baseline_samples_settled_by_the_search_are_highs_optima():
     """Robustness samples of the baseline whose relaxation is fractional: the ones the search settles give
     HiGHS's MIP optimum (within the gap), a whole plan that the model's rows accept, and the search settles
