@@ -371,20 +371,26 @@ class DirectSolver:
             found = lp_branching.search(lp, self.integer_cols, rel_gap=self.rel_gap, node_limit=node_limit,
                                         deadline=started + self.time_limit / 2, start=offered,
                                         rounding_deadline=deadline, plan_by=plan_by)
-            termination = f"optimal (branching on the LP relaxation, {getattr(found, 'nodes', 0)} LPs)"
+            termination = ""
         if isinstance(found, lp_branching.NoPlan):
             return self._no_plan(f"infeasible (branching on the LP relaxation, {found.nodes} LPs)", started)
-        if found is not None and not found.proved:
-            return self._mip_after_search(found, deadline, started)
         if found is None:  # HiGHS still holds any plan offered: setSolution waits for its run
             return self._solve_mip(self._left(deadline))
+        if not found.proved:
+            return self._mip_after_search(found, deadline, started)
+        termination = termination or f"optimal (branching on the LP relaxation, {found.nodes} LPs)"
+        return self._answer(found, Status.OPTIMAL, termination, found.bound, started)
+
+    def _answer(self, found: lp_branching.Found, status: Status, termination: str, bound: float, started: float
+                ) -> tuple[Status, SolveInfo]:
+        """The plan of the relaxation or the search, loaded into the model, as the solve's outcome."""
         self._load(found.columns)
-        return Status.OPTIMAL, SolveInfo(
+        return status, SolveInfo(
             termination=termination,
             incumbent_objective=found.objective,
-            objective_bound=found.bound,
+            objective_bound=bound,
             seconds=time.perf_counter() - started,
-            time_limit_reached=False,
+            time_limit_reached=status == Status.TIME_LIMIT,
             time_limit=self.time_limit,
         )
 
@@ -403,15 +409,8 @@ class DirectSolver:
         bound = min(bounds) if maximising else max(bounds)
         if theirs is not None and (theirs >= found.objective if maximising else theirs <= found.objective):
             return status, replace(info, objective_bound=bound)
-        self._load(found.columns)
-        return Status.TIME_LIMIT, SolveInfo(
-            termination="time limit (the best plan of the branching on the LP relaxation)",
-            incumbent_objective=found.objective,
-            objective_bound=bound,
-            seconds=time.perf_counter() - started,
-            time_limit_reached=True,
-            time_limit=self.time_limit,
-        )
+        termination = "time limit (the best plan of the branching on the LP relaxation)"
+        return self._answer(found, Status.TIME_LIMIT, termination, bound, started)
 
     @staticmethod
     def _left(deadline: float) -> float:
