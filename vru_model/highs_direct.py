@@ -45,7 +45,7 @@ from pyomo.core.expr.visitor import identify_mutable_parameters, identify_variab
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from pyomo.repn.standard_repn import generate_standard_repn
 
-from vru_model import lp_branching
+from vru_model import interrupt, lp_branching
 from vru_model.solver import SolveInfo, Status, highs_options
 
 INF = highspy.kHighsInf
@@ -165,8 +165,6 @@ class DirectSolver:
             h.setOptionValue(key, value)
         h.setOptionValue("time_limit", float(time_limit))
         h.setOptionValue("mip_rel_gap", float(rel_gap))
-        if hasattr(h, "HandleKeyboardInterrupt"):
-            h.HandleKeyboardInterrupt = True
         status = h.passModel(
             n, m, int(a.nnz), 1, sense, offset, cost, lower, upper, row_lower, row_upper,
             a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32), a.data.astype(float),
@@ -294,7 +292,7 @@ class DirectSolver:
         h = self.h
         h.setOptionValue("time_limit", float(self.time_limit if time_limit is None else time_limit))
         h.setOptionValue("mip_rel_gap", float(self.rel_gap))
-        h.run()
+        interrupt.run(h)
         model_status = h.getModelStatus()
         if model_status == highspy.HighsModelStatus.kInterrupt:
             raise KeyboardInterrupt
@@ -505,7 +503,7 @@ class DirectSolver:
         # an LP on this object is timed against every run it made before, the MIP's included (HiGHS 1.16)
         h.setOptionValue("time_limit", float(h.getRunTime()) + float(self.time_limit))
         try:
-            h.run()
+            interrupt.run(h)
             if h.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
                 raise KeyboardInterrupt
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:

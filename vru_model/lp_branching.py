@@ -35,6 +35,8 @@ from typing import Any
 import highspy
 import numpy as np
 
+from vru_model import interrupt
+
 INTEGRALITY = 1e-6  # HiGHS's mip_feasibility_tolerance: an integer column this close to an integer is one
 FEASIBILITY = 1e-6  # HiGHS's primal feasibility tolerance, for checking an offered plan
 
@@ -62,7 +64,7 @@ class NoPlan:
 def run_until(lp: highspy.Highs, deadline: float) -> None:
     """`lp.run()` with at most until `deadline` (a `time.perf_counter()` time) to run."""
     lp.setOptionValue("time_limit", float(lp.getRunTime()) + max(0.0, deadline - time.perf_counter()))
-    lp.run()
+    interrupt.run(lp)
 
 
 class _GiveUp(Exception):

@@ -1,0 +1,47 @@
+"""Ctrl-C stops a HiGHS run where it is, not when it ends (`vru_model.interrupt`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import highspy
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from vru_model import interrupt
+
+INF = highspy.kHighsInf
+
+
+def _random_lp(h: highspy.Highs, n: int, density: float) -> None:
+    """max c.x with A x <= b, 0 <= x <= 1: at n=2,500 the dual simplex takes thousands of iterations (seconds)."""
+    rng = np.random.default_rng(0)
+    a = sp.random(n, n, density=density, random_state=0, format="csc")
+    h.passModel(n, n, a.nnz, 1, -1, 0.0, rng.random(n), np.zeros(n), np.ones(n), np.full(n, -INF),
+                np.full(n, n * density / 4), a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32), a.data,
+                np.zeros(n, dtype=np.int32))
+
+
+def test_ctrl_c_stops_a_long_lp_at_once_and_the_solver_can_be_run_again():
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("presolve", "off")
+    _random_lp(h, 2500, 0.03)
+    ctrl_c = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    ctrl_c.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            interrupt.run(h)
+    finally:
+        ctrl_c.cancel()
+    # HiGHS itself stopped, in the middle of the LP; before the fix the LP ran to its optimum first
+    assert h.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+    # the explorer runs the same object again after a Ctrl-C: nothing is left to interrupt that run
+    _random_lp(h, 200, 0.05)
+    interrupt.run(h)
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
