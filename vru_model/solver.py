@@ -24,6 +24,7 @@ from pyomo.common.tee import capture_output
 from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
+from vru_model import interrupt
 from vru_model.schema import Scenario
 
 logging.getLogger("pyomo.contrib.solver").setLevel(logging.ERROR)
@@ -135,7 +136,8 @@ def run_solver(opt: Highs, model: pyo.ConcreteModel) -> tuple[Status, SolveInfo 
     """Solve through Pyomo and load the solution when there is one; map the termination to a Status."""
     started = time.perf_counter()
     try:
-        res = opt.solve(model)
+        # Pyomo runs HiGHS on its own object (`_solver_model`), which a Ctrl-C must reach
+        res = interrupt.call(lambda: opt.solve(model), lambda: getattr(opt, "_solver_model", None))
     except Exception as exc:  # the solver itself failed: report, do not crash the batch
         logging.getLogger(__name__).warning("HiGHS failed: %s", exc)
         return Status.ERROR, None
