@@ -183,3 +183,31 @@ def test_least_grant_mode_finds_the_money_for_a_target_value():
     assert result.objective == pytest.approx(248000, abs=5)
     assert sum(y["core_grant"] for y in result.summary["fy"].values()) == pytest.approx(248000, abs=5)
     assert result.allocation["value"].sum() == pytest.approx(400000, abs=50)
+
+
+@pytest.mark.parametrize("budget", [0.0, None])
+def test_the_what_ifs_keep_to_their_time_budget_and_say_what_they_left_out(budget: float | None):
+    """The rule costs and costs to keep are one re-solve each: a scenario of hundreds of services would spend
+    hours on them, so together they get policy.time_limit_seconds. With none left nothing is measured, and
+    the report says what is missing; with the default budget the cut_50 scenario measures everything."""
+    from vru_model.solve import WhatIfs, keepable, plan_changes
+
+    sc = load_scenario(SCENARIOS / "cut_50.yaml")
+    res = solve(sc)
+    data = prepare(sc)
+    moves = plan_changes(sc, res)
+    names = keepable(sc, data, moves)
+    assert names, "cut_50 closes services a core grant could keep"
+    what_if = WhatIfs(sc, data, [i for i, _month in moves], budget=budget)
+    rules = what_if.rule_costs(res.objective)
+    keep = what_if.costs_to_keep(res.objective, names)
+    if budget == 0.0:
+        assert rules == [] and keep == dict.fromkeys(names)
+        rules_left = [n for n in what_if.unmeasured if n in PRICED_RULES]
+        assert rules_left and set(what_if.unmeasured) - set(rules_left) == set(names)
+        assert what_if.budget_text().startswith(f"Not measured for lack of time: the cost of {len(rules_left)} grant")
+        assert f"keeping {len(names)} services" in what_if.budget_text()
+        assert "policy.time_limit_seconds (0 s)" in what_if.budget_text()
+    else:
+        assert what_if.unmeasured == [] and what_if.budget_text() == ""
+        assert rules and all(v is not None for v in keep.values())

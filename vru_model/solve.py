@@ -19,6 +19,7 @@ from vru_model.decisions import annotate, reductions, unkeepable
 from vru_model.diagnostics import explain
 from vru_model.model import apply_rule_bounds, build_model
 from vru_model.results import make_result, rule_cost_texts
+from vru_model.results_text import plural
 from vru_model.schema import Scenario
 from vru_model.solver import Status, open_solver
 
@@ -51,7 +52,9 @@ class WhatIfs:
     variables' own (`apply_rule_bounds`)."""
 
     def __init__(
-        self, scenario: Scenario, data: ModelData, candidates: list[str], threads: int = 1, rel_gap: float | None = None
+        self, scenario: Scenario, data: ModelData, candidates: list[str], threads: int = 1,
+        rel_gap: float | None = None,
+        budget: float | None = None,
     ) -> None:
         self.scenario = scenario
         self.gap = scenario.policy.mip_rel_gap if rel_gap is None else rel_gap
@@ -61,6 +64,34 @@ class WhatIfs:
         self.model = build_model(kept, dataclasses.replace(data, scenario=kept))
         self.solver = open_solver(kept, self.model, threads, rel_gap=self.gap)
         self.kept: dict[str, Any] = {}  # see costs_to_keep
+        # All the re-solves together get `budget` seconds (default policy.time_limit_seconds, which also caps
+        # each one): a scenario of hundreds of services would otherwise spend hours on them (a minute each,
+        # one per closure). What the budget leaves out is listed in `unmeasured` and reported as not measured.
+        self.limit = scenario.policy.time_limit_seconds
+        self.budget = self.limit if budget is None else budget
+        self.deadline = time.perf_counter() + self.budget
+        self.unmeasured: list[str] = []
+
+    def _out_of_time(self, name: str) -> bool:
+        """True (and `name` noted as unmeasured) when the budget is spent; else the next re-solve's time limit
+        is what is left of it."""
+        left = self.deadline - time.perf_counter()
+        if left <= 0:
+            self.unmeasured.append(name)
+            return True
+        self.solver.time_limit = min(self.limit, left)
+        return False
+
+    def budget_text(self) -> str:
+        """A sentence for the report when the budget left anything out, else ''."""
+        if not self.unmeasured:
+            return ""
+        rules = [n for n in self.unmeasured if n in PRICED_RULES]
+        services = len(self.unmeasured) - len(rules)
+        parts = ([plural(len(rules), "grant rule")] if rules else []) + (
+            [f"keeping {plural(services, 'service')}"] if services else [])
+        return (f"Not measured for lack of time: the cost of {' and of '.join(parts)}. The what-if re-solves "
+                f"behind those figures have policy.time_limit_seconds ({self.budget:g} s) in all.")
 
     def _rows(self, rule: str, service: str | None = None) -> list[Any]:
         component = getattr(self.model, rule, None)
@@ -93,7 +124,7 @@ class WhatIfs:
         found = []
         for rule, pieces in PRICED_RULES.items():
             present = any(self._rows(p) or self.model.rule_bounds.get(p) for p in pieces)
-            if not present:
+            if not present or self._out_of_time(rule):
                 continue
             status, without = self.optimum(lifted=pieces)
             if status != Status.OPTIMAL or without is None:
@@ -117,6 +148,9 @@ class WhatIfs:
         for i in dict.fromkeys(names):
             if i not in self.candidates:  # protected already: keeping it costs nothing more
                 found[i] = 0.0
+                continue
+            if self._out_of_time(i):
+                found[i] = None
                 continue
             _, kept = self.optimum(kept=i)
             if kept is None:  # no lawful plan keeps it (or the solver failed)
@@ -181,7 +215,7 @@ def solve(
             costs = what_if.rule_costs(result.objective)
             prices = result.summary["shadow_prices"]
             prices["rule_costs"] = costs
-            prices["text"] = prices.get("text", []) + rule_cost_texts(costs)
             keep = what_if.costs_to_keep(result.objective, keepable(scenario, data, moves))
+            prices["text"] = prices.get("text", []) + rule_cost_texts(costs) + [t for t in [what_if.budget_text()] if t]
         annotate(scenario, data, result.summary, result.allocation, keep)
     return result

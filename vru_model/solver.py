@@ -169,6 +169,7 @@ class ModelSolver(Protocol):
     """What `open_solver` returns, whichever interface: a persistent solver bound to one model."""
 
     model: pyo.ConcreteModel
+    time_limit: float  # seconds for each later solve
 
     def solve(self) -> tuple[Status, SolveInfo | None]: ...
     def lp_duals(self) -> dict[Any, float]: ...
@@ -198,6 +199,14 @@ class PyomoSolver:
         ):
             setattr(updates, flag, False)
         self._first = True
+
+    @property
+    def time_limit(self) -> float:
+        return float(self.opt.config.time_limit)
+
+    @time_limit.setter
+    def time_limit(self, seconds: float) -> None:
+        self.opt.config.time_limit = seconds
 
     def solve(self) -> tuple[Status, SolveInfo | None]:
         status, info = run_solver(self.opt, self.model)

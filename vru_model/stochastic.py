@@ -478,6 +478,7 @@ def _explain_closures(
     candidates = list(dict.fromkeys(i for r in reports for i, _month in sorted(priced[r["name"]])))
     keep: dict[str, float | None] = {}
     kept_by_outcome: dict[str, dict[str, float]] = {}  # service -> outcome -> value of the plan that keeps it
+    unmeasured: set[str] = set()  # left out when the re-solves' time budget ran out
     if costs and candidates:
         from vru_model.solve import WhatIfs  # solve -> results -> ...: imported where needed
 
@@ -485,6 +486,7 @@ def _explain_closures(
         keep = whatifs.costs_to_keep(rp, candidates, read=lambda m: {
             w: float(pyo.value(m.value[w] - m.losses[w])) for w in m.W})
         kept_by_outcome = whatifs.kept
+        unmeasured = set(whatifs.unmeasured)
     planned = {r["name"]: r["objective"] for r in reports}
     for r in reports:
         o = by_name[r["name"]]
@@ -504,6 +506,9 @@ def _explain_closures(
             if x["cost_to_keep"] is None:
                 if (x["intervention"], month) not in mine:
                     note = "none: no grant pays for it in this outcome, so keeping it would be an unfunded liability"
+                elif x["intervention"] in unmeasured:
+                    note = (f"not measured for lack of time (the re-solves have policy.time_limit_seconds, "
+                            f"{sc.policy.time_limit_seconds:g} s, in all)")
                 elif costs:
                     note = "not measured: no lawful plan keeps it, or its re-solve did not finish"
                 else:
