@@ -127,7 +127,8 @@ class WhatIfs:
             if not present or self._out_of_time(rule):
                 continue
             status, without = self.optimum(lifted=pieces)
-            if status != Status.OPTIMAL or without is None:
+            if status != Status.OPTIMAL or without is None:  # stopped at its share of the budget
+                self.unmeasured.append(rule)
                 continue
             cost = without - objective
             found.append({
