@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from pathlib import Path
+from typing import Any
 
 import highspy
 import numpy as np
@@ -45,3 +47,39 @@ def test_ctrl_c_stops_a_long_lp_at_once_and_the_solver_can_be_run_again():
     interrupt.run(h)
     assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
+
+
+def test_ctrl_c_stops_a_long_lp_run_through_pyomo():
+    """On `solver_interface: pyomo` Pyomo runs HiGHS itself; without help a Ctrl-C there was swallowed and the
+    solve came back as "the solver failed" once the LP had run to its end."""
+    import pyomo.environ as pyo
+
+    from vru_model.scenarios import load_scenario
+    from vru_model.solver import Status, make_solver, run_solver
+
+    n, density = 2500, 0.03
+    rng = np.random.default_rng(0)
+    a = sp.random(n, n, density=density, random_state=0, format="csr")
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(n), bounds=(0, 1))
+    m.objective = pyo.Objective(expr=sum(float(c) * m.x[j] for j, c in enumerate(rng.random(n))), sense=pyo.maximize)
+    def row(m: pyo.ConcreteModel, k: int) -> Any:
+        span = slice(a.indptr[k], a.indptr[k + 1])
+        terms = zip(a.indices[span], a.data[span], strict=True)
+        return sum(float(v) * m.x[int(j)] for j, v in terms) <= n * density / 4
+
+    m.rows = pyo.Constraint(range(n), rule=row)
+    opt = make_solver(load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"))
+    opt.config.solver_options["presolve"] = "off"
+    opt.set_instance(m)  # Pyomo's loading first, so that the Ctrl-C below comes during HiGHS's run
+    ctrl_c = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    ctrl_c.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_solver(opt, m)
+    finally:
+        ctrl_c.cancel()
+    assert opt._solver_model.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+    m.rows.deactivate()  # and the same solver runs again to the end
+    opt.remove_constraints(list(m.rows.values()))
+    assert run_solver(opt, m)[0] == Status.OPTIMAL

@@ -120,9 +120,21 @@ def status_text(status: Status, info: SolveInfo | None) -> str:
     return STATUS_TEXT[status]
 
 
+class _InterruptibleHighs(Highs):
+    """Pyomo's persistent HiGHS interface whose runs of HiGHS stop on Ctrl-C (`interrupt.run`). Pyomo loads the
+    model into HiGHS in Python on the main thread, where Ctrl-C acts at once; only HiGHS's run is handed over.
+    (Through Pyomo alone a Ctrl-C during the run was swallowed and came back as "the solver failed".)"""
+
+    def set_instance(self, model: pyo.ConcreteModel) -> None:
+        super().set_instance(model)
+        h = self._solver_model
+        run = h.run
+        h.run = lambda: interrupt.call(run, lambda: h)
+
+
 def make_solver(scenario: Scenario, threads: int = 1) -> Highs:
     """Pyomo's persistent HiGHS interface with the scenario's settings (the `pyomo` interface)."""
-    opt = Highs()
+    opt = _InterruptibleHighs()
     opt.config.load_solutions = False
     opt.config.raise_exception_on_nonoptimal_result = False
     opt.config.time_limit = scenario.policy.time_limit_seconds
@@ -136,8 +148,7 @@ def run_solver(opt: Highs, model: pyo.ConcreteModel) -> tuple[Status, SolveInfo 
     """Solve through Pyomo and load the solution when there is one; map the termination to a Status."""
     started = time.perf_counter()
     try:
-        # Pyomo runs HiGHS on its own object (`_solver_model`), which a Ctrl-C must reach
-        res = interrupt.call(lambda: opt.solve(model), lambda: getattr(opt, "_solver_model", None))
+        res = opt.solve(model)
     except Exception as exc:  # the solver itself failed: report, do not crash the batch
         logging.getLogger(__name__).warning("HiGHS failed: %s", exc)
         return Status.ERROR, None
