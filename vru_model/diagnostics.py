@@ -10,6 +10,7 @@ from typing import Any
 import highspy
 import pyomo.environ as pyo
 
+from vru_model import interrupt
 from vru_model.data import ModelData
 from vru_model.model import RULES, bound_rules_of, build_model
 from vru_model.results_text import money
@@ -36,7 +37,10 @@ def iis_rules(model: pyo.ConcreteModel) -> list[str]:
     lp.integrality_ = []
     h.passModel(lp)
     h.setOptionValue("iis_strategy", 6)  # from the LP, irreducible
-    status, iis = h.getIis()
+    # One thread, as every HiGHS of the workbench (a thread's first run fixes HiGHS's thread count for the
+    # runs after it), and on the solver thread, like every other run (`interrupt`)
+    h.setOptionValue("threads", 1)
+    status, iis = interrupt.call(h.getIis, lambda: h)
     if status == highspy.HighsStatus.kError or not iis.valid_:
         return []
     names = []
