@@ -160,6 +160,9 @@ def test_frontier_section_in_plain_words_with_a_chart(tmp_path: Path) -> None:
     items = frontier_section(result)
     html = _html(items)
     assert "A lawful plan exists from 30%." in html
+    # there only with the underwriter's money: 8,000 drawn at 30% (frontier.csv), none from 35%
+    assert ("At 30% the plan leans on the underwriting, drawing £8,000; the lowest level whose plan draws none "
+            "is 35%.") in html
     assert "Below 95% of the baseline grant, Workforce training closes (from December 2022)." in html
     # at 40% keeping Mentoring for its last month or not is worth exactly the same (538,234 either way): which
     # of the two plans HiGHS returns depends on its path, so the level it closes below is 40% or 45%
@@ -376,3 +379,24 @@ def test_cliff_edge_story_leads_with_what_to_do_now_and_counts_each_outcome() ->
     text = cliff_text(cliff_headline(summary))
     assert text.index("now, serve no notices") < text.index("the grant ends: 1 close")
     assert "closed in every outcome" not in text
+
+
+def test_a_contract_cut_in_scale_is_reported_with_its_notice_of_variation() -> None:
+    """A reduction needs notice served by a date just as a closure does; summary.json had it, the page did not
+    (the baseline's parenting peer support to 50% from April 2022, with notice by January 2022, was nowhere)."""
+    overrides = {"interventions.mentoring.scale_at_start": 0.8, "funding.core.amounts.2022/23": 100000}
+    report = ScenarioReport(solve(load_scenario(FIXTURES / "tiny.yaml", overrides)))
+    [cut] = report.summary["reductions"]
+    assert (cut["intervention"], cut["from"], cut["notice_by"]) == ("mentoring", "2022-04", "2022-01")
+    # by hand: 2022/23 leaves 100,000 - 24,000 (central team) = 76,000 of 120,000 a year for Mentoring: 63%
+    assert cut["scale_before"] == 0.8 and cut["scale"] == pytest.approx(76000 / 120000, abs=1e-4)
+    html = _html(report.closures())
+    assert "Services that keep running at a reduced scale, and when notice of variation must be served" in html
+    assert "<td>January 2022</td>" in html and "80% to 63%" in html
+    assert "Why each service is reduced" in html and "Reduced from 80% to 63% of design scale from April 2022" in html
+    f = finding(report.summary)
+    assert f.heading == "every service keeps running"
+    assert "no notice needs to be served" not in f.sentence
+    assert ("Serve notice of variation on one service that keeps running at a reduced scale (by January 2022): "
+            "Mentoring to 63% from April 2022.") in f.sentence
+    assert "Notice of variation (a reduced scale) on one service (by January 2022)." in f.line

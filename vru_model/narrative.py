@@ -146,9 +146,11 @@ def finding(summary: dict[str, Any], baseline: dict[str, Any] | None = None,
     short, long = _value_change(summary, baseline)
     grant = core_grant_total(summary)
     n = len(closed)
+    cut = summary.get("reductions") or []
     if n == 0:
         heading = "every service keeps running" + short
-        sentence = (f"Every service keeps running and no notice needs to be served: the plan delivers {money(value)} "
+        notice = " and no notice needs to be served" if not cut else ""
+        sentence = (f"Every service keeps running{notice}: the plan delivers {money(value)} "
                     f"of social value{long} from {money(grant)} of core grant over the plan.")
         line = f"Every service keeps running; social value {money(value)}{long}."
         kind = "plan"
@@ -162,6 +164,14 @@ def finding(summary: dict[str, Any], baseline: dict[str, Any] | None = None,
         line = (f"{services.capitalize()} close{'s' if n == 1 else ''} ({_notice_clause(closed)}); "
                 f"exit costs {money(exits)}; social value {money(value)}{long}.")
         kind = "closures"
+    if cut:
+        k = len(cut)
+        named = "; ".join(f"{r['title'].split(' (')[0]} to {r['scale']:.0%} from {month_name(r['from'])}"
+                          for r in cut[:3]) + (f"; and {words(k - 3)} more" if k > 3 else "")
+        sentence += (f" Serve notice of variation on {words(k)} service{'s' if k != 1 else ''} that "
+                     f"{'keep' if k != 1 else 'keeps'} running at a reduced scale ({_notice_clause(cut)}): {named}.")
+        line += (f" Notice of variation (a reduced scale) on {words(k)} service{'s' if k != 1 else ''} "
+                 f"({_notice_clause(cut)}).")
     if status == "time_limit":
         sentence += " The solver stopped at its time limit, so a better plan may exist."
     uncertain = _cliff_clause(cliff)

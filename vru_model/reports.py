@@ -515,11 +515,33 @@ class ScenarioReport:
                 for c in closed)))
         else:
             out.append(para("No service closes in this plan."))
+        out += self._reductions()
         out.append(Html("<details><summary>Show every service's months running (the timeline as a table)</summary>"
                         + table(every, ["Service", "Months running",
                                        "Average scale when running (% of design strength)", "Closes from"],
                                 "Every service in the plan", [False, True, True, False]) + "</details>"))
         return out
+
+    def _reductions(self) -> list[object]:
+        """Contracts the plan cuts in scale: each needs a notice of variation by a date, as a closure needs notice."""
+        cut = self.summary.get("reductions") or []
+        if not cut:
+            return []
+        return [
+            table([[r["title"], month_name(r["notice_by"]), month_name(r["from"]),
+                    f"{r['scale_before']:.0%} to {r['scale']:.0%}", months_text(r["notice_months"]),
+                    f"{r['participants_lost_per_year']:,.0f}",
+                    money(r["cost_to_keep"]) if r.get("cost_to_keep") is not None
+                    else r.get("cost_to_keep_note", "not measured")]
+                   for r in cut],
+                  ["Service", "Serve notice of variation by", "Reduced from", "Scale (of design strength)",
+                   "Notice period", "Participants losing support a year", "Cost to keep (value lost if kept at scale)"],
+                  "Services that keep running at a reduced scale, and when notice of variation must be served",
+                  [False, False, False, True, True, True, True]),
+            Html("<h3>Why each service is reduced</h3>" + "".join(
+                f'<p class="reason"><strong>{esc(r["title"])}.</strong> {esc(r.get("reason", ""))}</p>'
+                for r in cut)),
+        ]
 
     @_plain
     def value(self) -> list[object]:
@@ -906,6 +928,7 @@ def frontier_section(result: Any) -> list[object]:
     first, top, last = planned.iloc[0], at(1.0), planned.iloc[-1]
     closes = found[found["event"] == "closes"]
     facts = [f"A lawful plan exists from {first['level']:.0%}." if lowest and lowest > lv["from"] else "",
+             *[_baseline_words(t) for t in sweep.underwriting_sentences(planned)],
              f"At {top['level']:.0%}, {int(top['services_running'])} services run at the end of the plan, for "
              f"{money(top['value'])} of social value ({UNDISCOUNTED}).",
              f"The first service closes when the grant falls below {closes['level_above'].max():.0%}."

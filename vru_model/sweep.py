@@ -111,6 +111,19 @@ def _read_level(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> dict[str, A
     }
 
 
+def underwriting_sentences(planned: pd.DataFrame) -> list[str]:
+    """Whether the lowest levels with a plan lean on the underwriting: a plan that exists only because the
+    underwriter pays is not one the core grant alone supports (frontier rows with a plan)."""
+    low = planned.loc[planned["level"].idxmin()]
+    drawn = float(low["underwriting_drawn"] or 0.0)
+    if drawn <= 0.5:
+        return []
+    alone = planned[planned["underwriting_drawn"].fillna(0.0) <= 0.5]
+    after = (f"; the lowest level whose plan draws none is {alone['level'].min():.0%}" if len(alone)
+             else "; the plan draws some at every level")
+    return [f"At {low['level']:.0%} the plan leans on the underwriting, drawing {money(drawn)}{after}."]
+
+
 def _breakpoints(sc: Scenario, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Between neighbouring solved levels, services closed at the lower level but kept at the higher one
     ("closes" as the grant falls) and the reverse ("kept", which alternative optima can produce)."""
@@ -188,7 +201,8 @@ def frontier(
         for b in found if b["event"] == "closes"
     ]
     if len(feasible):
-        sentences.insert(0, f"A lawful plan exists from {feasible['level'].min():.0%} of this scenario's core grant.")
+        sentences[:0] = [f"A lawful plan exists from {feasible['level'].min():.0%} of this scenario's core grant.",
+                         *underwriting_sentences(feasible)]
     summary = {
         "scenario": sc.name,
         "title": sc.title,
