@@ -390,8 +390,11 @@ def test_a_contract_cut_in_scale_is_reported_with_its_notice_of_variation() -> N
     assert (cut["intervention"], cut["from"], cut["notice_by"]) == ("mentoring", "2022-04", "2022-01")
     # by hand: 2022/23 leaves 100,000 - 24,000 (central team) = 76,000 of 120,000 a year for Mentoring: 63%
     assert cut["scale_before"] == 0.8 and cut["scale"] == pytest.approx(76000 / 120000, abs=1e-4)
-    html = _html(report.closures())
+    items = report.closures()
+    html = _html(items)
     assert "Services that keep running at a reduced scale, and when notice of variation must be served" in html
+    [timeline] = [i for i in items if isinstance(i, Chart)]
+    assert "A service cut in scale keeps its full bar" in timeline.caption
     assert "<td>January 2022</td>" in html and "80% to 63%" in html
     assert "Why each service is reduced" in html and "Reduced from 80% to 63% of design scale from April 2022" in html
     f = finding(report.summary)

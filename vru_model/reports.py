@@ -495,6 +495,9 @@ class ScenarioReport:
                    f"{c['title']}, notice by {month_name(c['notice_by'])}, closes from {month_name(c['closes_from'])}"
                    for c in closed) + "." if closed else "Every service runs throughout."))
         note = f" Not shown, as they do not run in this plan: {'; '.join(idle)}." if idle else ""
+        if self.summary.get("reductions"):
+            note += (" A service cut in scale keeps its full bar: the table of reductions below gives each cut and "
+                     "its notice of variation.")
         chart = charts.timeline(rows, months, alt=alt + note, caption="When each service runs, when notice must be "
                                 "served and when it closes (services that close are listed first)." + note)
         out: list[object] = [chart]
