@@ -403,3 +403,16 @@ def test_a_contract_cut_in_scale_is_reported_with_its_notice_of_variation() -> N
     assert ("Serve notice of variation on one service that keeps running at a reduced scale (by January 2022): "
             "Mentoring to 63% from April 2022.") in f.sentence
     assert "Notice of variation (a reduced scale) on one service (by January 2022)." in f.line
+
+
+def test_a_scale_the_plan_sets_from_the_start_is_said(tiny_report: ScenarioReport) -> None:
+    """Mentoring runs when the plan starts, with no contract scale given (scale_at_start): the plan runs it at 80%
+    from April 2021 (120,000 of grant less 24,000 for the central team, of 120,000 a year), a cut no notice
+    covers, so the page says so and how to make the plan give notice."""
+    html = _html(tiny_report.closures())
+    assert ("The plan sets the scale of one running service below design strength from April 2021: Mentoring at "
+            "80%.") in html
+    assert "set scale_at_start" in html
+    stated = {"interventions.mentoring.scale_at_start": 0.8}
+    given = ScenarioReport(solve(load_scenario(FIXTURES / "tiny.yaml", stated)))
+    assert "The plan sets the scale" not in _html(given.closures())

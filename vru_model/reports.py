@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from vru_model import charts, robustness, stochastic, sweep
+from vru_model import charts, decisions, robustness, stochastic, sweep
 from vru_model.charts import Chart
 from vru_model.model import RULES
 from vru_model.narrative import Finding, core_grant_total, finding, has_plan, narrative, words
@@ -519,6 +519,7 @@ class ScenarioReport:
         else:
             out.append(para("No service closes in this plan."))
         out += self._reductions()
+        out += self._scales_set_at_start()
         out.append(Html("<details><summary>Show every service's months running (the timeline as a table)</summary>"
                         + table(every, ["Service", "Months running",
                                        "Average scale when running (% of design strength)", "Closes from"],
@@ -545,6 +546,21 @@ class ScenarioReport:
                 f'<p class="reason"><strong>{esc(r["title"])}.</strong> {esc(r.get("reason", ""))}</p>'
                 for r in cut)),
         ]
+
+    def _scales_set_at_start(self) -> list[object]:
+        closing = {c["intervention"] for c in self.summary.get("closures", [])}  # in the closures table already
+        set_now = [r for r in decisions.scales_set_at_start(self.scenario, self.result.allocation)
+                   if r["intervention"] not in closing]
+        if not set_now:
+            return []
+        k = len(set_now)
+        named = "; ".join(f"{r['title']} at {r['scale']:.0%}" for r in set_now)
+        return [para(
+            f"The plan sets the scale of {words(k)} running service{'s' if k > 1 else ''} below design strength from "
+            f"{month_name(set_now[0]['from'])}: {named}. The scenario gives no contract scale at the start for "
+            f"{'them' if k > 1 else 'it'} (scale_at_start), so the plan treats the first month's scale as its own "
+            "choice, with no notice. If a contract already runs at a higher scale, set scale_at_start and the "
+            "plan will serve the notice of variation the cut needs.")]
 
     @_plain
     def value(self) -> list[object]:
