@@ -188,7 +188,24 @@ def test_commissioning_minimum(tmp_path):
     assert prices["commissioning_rule"]["2021/22"]["value_per_pound_required"] == pytest.approx(1.5, abs=1e-3)
     assert prices["commissioning_rule"]["2021/22"]["cost"] == pytest.approx(4500, abs=2)
     assert prices["grant_value_per_pound"]["2021/22"] == pytest.approx(1.625, abs=1e-3)
+    # measured a pound either way on the LP, with the minimum moving with the grant (2 if it did not)
+    assert prices["grant_value_of_a_pound_more"]["2021/22"] == pytest.approx(1.625, abs=1e-3)
+    assert prices["grant_cost_of_a_pound_less"]["2021/22"] == pytest.approx(1.625, abs=1e-3)
     assert_rule_matters(sc, 19500, 24000, ["commissioning_minimum"])
+
+
+def test_a_pound_more_and_a_pound_less_of_grant_are_priced_apart_at_a_corner(tmp_path):
+    # Grant 12,000. n: GBP 1,000/month, 2 of value a pound, at most scale 1 (12,000 a year); m: 0.5 a pound,
+    # up to scale 2. Optimum: all 12,000 to n (24,000). A pound more can only go to m (0.5); a pound less comes
+    # off n (2). The LP's dual is one number for both, and cut_50's "£2.29 a pound" was the pound less: a
+    # pound more added £1.12.
+    sc = scenario({"n": service(1000, 2000), "m": service(1000, 500, scale={"min": 0.0, "max": 2.0})},
+                  {"2021/22": 12000})
+    prices = solved(sc, 24000, tmp_path).summary["shadow_prices"]
+    assert prices["grant_value_of_a_pound_more"]["2021/22"] == pytest.approx(0.5, abs=1e-3)
+    assert prices["grant_cost_of_a_pound_less"]["2021/22"] == pytest.approx(2.0, abs=1e-3)
+    assert ("One more pound of 2021/22 core grant is worth £0.50 of value net of exit and disruption costs; "
+            "a pound less would cost £2.00.") in prices["text"]
 
 
 TAPERED = {"t": service(1000, 1000, taper={"2021/22": 0.5}, scale={"min": 0.0, "max": 2.0})}

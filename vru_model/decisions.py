@@ -168,7 +168,9 @@ def annotate(
     where the cost to keep was measured (" in every outcome with a grant" for a cliff-edge plan). A change
     whose notice falls before `shared_before` (a cliff-edge plan's confirmation month) is one decision for
     every outcome, priced where there is a grant, so `grant_of` does not make it unkeepable."""
-    prices = summary.get("shadow_prices", {}).get("grant_value_per_pound", {}) or {}
+    # what the last pound of grant does on the services the plan keeps: a pound less, where it was measured
+    shadow = summary.get("shadow_prices", {})
+    prices = {**(shadow.get("grant_value_per_pound") or {}), **(shadow.get("grant_cost_of_a_pound_less") or {})}
     keep_costs = keep_costs or {}
     grant_of = grant_of or sc.core_grant
     for c in summary.get("closures", []):

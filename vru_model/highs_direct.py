@@ -490,9 +490,10 @@ class DirectSolver:
         """Offer the values the model's variables hold now (a plan known to be feasible) as the first incumbent."""
         self.warm_start(self.model_values(), hint_only=hint_only)
 
-    def lp_duals(self) -> dict[Any, float]:
-        """Row duals of the LP with every integer column pinned at its (rounded) optimum: the shadow prices
-        a MIP cannot give. The MIP model is restored afterwards; empty if the LP does not solve."""
+    @contextmanager
+    def _pinned_lp(self) -> Iterator[None]:
+        """The LP with every integer column pinned at its (rounded) optimum, for the duration; the MIP model is
+        restored afterwards."""
         h = self.h
         cols = self.integer_cols
         if len(cols):
@@ -500,20 +501,55 @@ class DirectSolver:
             lower, upper = self._column_bounds()
             h.changeColsBounds(len(cols), cols, values, values)
         h.setOptionValue("solve_relaxation", True)
-        # an LP on this object is timed against every run it made before, the MIP's included (HiGHS 1.16)
-        h.setOptionValue("time_limit", float(h.getRunTime()) + float(self.time_limit))
         try:
-            interrupt.run(h)
-            if h.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
-                raise KeyboardInterrupt
-            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                return {}
-            row_dual = h.getSolution().row_dual
-            duals: dict[Any, float] = {}
-            for row, y in zip(self.rows, row_dual, strict=True):
-                duals[row.con] = duals.get(row.con, 0.0) + float(y)
-            return duals
+            yield
         finally:
             h.setOptionValue("solve_relaxation", False)
             if len(cols):
                 h.changeColsBounds(len(cols), cols, lower[cols], upper[cols])
+
+    def _run_lp(self) -> bool:
+        """Run the pinned LP; True when it is optimal."""
+        h = self.h
+        # an LP on this object is timed against every run it made before, the MIP's included (HiGHS 1.16)
+        h.setOptionValue("time_limit", float(h.getRunTime()) + float(self.time_limit))
+        interrupt.run(h)
+        if h.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
+            raise KeyboardInterrupt
+        return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+    def lp_duals(self) -> dict[Any, float]:
+        """Row duals of the LP with every integer column pinned at its (rounded) optimum: the shadow prices
+        a MIP cannot give. Empty if the LP does not solve."""
+        with self._pinned_lp():
+            if not self._run_lp():
+                return {}
+            duals: dict[Any, float] = {}
+            for row, y in zip(self.rows, self.h.getSolution().row_dual, strict=True):
+                duals[row.con] = duals.get(row.con, 0.0) + float(y)
+            return duals
+
+    def lp_margins(self, params: dict[str, Any], step: float) -> dict[str, tuple[float, float]]:
+        """For each named mutable parameter (a grant), what `step` more and `step` less of it change the pinned
+        LP's optimum, per unit: (a unit more, a unit less). Where the LP is degenerate its dual is only one of
+        the two (cut_50's 2022/23 grant: £2.29 a pound for the last pound, £1.12 for the next). Rows reading the
+        parameter are re-read in place (`refresh_rows`), so a grant's other rows (the commissioning minimum
+        on the grant awarded) move with it. A side whose LP does not solve is left out."""
+        found: dict[str, tuple[float, float]] = {}
+        with self._pinned_lp():
+            if not self._run_lp():
+                return found
+            base = self.h.getInfo().objective_function_value
+            for name, param in params.items():
+                own = float(param.value)
+                slopes = []
+                for sign in (1.0, -1.0):
+                    param.set_value(own + sign * step)
+                    self.refresh_rows()
+                    solved = self._run_lp()
+                    slopes.append(sign * (self.h.getInfo().objective_function_value - base) / step if solved else None)
+                param.set_value(own)
+                self.refresh_rows()
+                if None not in slopes:
+                    found[name] = (slopes[0], slopes[1])
+        return found

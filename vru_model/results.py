@@ -407,14 +407,22 @@ def rule_cost_texts(costs: list[dict[str, Any]]) -> list[str]:
     return texts
 
 
+GRANT_STEP = 1000.0  # £: the core grant's margins are measured over this much more and less (`lp_margins`)
+
+
 def shadow_price_report(
-    sc: Scenario, d: ModelData, m: pyo.ConcreteModel, duals: dict[Any, float], costs: list[dict] | None = None
+    sc: Scenario, d: ModelData, m: pyo.ConcreteModel, duals: dict[Any, float], costs: list[dict] | None = None,
+    margins: dict[str, tuple[float, float]] | None = None,
 ) -> dict:
     """Marginal values in words, from the LP with running decisions fixed: what one more pound of each
-    stream is worth, and what the commissioning rule costs where it binds."""
+    stream is worth, and what the commissioning rule costs where it binds. `margins` ({FY: (a pound more, a
+    pound less)} of core grant, `DirectSolver.lp_margins`) give the core grant's two sides; without them the
+    dual stands for both, which it is not where the LP is degenerate."""
+    margins = margins or {}
     if not duals:
         return {
             "available": False, "grant_value_per_pound": {}, "streams": {}, "commissioning_rule": {},
+            "grant_value_of_a_pound_more": {}, "grant_cost_of_a_pound_less": {},
             "rule_costs": costs or [], "text": rule_cost_texts(costs or []),
         }
     first = d.outcomes[0].name
@@ -434,7 +442,14 @@ def shadow_price_report(
             if s == d.core and sc.policy.commissioning_basis == "awarded":
                 v -= kappa * required.get(y, 0.0)  # the minimum grows with the grant awarded
             streams.setdefault(s, {})[y] = round(v, 4)
-            if s == d.core:
+            if s == d.core and y in margins:
+                more, less = margins[y]
+                text = (f"One more pound of {y} core grant is worth £{more:,.2f} of value net of exit and "
+                        "disruption costs")
+                if abs(more - less) >= 0.005:
+                    text += f"; a pound less would cost £{less:,.2f}"
+                texts.append(text + ".")
+            elif s == d.core:
                 texts.append(f"One more pound of {y} core grant is worth £{v:,.2f} of value.")
             elif v > 1e-6:
                 texts.append(f"One more pound of {sc.funding[s].title or s} in {y} is worth £{v:,.2f} of value.")
@@ -458,6 +473,9 @@ def shadow_price_report(
     return {
         "available": True,
         "grant_value_per_pound": streams.get(d.core, {}),
+        # measured over GRANT_STEP either way on the same LP; the dual above is one of the two, or between them
+        "grant_value_of_a_pound_more": {y: round(more, 4) for y, (more, _less) in margins.items()},
+        "grant_cost_of_a_pound_less": {y: round(less, 4) for y, (_more, less) in margins.items()},
         "streams": streams,
         "commissioning_rule": rule,
         "rule_costs": costs or [],
@@ -475,6 +493,7 @@ def make_result(
     explanation: dict[str, Any] | None,
     timings: dict[str, float],
     rule_costs: list[dict[str, Any]] | None = None,
+    margins: dict[str, tuple[float, float]] | None = None,
 ) -> Result:
     has_plan = status in (Status.OPTIMAL, Status.TIME_LIMIT)
     if has_plan:
@@ -524,7 +543,7 @@ def make_result(
         },
         "value_definitions": VALUE_DEFINITIONS,
         "by": by,
-        "shadow_prices": shadow_price_report(sc, d, m, duals, rule_costs) if has_plan
+        "shadow_prices": shadow_price_report(sc, d, m, duals, rule_costs, margins) if has_plan
         else {"available": False, "text": []},
         "compliance": compliance(sc, d, alloc, funding, fy) if has_plan else [],
         "explanation": explanation,

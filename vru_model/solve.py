@@ -18,7 +18,7 @@ from vru_model.data import ModelData, prepare
 from vru_model.decisions import annotate, reductions, unkeepable
 from vru_model.diagnostics import explain
 from vru_model.model import apply_rule_bounds, build_model
-from vru_model.results import make_result, rule_cost_texts
+from vru_model.results import GRANT_STEP, make_result, rule_cost_texts
 from vru_model.results_text import plural
 from vru_model.schema import Scenario
 from vru_model.solver import Status, open_solver
@@ -197,8 +197,13 @@ def solve(
     status, res = solver.solve()
     solved = time.perf_counter()
     duals: dict[Any, float] = {}
+    margins: dict[str, tuple[float, float]] = {}
     if status == Status.OPTIMAL and shadow_prices:
         duals = solver.lp_duals()
+        if duals and hasattr(solver, "lp_margins"):  # the direct interface
+            first = data.outcomes[0]
+            margins = solver.lp_margins({y: model.grant[first.name, y] for y in data.fys
+                                         if data.grant(first, y) > GRANT_STEP}, GRANT_STEP)
     explanation = None
     if status == Status.INFEASIBLE:
         explanation = explain(scenario, data, model)
@@ -207,7 +212,7 @@ def solve(
         "solve_seconds": solved - built,
         "total_seconds": time.perf_counter() - started,
     }
-    result = make_result(scenario, data, model, status, res, duals, explanation, timings)
+    result = make_result(scenario, data, model, status, res, duals, explanation, timings, margins=margins)
     if result.objective is not None:
         keep = None
         if price_rules and status == Status.OPTIMAL and scenario.policy.objective == "max_value":
