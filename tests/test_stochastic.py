@@ -398,3 +398,24 @@ def test_outcome_order_does_not_change_the_figures(path: Path):
     assert a.here_and_now["notices"] == b.here_and_now["notices"]
     first = {o["name"]: o["objective"] for o in a.outcomes}
     assert first == pytest.approx({o["name"]: o["objective"] for o in b.outcomes}, abs=TIE)
+
+
+
+def test_core_grant_an_outcome_leaves_unspent_is_reported():
+    """Nothing carries over, so grant an outcome's plan leaves unused is lost: late_confirmation's plan, if the
+    grant continues in full, spends 2.73m of the 3.31m 2022/23 grant (services closed or cut before
+    confirmation cannot all come back), where the index showed "£0 left unspent" for the deterministic plan."""
+    from vru_model.reports import Html, describe_cliff_edge
+    from vru_model.results_text import money
+
+    scenario = load_scenario(SCENARIOS / "late_confirmation.yaml")
+    result = solve_cliff_edge(scenario, value_of_information=False, costs_to_keep=False)
+    core = result.funding[result.funding["stream"] == "home_office_grant"]
+    for o in result.summary["outcomes"]:
+        spent = core[core["outcome"] == o["name"]].groupby("fy")["amount"].sum()
+        y = scenario.uncertainty.fy
+        assert o["core_unspent"].get(y, 0.0) == pytest.approx(max(0.0, o["grant"] - spent.get(y, 0.0)), abs=1.0)
+    full = next(o for o in result.summary["outcomes"] if o["name"] == "full")
+    assert full["core_unspent"]["2022/23"] > 100_000
+    html = "".join(str(i) for i in describe_cliff_edge(result.summary) if isinstance(i, Html))
+    assert f"{money(full['core_unspent']['2022/23'])} of the 2022/23 core grant goes unspent" in html

@@ -823,6 +823,11 @@ def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
             f"If {_outcome_name(o)}: {counts.get(o['name'], {}).get('closes', 0)} close, "
             f"{counts.get(o['name'], {}).get('reduces', 0)} are reduced, {counts.get(o['name'], {}).get('keeps', 0)} "
             "keep their scale" for o in outcomes) + "."))
+        unused = [f"If {_outcome_name(o)}, " + " and ".join(f"{money(v)} of the {y} core grant" for y, v in
+                                                             o["core_unspent"].items()) + " goes unspent"
+                  for o in outcomes if o.get("core_unspent")]
+        if unused:
+            out.append(para("; ".join(unused) + " (nothing carries over to a later year)."))
     vss = "unbounded (planning for the average grant leaves some outcome with no lawful plan)" if summary.get(
         "vss_unbounded") else _fmt(summary.get("vss"))
     rows = [["Expected value after underwriting and liability penalties (discounted)",

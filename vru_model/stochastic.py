@@ -265,6 +265,11 @@ def _outcome_reports(
             i for i, rows in year.groupby("intervention", sort=False) if bool((rows["running"] == 1).all())
         )
         closed = closures(sc, alloc.drop(columns=["outcome", "probability"]))
+        core = f[f["stream"] == d.core].groupby("fy")["amount"].sum()
+        # grant the outcome's plan leaves unused (nothing carries over): e.g. services closed before the grant
+        # was known cannot all come back in time to spend a grant confirmed in full
+        unspent = {y: round(d.grant(o, y) - float(core.get(y, 0.0)), 2) for y in d.fys
+                   if d.grant(o, y) - float(core.get(y, 0.0)) > 0.5}
         reports.append({
             "name": w,
             "probability": o.probability,
@@ -274,6 +279,7 @@ def _outcome_reports(
             "value_discounted": round(float(pyo.value(m.value[w])), 2),
             "losses": round(float(pyo.value(m.losses[w])), 2),
             "underwriting_drawn": round(drawn, 2),
+            "core_unspent": unspent,
             "unfunded_liability": round(float(liab["amount"].sum()), 2),
             "unfunded_liability_before_confirmation": round(float(liab[liab["period"] < conf]["amount"].sum()), 2),
             "unfunded_liability_after_confirmation": round(float(liab[liab["period"] >= conf]["amount"].sum()), 2),
