@@ -83,3 +83,33 @@ def test_ctrl_c_stops_a_long_lp_run_through_pyomo():
     m.rows.deactivate()  # and the same solver runs again to the end
     opt.remove_constraints(list(m.rows.values()))
     assert run_solver(opt, m)[0] == Status.OPTIMAL
+
+
+def test_a_forked_child_runs_highs_too():
+    """After a run the solver thread exists in this process only: a child forked from it (user code with a
+    fork-based pool) hung forever on its first run, queued for a thread it does not have."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    _random_lp(h, 200, 0.05)
+    interrupt.run(h)  # the solver thread is up
+    pid = os.fork()
+    if pid == 0:  # the child: one run, then out, whatever happens
+        try:
+            child = highspy.Highs()
+            child.setOptionValue("output_flag", False)
+            child.setOptionValue("threads", 1)
+            _random_lp(child, 200, 0.05)
+            interrupt.run(child)
+            os._exit(0 if child.getModelStatus() == highspy.HighsModelStatus.kOptimal else 1)
+        finally:
+            os._exit(2)
+    for _ in range(300):  # up to 30 s
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        threading.Event().wait(0.1)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child's run never came back")

@@ -211,3 +211,28 @@ def test_the_what_ifs_keep_to_their_time_budget_and_say_what_they_left_out(budge
     else:
         assert what_if.unmeasured == [] and what_if.budget_text() == ""
         assert rules and all(v is not None for v in keep.values())
+
+
+def test_a_what_if_cut_short_by_the_budget_is_not_measured_rather_than_wrong():
+    """A re-solve that stops at the sliver of budget left holds a poor plan: cut_50's cost to keep place_sandwell
+    came out at £6.94m (it is £26k) when each re-solve had 0.3 s. Every cost is now either the true one (within
+    the gap) or not measured, and listed so. (Here 0.3 s cuts most of them short; on a machine that finishes
+    them all in time the test holds trivially: no timed assertion.)"""
+    from vru_model.solve import WhatIfs, keepable, plan_changes
+
+    sc = load_scenario(SCENARIOS / "cut_50.yaml")
+    res = solve(sc)
+    data = prepare(sc)
+    moves = plan_changes(sc, res)
+    names = keepable(sc, data, moves)
+    full = WhatIfs(sc, data, [i for i, _month in moves]).costs_to_keep(res.objective, names)
+    # each re-solve stopped at 0.3 s (a full one takes about 0.6 s here), as the last of a spent budget is
+    hurried = sc.model_copy(update={"policy": sc.policy.model_copy(update={"time_limit_seconds": 0.3})})
+    short = WhatIfs(hurried, data, [i for i, _month in moves], budget=60.0)
+    cut = short.costs_to_keep(res.objective, names)
+    slack = 2 * sc.policy.mip_rel_gap * abs(res.objective) + 1.0
+    for i in names:
+        if cut[i] is None:
+            assert i in short.unmeasured or full[i] is None
+        else:
+            assert cut[i] == pytest.approx(full[i], abs=slack), i

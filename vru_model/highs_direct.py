@@ -543,13 +543,16 @@ class DirectSolver:
             for name, param in params.items():
                 own = float(param.value)
                 slopes = []
-                for sign in (1.0, -1.0):
-                    param.set_value(own + sign * step)
+                try:
+                    for sign in (1.0, -1.0):
+                        param.set_value(own + sign * step)
+                        self.refresh_rows()
+                        solved = self._run_lp()
+                        value = self.h.getInfo().objective_function_value
+                        slopes.append(sign * (value - base) / step if solved else None)
+                finally:
+                    param.set_value(own)
                     self.refresh_rows()
-                    solved = self._run_lp()
-                    slopes.append(sign * (self.h.getInfo().objective_function_value - base) / step if solved else None)
-                param.set_value(own)
-                self.refresh_rows()
                 if None not in slopes:
                     found[name] = (slopes[0], slopes[1])
         return found

@@ -5,9 +5,10 @@ a Ctrl-C pressed during a long LP was acted on when the LP ended (minutes, on 50
 Pyomo (which runs HiGHS with highspy's own interrupt callback) it was swallowed and came back as "the solver
 failed". `run` and `call` hand the work to one long-lived solver thread while the main thread waits in short,
 interruptible steps. On Ctrl-C they subscribe HiGHS's interrupt callbacks (checked every simplex and
-interior-point iteration and in branch and bound), wait for HiGHS to stop, and re-raise KeyboardInterrupt;
-the callbacks go when the run ends. They are not subscribed otherwise: called every iteration, they made
-60 robustness samples 30% slower.
+interior-point iteration and in branch and bound), wait for HiGHS to stop (more Ctrl-Cs do not cut the wait
+short), and re-raise KeyboardInterrupt; the callbacks go when the run ends. They are not subscribed
+otherwise: called every iteration, they made 60 robustness samples 30% slower. A forked child starts its own
+solver thread.
 
 One thread for every run, rather than a thread per run as highspy's `startSolve` makes: HiGHS keeps its task
 scheduler per thread, and highspy resets it after each threaded run (about 2 ms a run, 10% of the robustness
@@ -16,7 +17,9 @@ samples). Off the main thread (a Dask worker's thread) no signal arrives, so the
 
 from __future__ import annotations
 
+import os
 import queue
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,6 +86,32 @@ def _serve() -> None:
         _jobs.get().solve()
 
 
+def _forget_the_thread() -> None:
+    """In a forked child the solver thread does not exist: start a new one there (and a new queue)."""
+    global _jobs, _solver_thread
+    _jobs = queue.SimpleQueue()
+    _solver_thread = None
+
+
+os.register_at_fork(after_in_child=_forget_the_thread)
+
+
+def _wait_out(job: _Job) -> None:
+    """Wait for HiGHS to stop after a Ctrl-C, whatever more Ctrl-Cs come. Leaving while it runs left HiGHS
+    working on an object the caller goes on to change or free (a crash, exit 139) or calling back into an
+    interpreter that is shutting down (exit 134). Inside HiGHS's MIP the wait can be the length of one LP."""
+    told = False
+    while True:
+        try:
+            job.wait(stopping=True)
+            return
+        except KeyboardInterrupt:
+            if not told:
+                print("Stopping HiGHS: it stops at its next check, which inside its MIP is the end of the LP it is "
+                      "solving. Ctrl-\\ quits at once.", file=sys.stderr, flush=True)
+                told = True
+
+
 def call(work: Callable[[], T], highs: Callable[[], highspy.Highs | None]) -> T:
     """`work()`, which runs HiGHS (the object `highs()` returns), stopped within a moment by Ctrl-C, which
     then raises KeyboardInterrupt here."""
@@ -98,7 +127,7 @@ def call(work: Callable[[], T], highs: Callable[[], highspy.Highs | None]) -> T:
         job.wait(stopping=False)
     except KeyboardInterrupt:
         job.stop()
-        job.wait(stopping=True)  # HiGHS stops at its next check; a second Ctrl-C leaves at once
+        _wait_out(job)
         raise
     if job.failed is not None:
         raise job.failed
