@@ -70,6 +70,20 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _keep_cell(change: dict[str, Any]) -> str:
+    """A closure's or reduction's cost to keep for a table cell: the figure, or why there is none."""
+    if change.get("cost_to_keep") is not None:
+        return money(change["cost_to_keep"])
+    return change.get("cost_to_keep_note", "not measured")
+
+
+def _reasons(heading: str, changes: list[dict[str, Any]]) -> Html:
+    """The reasons as prose under their table: as a column they were squeezed to a few words a line (a board
+    paper ran to two A4 pages a closure)."""
+    return Html(f"<h3>{heading}</h3>" + "".join(
+        f'<p class="reason"><strong>{esc(c["title"])}.</strong> {esc(c.get("reason", ""))}</p>' for c in changes))
+
+
 def months_text(n: int) -> str:
     return f"{n} month{'s' if n != 1 else ''}"
 
@@ -504,18 +518,12 @@ class ScenarioReport:
         if closed:
             out.append(table(
                 [[c["title"], month_name(c["notice_by"]), month_name(c["closes_from"]), months_text(c["notice_months"]),
-                  money(c["exit_cost"]), f"{c['participants_per_year']:,.0f}",
-                  money(c["cost_to_keep"]) if c.get("cost_to_keep") is not None
-                  else c.get("cost_to_keep_note", "not measured")]
+                  money(c["exit_cost"]), f"{c['participants_per_year']:,.0f}", _keep_cell(c)]
                  for c in closed],
                 ["Service", "Serve notice by", "Closes from", "Notice period", "Exit cost", "Participants a year",
                  "Cost to keep (value lost if kept)"],
                 "Services that close, and when notice must be served", [False, False, False, True, True, True, True]))
-            # The reasons read as prose under the table: as a column they were squeezed to a few words a line
-            # (a board paper ran to two A4 pages a closure).
-            out.append(Html("<h3>Why each service closes</h3>" + "".join(
-                f'<p class="reason"><strong>{esc(c["title"])}.</strong> {esc(c.get("reason", ""))}</p>'
-                for c in closed)))
+            out.append(_reasons("Why each service closes", closed))
         else:
             out.append(para("No service closes in this plan."))
         out += self._reductions()
@@ -534,17 +542,13 @@ class ScenarioReport:
         return [
             table([[r["title"], month_name(r["notice_by"]), month_name(r["from"]),
                     f"{r['scale_before']:.0%} to {r['scale']:.0%}", months_text(r["notice_months"]),
-                    f"{r['participants_lost_per_year']:,.0f}",
-                    money(r["cost_to_keep"]) if r.get("cost_to_keep") is not None
-                    else r.get("cost_to_keep_note", "not measured")]
+                    f"{r['participants_lost_per_year']:,.0f}", _keep_cell(r)]
                    for r in cut],
                   ["Service", "Serve notice of variation by", "Reduced from", "Scale (of design strength)",
                    "Notice period", "Participants losing support a year", "Cost to keep (value lost if kept at scale)"],
                   "Services that keep running at a reduced scale, and when notice of variation must be served",
                   [False, False, False, True, True, True, True]),
-            Html("<h3>Why each service is reduced</h3>" + "".join(
-                f'<p class="reason"><strong>{esc(r["title"])}.</strong> {esc(r.get("reason", ""))}</p>'
-                for r in cut)),
+            _reasons("Why each service is reduced", cut),
         ]
 
     def _scales_set_at_start(self) -> list[object]:

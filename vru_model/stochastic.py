@@ -268,8 +268,8 @@ def _outcome_reports(
         core = f[f["stream"] == d.core].groupby("fy")["amount"].sum()
         # grant the outcome's plan leaves unused (nothing carries over): e.g. services closed before the grant
         # was known cannot all come back in time to spend a grant confirmed in full
-        unspent = {y: round(d.grant(o, y) - float(core.get(y, 0.0)), 2) for y in d.fys
-                   if d.grant(o, y) - float(core.get(y, 0.0)) > 0.5}
+        left = {y: d.grant(o, y) - float(core.get(y, 0.0)) for y in d.fys}
+        unspent = {y: round(v, 2) for y, v in left.items() if v > 0.5}
         reports.append({
             "name": w,
             "probability": o.probability,
