@@ -192,9 +192,14 @@ def test_infeasible_report_explains_why(shipped_batch: tuple[Path, object]) -> N
 def test_cliff_edge_figures_for_a_scenario_with_uncertainty(shipped_batch: tuple[Path, object]) -> None:
     out = shipped_batch[0]
     html = _text((out / "late_confirmation" / "report.html").read_text())
-    assert "What knowing the grant in April would be worth (EVPI)" in html
+    assert "What knowing the grant from the start would be worth (EVPI)" in html
     assert "Each grant outcome" in html
     assert "Cliff-edge plan: headline figures" in html and "If the grant ends (£0)" in html
+    # the page leads with the plan to act on, and the plan made as if the grant were known is labelled so
+    assert "so the plan to act on is the cliff-edge plan" in html and "if it is as planned" not in html
+    assert html.index("Cliff-edge plan: headline figures") < html.index("Plan status")
+    assert "This is the plan made as if the 2022/23 grant were known from the start, for comparison." in html
+    assert "not the cliff-edge plan: the evidence is sampled for one grant at a time" in html
     assert (out / "late_confirmation" / "cliff_edge.json").is_file()
     index = _text((out / "index.html").read_text())
     assert "(OPCC underwrites until then): cliff-edge plan" in index and "Services by grant outcome" in index

@@ -381,6 +381,54 @@ def test_cliff_edge_story_leads_with_what_to_do_now_and_counts_each_outcome() ->
     assert "closed in every outcome" not in text
 
 
+def _closure(i: str, notice_by: str, closes_from: str) -> dict[str, str]:
+    return {"intervention": i, "title": f"Service {i} (its description)", "notice_by": notice_by,
+            "closes_from": closes_from}
+
+
+def test_a_late_grant_leads_with_the_cliff_edge_plan_and_counts_closures_alike_everywhere() -> None:
+    """late_confirmation's heading said "if it is as planned, two services close" (the plan made as if the grant
+    were known) where the plan to act on, the cliff-edge plan, closes four whatever the grant; and the worst
+    outcome closed 23 services in the heading and 21 in the table under it."""
+    from vru_model.reports import cliff_headline, cliff_rows
+
+    cut = {"intervention": "c", "title": "Service c (its description)", "from": "2022-04", "scale": 0.5,
+           "scale_before": 1.0, "notice_by": "2022-01"}
+    cliff = {
+        "status": "optimal", "expected_value": 5e6, "uncertainty": {"fy": "2022/23", "confirmed_month": "2022-06"},
+        "here_and_now": {"services": [{}] * 5, "notices": [_closure("a", "2021-04", "2021-05")]},
+        "outcomes": [
+            {"name": "full", "label": "continues in full", "probability": 0.7, "grant": 3e6, "objective": 6e6,
+             "closures": [_closure("a", "2021-04", "2021-05")], "reductions": [cut]},
+            {"name": "ends", "label": "ends", "probability": 0.3, "grant": 0.0, "objective": 1e6,
+             "underwriting_drawn": 1.25e6, "reductions": [cut],
+             "closures": [_closure("a", "2021-04", "2021-05"), _closure("b", "2022-06", "2022-09"),
+                          _closure("c", "2022-06", "2022-09")]}],
+    }
+    summary = {"status": "optimal", "totals": {"value": 1e7, "exit_costs": 0.0}, "reductions": [],
+               "closures": [{**_closure("a", "2021-04", "2021-05"), "notice_months": 1}],
+               "fy": {"2021/22": {"core_grant": 3e6}}}
+    f = finding(summary, None, cliff)
+    assert f.heading == ("one service closes whatever the 2022/23 grant; if it ends, two more close and £1.25m of "
+                         "OPCC underwriting is drawn")
+    assert f.sentence.startswith("The 2022/23 grant is not known until June 2022, so the plan to act on is the "
+                                 "cliff-edge plan")
+    assert "Whatever the grant, serve notice on one service (by April 2021): Service a." in f.sentence
+    assert "Also serve notice of variation on one service (by January 2022): Service c to 50% from April 2022." \
+        in f.sentence
+    assert "if it continues in full (70% chance), no more services close" in f.sentence
+    assert "if it ends (30% chance), two more services close from September 2022" in f.sentence
+    assert f.sentence.endswith("Made as if the 2022/23 grant were known from the start to be as planned, the plan "
+                               "closes one service; the sections before the cliff-edge plan describe that plan, for "
+                               "comparison.")
+    assert f.line.startswith("The 2022/23 grant is not known until June 2022. Cliff-edge plan: one service closes")
+    rows = dict(cliff_rows(cliff_headline(cliff)))  # the same counts over the whole plan as the heading
+    assert rows["Services that close over the plan if the grant ends"] == "3 of 5"
+    assert rows["Services that close over the plan if the grant continues in full"] == "1 of 5 (1 more reduced)"
+    assert rows["What to do now"] == ("Serve notice on 1 service and notice of variation on 1 service before June "
+                                      "2022, whatever the grant")
+
+
 def test_a_contract_cut_in_scale_is_reported_with_its_notice_of_variation() -> None:
     """A reduction needs notice served by a date just as a closure does; summary.json had it, the page did not
     (the baseline's parenting peer support to 50% from April 2022, with notice by January 2022, was nowhere)."""

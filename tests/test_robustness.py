@@ -61,6 +61,17 @@ def test_a_closure_in_every_sample_is_robust_and_a_minority_one_fragile(hand) ->
     assert hand.summary["fragile_decisions"] == ["flipper"]
 
 
+def test_a_service_the_plan_never_starts_is_not_a_closure() -> None:
+    """late_confirmation's page said the micro-charities fund "closes in 85%" of samples though it never runs
+    there: a service not running at the start that the plan never starts is not a decision to close it."""
+    never = robustness(load_scenario(HAND, {"interventions.doomed.running_at_start": False}),
+                       draws=_hand_draws(), epsilons=())
+    doomed = never.services.set_index("intervention").loc["doomed"]
+    assert doomed["closes_share"] == 1.0 and doomed["not_run_share"] == 1.0  # not running at the end, as before
+    assert never.summary["robust_closures"] == [] and never.summary["fragile_decisions"] == ["flipper"]
+    assert not any("Doomed" in sentence for sentence in never.summary["sentences"])
+
+
 def test_regret_is_the_hand_worked_loss_of_the_recommended_plan(hand) -> None:
     # At effect e > 0.2 the best plan is worth 1,000,000 e + 66,667 and the recommended one 200,000 + 333,333 e.
     regret = dict(zip(hand.samples["effect.flipper"], hand.samples["regret"], strict=True))

@@ -38,7 +38,8 @@ def dump_json(document: Any) -> str:
 
 def read_plan(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> dict[str, dict[str, Any]]:
     """Each service's fate in a solved model: kept, reduced (runs to the end, but at a lower level at some
-    point than it starts at) or closes, and the month it closes from."""
+    point than it starts at) or closes (not running at the end), the month it closes from, and whether it runs
+    at all (one not running at the start that the plan never starts "closes" without a month)."""
     w = d.outcomes[0].name
     fates = {}
     for i in d.interventions:
@@ -57,7 +58,7 @@ def read_plan(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> dict[str, dic
             fate = "reduced"
         else:
             fate = "kept"
-        fates[i] = {"fate": fate, "closes_from": closes_from if fate == "closes" else None}
+        fates[i] = {"fate": fate, "closes_from": closes_from if fate == "closes" else None, "runs": sc.interventions[i].running_at_start or any(on)}
     return fates
 
 

@@ -249,14 +249,14 @@ def frontier_lines(
 
 
 def fate_shares(labels: Sequence[str], shares: dict[str, Sequence[float]], *, alt: str, caption: str) -> Chart:
-    """One bar per service, split into the shares of samples in which it is kept, reduced or closes; each part
+    """One bar per service, split into the shares of samples in which it is kept, reduced, closes (or never runs); each part
     has its own colour and hatching and a legend, and shares of 10% or more are written on the bar."""
     fig = _figure(9.0, 1.3 + 0.3 * len(labels))
     ax = fig.subplots()
     left = [0.0] * len(labels)
     handles = []
     for k, (name, values) in enumerate(shares.items()):
-        colour, hatch = OKABE_ITO[[2, 1, 5][k % 3]], HATCHES[k % len(HATCHES)]
+        colour, hatch = OKABE_ITO[[2, 1, 5, 4][k % 4]], HATCHES[k % len(HATCHES)]
         ax.barh(range(len(labels)), values, left=left, color=colour, hatch=hatch, edgecolor="white", height=0.7)
         for y, (x0, v) in enumerate(zip(left, values, strict=True)):
             if v >= 0.1:

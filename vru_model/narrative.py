@@ -166,43 +166,104 @@ def finding(summary: dict[str, Any], baseline: dict[str, Any] | None = None,
         kind = "closures"
     if cut:
         k = len(cut)
-        named = "; ".join(f"{r['title'].split(' (')[0]} to {r['scale']:.0%} from {month_name(r['from'])}"
-                          for r in cut[:3]) + (f"; and {words(k - 3)} more" if k > 3 else "")
         sentence += (f" Serve notice of variation on {words(k)} service{'s' if k != 1 else ''} that "
-                     f"{'keep' if k != 1 else 'keeps'} running at a reduced scale ({_notice_clause(cut)}): {named}.")
+                     f"{'keep' if k != 1 else 'keeps'} running at a reduced scale ({_notice_clause(cut)}): "
+                     f"{_cuts_clause(cut)}.")
         line += (f" Notice of variation (a reduced scale) on {words(k)} service{'s' if k != 1 else ''} "
                  f"({_notice_clause(cut)}).")
-    if status == "time_limit":
-        sentence += " The solver stopped at its time limit, so a better plan may exist."
     uncertain = _cliff_clause(cliff)
     if uncertain:
-        heading = f"{uncertain[0]}; if it is as planned, {heading}"
-        sentence = uncertain[1] + " " + sentence.replace("Every service keeps running", "If the grant is as "
-                                                          "planned, every service keeps running", 1)
-        line += " " + uncertain[2]
+        as_known = (f"Made as if the {uncertain.fy} grant were known from the start to be as planned, the plan "
+                    f"{'closes ' + services if n else 'closes no service'}"
+                    f"{f' and cuts {words(len(cut))} in scale' if cut else ''}; the sections before the "
+                    "cliff-edge plan describe that plan, for comparison.")
+        heading = uncertain.heading
+        sentence = f"{uncertain.sentence} {as_known}"
+        line = f"{uncertain.line} As if the grant were known: {line[:1].lower()}{line[1:]}"
+        kind = "closures" if uncertain.closes or n else kind
+    if status == "time_limit" or (uncertain and cliff and cliff.get("status") == "time_limit"):
+        sentence += " The solver stopped at its time limit, so a better plan may exist."
     return Finding(heading, sentence, line, kind)
 
 
-def _cliff_clause(cliff: dict[str, Any] | None) -> tuple[str, str, str] | None:
-    """For a grant confirmed late: (heading part, leading sentence, index sentence) from its cliff-edge plan."""
+@dataclass(frozen=True)
+class _CliffClause:
+    """The cliff-edge plan's part of a finding: the plan to act on when a year's grant is confirmed late."""
+
+    fy: str
+    heading: str
+    sentence: str
+    line: str
+    closes: bool  # whether any outcome closes a service
+
+
+def common_reductions(outcomes: list[dict[str, Any]], confirmed: str | None) -> list[dict[str, Any]]:
+    """Cuts in scale decided before the grant is known: the same cut, with notice before confirmation, in every
+    outcome's plan."""
+    def key(r: dict[str, Any]) -> tuple[str, str, float]:
+        return r["intervention"], r["from"], round(r["scale"], 4)
+
+    shared = set.intersection(*({key(r) for r in o.get("reductions") or []} for o in outcomes))
+    return [r for r in outcomes[0].get("reductions") or []
+            if key(r) in shared and (confirmed is None or r["notice_by"] < confirmed)]
+
+
+def _cuts_clause(cuts: list[dict[str, Any]]) -> str:
+    """'Education advisers to 50% from April 2022; ...; and two more'."""
+    k = len(cuts)
+    return "; ".join(f"{r['title'].split(' (')[0]} to {r['scale']:.0%} from {month_name(r['from'])}"
+                     for r in cuts[:3]) + (f"; and {words(k - 3)} more" if k > 3 else "")
+
+
+def _later_closures(outcome: dict[str, Any], notices: list[dict[str, Any]]) -> list[str]:
+    """The months from which an outcome's plan closes services beyond those closed whatever the grant."""
+    now = {n["intervention"] for n in notices}
+    return sorted(c["closes_from"] for c in outcome.get("closures") or [] if c["intervention"] not in now)
+
+
+def _cliff_clause(cliff: dict[str, Any] | None) -> _CliffClause | None:
+    """For a grant confirmed late, what to do now whatever the grant and what follows in each outcome, from its
+    cliff-edge plan: the plan to act on, so the page leads with it (counts are over the whole plan, as for a
+    plan with every grant known)."""
     if not cliff or not has_plan(cliff) or not cliff.get("outcomes"):
         return None
     unc = cliff.get("uncertainty") or {}
     fy, confirmed = unc.get("fy", "next year's"), unc.get("confirmed_month")
-    when = f" until {month_name(confirmed)}" if confirmed else " late"
+    when = f" until {month_name(confirmed)}" if confirmed else " until late"
+    outcomes = cliff["outcomes"]
     notices = (cliff.get("here_and_now") or {}).get("notices") or []
-    worst = min(cliff["outcomes"], key=lambda o: (o["grant"], o.get("objective", 0.0)))
-    label = worst.get("label") or worst["name"].replace("_", " ")
-    k = len(worst.get("closures") or [])
-    if notices:
-        before = (f"Before then, serve notice on {words(len(notices))} service{'s' if len(notices) != 1 else ''} "
-                  f"({_notice_clause(notices)}).")
+    cuts = common_reductions(outcomes, confirmed)
+    k = len(notices)
+    now = (f"{words(k)} service{'s' if k != 1 else ''} close{'s' if k == 1 else ''} whatever the {fy} grant"
+           if k else f"no service closes before the {fy} grant is known")
+    worst = min(outcomes, key=lambda o: (o["grant"], o.get("objective", 0.0)))
+    more = len(_later_closures(worst, notices))
+    drawn = worst.get("underwriting_drawn", 0.0)
+    drawn_text = f" and {money(drawn)} of OPCC underwriting is drawn" if drawn > 0.5 else ""
+    worst_text = (f"if it {worst.get('label') or worst['name'].replace('_', ' ')}, "
+                  f"{words(more)} {'more ' if k else ''}close{'s' if more == 1 else ''}{drawn_text}")
+    heading = f"{now}; {worst_text}"
+    closing = (f"serve notice on {words(k)} service{'s' if k != 1 else ''} ({_notice_clause(notices)}): "
+               + "; ".join(c["title"].split(" (")[0] for c in notices[:3])
+               + (f"; and {words(k - 3)} more" if k > 3 else "")) if notices else ""
+    cutting = (f"notice of variation on {words(len(cuts))} service{'s' if len(cuts) != 1 else ''} "
+               f"({_notice_clause(cuts)}): {_cuts_clause(cuts)}") if cuts else ""
+    if closing:
+        first = f"Whatever the grant, {closing}." + (f" Also serve {cutting}." if cutting else "")
     else:
-        before = "No notice needs to be served before then."
-    worst_text = (f"if the grant {label}, {words(k)} service{'s' if k != 1 else ''} close"
-                  f"{'s' if k == 1 else ''}" + (f" and {money(worst.get('underwriting_drawn', 0.0))} of OPCC "
-                                                "underwriting is drawn" if worst.get("underwriting_drawn", 0) > 0.5
-                                                else ""))
-    sentence = f"The {fy} grant is not known{when}. {before} The cliff-edge plan shows that {worst_text}."
-    heading = worst_text.replace("if the grant", f"if the {fy} grant", 1)
-    return heading, sentence, f"The {fy} grant is not known{when}: {worst_text}."
+        first = (f"Whatever the grant, serve {cutting}." if cutting
+                 else "No notice needs to be served before the grant is known.")
+    then = []
+    for o in outcomes:
+        extra = _later_closures(o, notices)
+        label = o.get("label") or o["name"].replace("_", " ")
+        under = o.get("underwriting_drawn", 0.0)
+        then.append(f"if it {label} ({o.get('probability', 0.0):.0%} chance), "
+                    + (f"{words(len(extra))} {'more ' if k else ''}service{'s' if len(extra) != 1 else ''} close"
+                       f"{'s' if len(extra) == 1 else ''} from {month_name(extra[0])}" if extra
+                       else f"no {'more ' if k else ''}services close")
+                    + (f" and {money(under)} of OPCC underwriting is drawn" if under > 0.5 else ""))
+    sentence = (f"The {fy} grant is not known{when}, so the plan to act on is the cliff-edge plan, made for "
+                f"every outcome at once. {first} Once the grant is known: {'; '.join(then)}.")
+    line = f"The {fy} grant is not known{when}. Cliff-edge plan: {now}; {worst_text}."
+    return _CliffClause(fy, heading, sentence, line, any(o.get("closures") for o in outcomes))

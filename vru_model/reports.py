@@ -22,7 +22,7 @@ import pandas as pd
 from vru_model import charts, decisions, robustness, stochastic, sweep
 from vru_model.charts import Chart
 from vru_model.model import RULES
-from vru_model.narrative import Finding, core_grant_total, finding, has_plan, narrative, words
+from vru_model.narrative import Finding, common_reductions, core_grant_total, finding, has_plan, narrative, words
 from vru_model.periods import month_name
 from vru_model.results import input_hash
 from vru_model.results_text import money, plural
@@ -167,20 +167,24 @@ def cliff_headline(cliff: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     worst = min(cliff["outcomes"], key=lambda o: (o["grant"], o.get("objective", 0.0)))
     here = cliff.get("here_and_now") or {}
-    counts = cliff.get("counts_by_outcome") or {}
-    by_outcome = [
-        {"name": _outcome_name(o), "closes": counts.get(o["name"], {}).get("closes", len(o.get("closures", []))),
-         "reduces": counts.get(o["name"], {}).get("reduces", 0)}
-        for o in cliff["outcomes"]
-    ]
+    unc = cliff.get("uncertainty") or {}
+
+    def counts(o: dict[str, Any]) -> dict[str, Any]:
+        """Closures over the whole plan (as a plan with every grant known counts them) and cuts of services that
+        do not close, in one outcome's plan."""
+        closing = {c["intervention"] for c in o.get("closures") or []}
+        cut = {r["intervention"] for r in o.get("reductions") or []} - closing
+        return {"name": _outcome_name(o), "closes": len(closing), "reduces": len(cut)}
+
     return {
-        "fy": (cliff.get("uncertainty") or {}).get("fy", ""),
-        "confirmed_month": (cliff.get("uncertainty") or {}).get("confirmed_month"),
+        "fy": unc.get("fy", ""),
+        "confirmed_month": unc.get("confirmed_month"),
         "expected_value": cliff.get("expected_value"),
         "services": len(here.get("services", [])),
         "notices_now": len(here.get("notices", [])),
+        "variations_now": len(common_reductions(cliff["outcomes"], unc.get("confirmed_month"))),
         "closed_everywhere": len(cliff.get("closed_in_every_outcome") or []),
-        "by_outcome": by_outcome,
+        "by_outcome": [counts(o) for o in cliff["outcomes"]],
         "no_regret_core": len(cliff.get("no_regret_core") or []),
         "worst": worst.get("label") or worst["name"].replace("_", " "),
         "worst_grant": worst["grant"],
@@ -192,8 +196,13 @@ def cliff_headline(cliff: dict[str, Any] | None) -> dict[str, Any] | None:
 def _now_text(c: dict[str, Any]) -> str:
     """What to do before the grant is confirmed, in a few words."""
     when = f"before {month_name(c['confirmed_month'])}" if c.get("confirmed_month") else "before confirmation"
+    variations = c.get("variations_now", 0)
+    cuts = f"notice of variation on {plural(variations, 'service')}" if variations else ""
     if c["notices_now"]:
-        return f"serve notice on {plural(c['notices_now'], 'service')} {when}, whatever the grant"
+        return (f"serve notice on {plural(c['notices_now'], 'service')}{f' and {cuts}' if cuts else ''} {when}, "
+                "whatever the grant")
+    if cuts:
+        return f"serve {cuts} {when}, whatever the grant; every closure can wait until the grant is known"
     return f"serve no notices {when}: every closure can wait until the grant is known"
 
 
@@ -214,8 +223,9 @@ def cliff_text(c: dict[str, Any]) -> str:
 
 
 def cliff_rows(c: dict[str, Any]) -> list[list[str]]:
-    rows = [["What to do now", _now_text(c).capitalize()]]
-    rows += [[f"Services that close if {o['name']}", f"{o['closes']} of {c['services']}"
+    now = _now_text(c)
+    rows = [["What to do now", now[:1].upper() + now[1:]]]
+    rows += [[f"Services that close over the plan if {o['name']}", f"{o['closes']} of {c['services']}"
               + (f" ({o['reduces']} more reduced)" if o["reduces"] else "")] for o in c["by_outcome"]]
     return [
         *rows,
@@ -365,21 +375,22 @@ class ScenarioReport:
 
     @_plain
     def headline_section(self) -> list[object]:
-        out: list[object] = [Html(f'<p class="narrative">{esc(narrative(self.summary, self.baseline))}</p>')]
+        out: list[object] = []
         unc = self.scenario.uncertainty
         if unc is not None:
             grant = money(self.scenario.core_grant(unc.fy))
+            confirmed = month_name(unc.confirmed_month)
             c = cliff_headline(self.cliff)
             if c:
-                out += [para(f"The {unc.fy} grant is confirmed only in {month_name(unc.confirmed_month)}. Planned "
-                             "for every grant outcome at once (the cliff-edge plan, in full at the end of this "
+                out += [para(f"The {unc.fy} grant is confirmed only in {confirmed}, so the plan to act on is the "
+                             "cliff-edge plan, made for every grant outcome at once (in full at the end of this "
                              "report):"),
                         table(cliff_rows(c), ["Figure", "Value"], "Cliff-edge plan: headline figures",
                               [False, True])]
-            out.append(para(f"The narrative above and the figures below take the {unc.fy} grant as {grant}, as if "
-                            f"it were known from the start; it is in fact confirmed only in "
-                            f"{month_name(unc.confirmed_month)}. The cliff-edge plan below shows what to do before "
-                            "then."))
+            out.append(para(f"The summary and figures below, and the sections up to the cliff-edge plan, are for a "
+                            f"plan made as if the {unc.fy} grant were known from the start to be {grant}: a "
+                            f"comparison, not the plan to act on before {confirmed}."))
+        out.append(Html(f'<p class="narrative">{esc(narrative(self.summary, self.baseline))}</p>'))
         h = headline(self.summary)
         fy = self.summary["fy"]
         rows = [["Plan status", status_label(h["status"])]]
@@ -515,6 +526,11 @@ class ScenarioReport:
         chart = charts.timeline(rows, months, alt=alt + note, caption="When each service runs, when notice must be "
                                 "served and when it closes (services that close are listed first)." + note)
         out: list[object] = [chart]
+        uncertain = cliff_headline(self.cliff)
+        if uncertain:
+            out.insert(0, para(f"This is the plan made as if the {uncertain['fy']} grant were known from the start, "
+                               "for comparison. The plan to act on is the cliff-edge plan at the end of this report: "
+                               f"{_now_text(uncertain)}."))
         if closed:
             out.append(table(
                 [[c["title"], month_name(c["notice_by"]), month_name(c["closes_from"]), months_text(c["notice_months"]),
@@ -837,7 +853,7 @@ def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
     rows = [["Expected value after underwriting and liability penalties (discounted)",
              _fmt(summary.get("expected_value"))],
             ["Expected value if the grant were known in April", _fmt(summary.get("wait_and_see"))],
-            ["What knowing the grant in April would be worth (EVPI)", _fmt(summary.get("evpi"))],
+            ["What knowing the grant from the start would be worth (EVPI)", _fmt(summary.get("evpi"))],
             ["What planning for every outcome gains over planning for the average grant (VSS)", vss]]
     out.append(table(rows, ["Figure", "Value"], "Cliff-edge plan: what the uncertainty costs", [False, True]))
     split = " ".join(t for t in (_breakdown_text(summary.get("vss_breakdown"), "VSS"),
@@ -1060,35 +1076,45 @@ def robustness_section(result: Any) -> list[object]:
             f"worked out again for {n} joint samples of them (a Latin hypercube, seed {s['seed']}): each effect "
             "from the Youth Endowment Fund Toolkit's impact band for its evidence (high 30%+, moderate 10-30%, low "
             "2-9%), widened where the evidence is weak, and each harm cost within 30% of the Home Office figure.")
+    if sc.uncertainty is not None:
+        lead += (f" The plan tested is the one made as if the {sc.uncertainty.fy} grant were known from the start, "
+                 "not the cliff-edge plan: the evidence is sampled for one grant at a time.")
     out: list[object] = [para(lead), bullets(s["sentences"])]
     services = result.services.merge(
         pd.DataFrame({"intervention": list(sc.interventions), "order": range(len(sc.interventions))}))
-    services = services.sort_values(["closes_share", "reduced_share", "order"], ascending=[False, False, True])
+    # closes_share counts a service the plan never starts (not running at the end); the page says which is which
+    services = services.assign(stops_share=services["closes_share"] - services["not_run_share"])
+    services = services.sort_values(["stops_share", "reduced_share", "order"], ascending=[False, False, True])
     labels = [f"{short_title(sc.interventions[i].title, 40)} ({_evidence_label(sc.interventions[i])})"
               for i in services["intervention"]]
-    closing = services[services["closes_share"] > 0]
+    closing = services[services["stops_share"] > 0]
     always = int((services["kept_share"] == 1).sum())
-    alt = (f"Stacked bars, one per service, of the share of {n} samples in which it is kept, reduced or closes. "
-           + ("; ".join(f"{sc.interventions[r.intervention].title} closes in {r.closes_share:.0%}"
+    alt = (f"Stacked bars, one per service, of the share of {n} samples in which it is kept, reduced, closes or "
+           "never runs. "
+           + ("; ".join(f"{sc.interventions[r.intervention].title} closes in {r.stops_share:.0%}"
                         for r in closing.itertuples()) + ". " if len(closing) else "No service closes in any sample. ")
            + f"{always} services are kept in every sample.")
-    out.append(charts.fate_shares(labels, {"kept": services["kept_share"].tolist(),
-                                           "reduced": services["reduced_share"].tolist(),
-                                           "closes": services["closes_share"].tolist()}, alt=alt,
+    shares = {"kept": services["kept_share"].tolist(), "reduced": services["reduced_share"].tolist(),
+              "closes": services["stops_share"].tolist()}
+    if services["not_run_share"].any():
+        shares["does not run"] = services["not_run_share"].tolist()
+    out.append(charts.fate_shares(labels, shares, alt=alt,
                                   caption=f"In how many of {n} samples of the evidence each service is kept, reduced "
-                                  "for some months, or closes (services that close most often first; the evidence "
-                                  "band and confidence in brackets)."))
+                                  "for some months, closes or never runs (services that close most often first; the "
+                                  "evidence band and confidence in brackets)."))
     recommended = {c["intervention"]: c["closes_from"] for c in s["recommended_closures"]}
     rows = [[sc.interventions[r.intervention].title, _evidence_label(sc.interventions[r.intervention]),
              ("keeps" if r.intervention not in recommended else f"closes from {month_name(recommended[r.intervention])}"
               if recommended[r.intervention] else "does not run"),
-             f"{r.closes_share:.0%}", f"{r.reduced_share:.0%}",
+             f"{r.stops_share:.0%}", f"{r.not_run_share:.0%}", f"{r.reduced_share:.0%}",
              month_name(r.earliest_closes_from) if r.earliest_closes_from else "–"]
-            for r in services.itertuples() if r.closes_share > 0 or r.intervention in recommended]
+            for r in services.itertuples()
+            if r.stops_share > 0 or 0 < r.not_run_share < 1 or r.intervention in recommended]
     if rows:
-        out.append(table(rows, ["Service", "Evidence", "Recommended plan", "Closes in", "Reduced in",
-                                "Earliest closure"], f"Services that close in some of {n} samples",
-                         [False, False, False, True, True, False]))
+        out.append(table(rows, ["Service", "Evidence", "Recommended plan", "Closes in", "Does not run in",
+                                "Reduced in", "Earliest closure"],
+                         f"Services that close, or do not run, in some of {n} samples",
+                         [False, False, False, True, True, True, False]))
     regret = [float(x) for x in result.samples["regret"].dropna()]
     r = s["regret"]
     if regret:

@@ -42,7 +42,7 @@ from vru_model.solver import SAMPLE_HIGHS_OPTIONS, Status, open_solver, solve_mo
 
 SERVICES_COLUMNS = [
     "scenario", "intervention", "kept_share", "reduced_share", "closes_share", "earliest_closes_from",
-    "median_closes_from",
+    "median_closes_from", "not_run_share",
 ]
 ROBUST_SHARE = 0.9  # a closure in at least this share of samples is robust
 FRAGILE_SHARE = 0.5  # a recommended closure in under this share of samples is fragile
@@ -218,6 +218,7 @@ def _services(sc: Scenario, rows: list[dict[str, Any]]) -> pd.DataFrame:
             "closes_share": round(sum(f["fate"] == "closes" for f in fates) / n, 4),
             "earliest_closes_from": min(months) if months else "",
             "median_closes_from": _median_month(months) if months else "",
+            "not_run_share": round(sum(not f.get("runs", True) for f in fates) / n, 4),
         })
     return pd.DataFrame(records, columns=SERVICES_COLUMNS)
 
@@ -246,8 +247,8 @@ def _sentences(sc: Scenario, summary: dict[str, Any], services: pd.DataFrame) ->
     if fragile:
         out.append(f"The recommended closure of {_titles(sc, fragile)} is fragile: it happens in fewer than "
                    f"{FRAGILE_SHARE:.0%} of samples.")
-    flips = services[(services["closes_share"] > 0) & (services["closes_share"] < ROBUST_SHARE)
-                     & ~services["intervention"].isin(fragile)]
+    closing = services["closes_share"] - services["not_run_share"]
+    flips = services[(closing > 0) & (closing < ROBUST_SHARE) & ~services["intervention"].isin(fragile)]
     if len(flips):
         verb = "services close" if len(flips) != 1 else "service closes"
         out.append(f"{len(flips)} other {verb} in some samples and not in others: the evidence cannot settle them.")
@@ -329,7 +330,9 @@ def robustness(
     samples_table = pd.DataFrame(sample_records, columns=columns)
     services = _services(sc, rows) if rows else pd.DataFrame(columns=SERVICES_COLUMNS)
     recommended = [i for i, f in base_fates.items() if f["fate"] == "closes"]
-    share = dict(zip(services["intervention"], services["closes_share"], strict=True))
+    # a closure is a service that runs and stops: one the plan never starts is not a decision to close it
+    share = dict(zip(services["intervention"], services["closes_share"] - services["not_run_share"], strict=True))
+    decided = [i for i in recommended if base_fates[i]["runs"]]
     summary: dict[str, Any] = {
         "scenario": sc.name,
         "title": sc.title,
@@ -342,7 +345,7 @@ def robustness(
         "statuses": {s: sum(r["status"] == s for r in rows) for s in sorted({r["status"] for r in rows})},
         "regret": _quantiles(regret),
         "robust_closures": [i for i in sc.interventions if share.get(i, 0) >= ROBUST_SHARE],
-        "fragile_decisions": [i for i in recommended if share.get(i, 0) < FRAGILE_SHARE],
+        "fragile_decisions": [i for i in decided if share.get(i, 0) < FRAGILE_SHARE],
         "recommended_closures": [{"intervention": i, "closes_from": base_fates[i]["closes_from"],
                                   "closes_share": share.get(i)} for i in recommended],
         "alternatives": [a.entry for a in alts],
@@ -352,7 +355,9 @@ def robustness(
             "kept_share": "share of samples in which the service runs to the end of the plan at no lower level "
             "than it starts at",
             "reduced_share": "share in which it runs to the end but at a lower level for some months",
-            "closes_share": "share in which it is not running at the end of the plan",
+            "closes_share": "share in which it is not running at the end of the plan (a service that never "
+            "runs counts here too, and in not_run_share)",
+            "not_run_share": "share in which the plan never runs it",
             "regret": "a sample's best objective less the recommended plan's objective under that sample's "
             "figures (GBP of discounted social value net of exit and disruption costs)",
         },
