@@ -15,7 +15,7 @@ from vru_model.data import prepare
 from vru_model.model import apply_rule_bounds, build_model
 from vru_model.scenarios import load_scenario
 from vru_model.schema import Scenario
-from vru_model.solve import PRICED_RULES, protect, solve
+from vru_model.solve import PRICED_RULES, plan_parts, protect, solve
 from vru_model.solver import Status, solve_model
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -167,6 +167,34 @@ def test_what_ifs_on_one_solver_equal_fresh_re_solves():
         pieces = PRICED_RULES[rule["rule"]]
         assert rule["optimum_without"] >= result.objective - slack
         assert rule["optimum_without"] == pytest.approx(_fresh_optimum(sc, pieces), abs=slack)
+
+
+def _fresh_parts(sc: Scenario) -> dict[str, float]:
+    model = build_model(sc, prepare(sc))
+    assert solve_model(sc, model)[0] == Status.OPTIMAL
+    return plan_parts(model)
+
+
+def test_a_cost_to_keep_says_how_much_is_social_value_and_how_much_the_models_weights():
+    """cut_50's "£196k of value" to keep resettlement was £21k of social value; the rest was the disruption
+    weight (£500 a participant who loses support), which is not money. Each cost to keep is split into its parts,
+    and they add up to it; the social value part is what a fresh solve that keeps the service gives up."""
+    sc = load_scenario(SCENARIOS.parent / "tests" / "fixtures" / "robust_hand.yaml",
+                       ["policy.disruption_penalty_per_participant=100"])
+    result = solve(sc, price_rules=True)
+    slack = 2 * sc.policy.mip_rel_gap * abs(result.objective) + 1.0
+    assert result.summary["closures"]
+    for c in result.summary["closures"]:
+        parts = c["cost_to_keep_parts"]
+        tie_break = 1e-3 * sum(result.allocation["vru_spend"])  # the objective's fraction of a penny a pound
+        assert sum(parts.values()) == pytest.approx(c["cost_to_keep"], abs=slack + tie_break)
+        plan, kept = (_fresh_parts(x) for x in (sc, protect(sc, [c["intervention"]])))
+        assert parts["social_value"] == pytest.approx(plan["social_value"] - kept["social_value"], abs=slack)
+        # keeping it spares its own participants and may cut others': the weight moves either way, if at all
+        assert (abs(parts["disruption"]) > 0.5) == ("disruption weight" in c["reason"] and "(a weight, not money)"
+                                                    in c["reason"])
+        assert "less social value" in c["reason"]
+    assert any("disruption weight" in c["reason"] for c in result.summary["closures"])
 
 
 def test_least_grant_mode_finds_the_money_for_a_target_value():

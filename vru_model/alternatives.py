@@ -58,7 +58,8 @@ def read_plan(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> dict[str, dic
             fate = "reduced"
         else:
             fate = "kept"
-        fates[i] = {"fate": fate, "closes_from": closes_from if fate == "closes" else None, "runs": sc.interventions[i].running_at_start or any(on)}
+        fates[i] = {"fate": fate, "closes_from": closes_from if fate == "closes" else None,
+                    "runs": sc.interventions[i].running_at_start or any(on)}
     return fates
 
 

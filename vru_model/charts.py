@@ -249,8 +249,8 @@ def frontier_lines(
 
 
 def fate_shares(labels: Sequence[str], shares: dict[str, Sequence[float]], *, alt: str, caption: str) -> Chart:
-    """One bar per service, split into the shares of samples in which it is kept, reduced, closes (or never runs); each part
-    has its own colour and hatching and a legend, and shares of 10% or more are written on the bar."""
+    """One bar per service, split into the shares of samples in which it is kept, reduced, closes (or never
+    runs); each part has its own colour and hatching and a legend, and shares of 10% or more are written on it."""
     fig = _figure(9.0, 1.3 + 0.3 * len(labels))
     ax = fig.subplots()
     left = [0.0] * len(labels)

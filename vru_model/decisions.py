@@ -129,12 +129,31 @@ def unkeepable(d: ModelData, month: str, grant_of: GrantOf) -> str | None:
     return f"none: there is no core grant in {fy} to keep it with"
 
 
-def _keep(cost: float | None, scope: str = "") -> str:
+def _keep(cost: float | None, scope: str = "", parts: dict[str, float] | None = None) -> str:
     if cost is None:
         return ""
     if cost <= 0.5:
         return f"Keeping it{scope} would cost nothing measurable: another plan of equal value keeps it."
-    return f"Keeping it{scope} would cost {money(cost)} of value over the plan (cost to keep)."
+    return f"Keeping it{scope} would cost {money(cost)} of value over the plan (cost to keep){split(parts)}."
+
+
+def split(parts: dict[str, float] | None) -> str:
+    """': £21.3k less social value, £17.7k saved in exit costs and £193k more of the model's disruption weight
+    (...)': how much of a cost to keep is social value or money and how much the model's weights, which are not
+    money (cut_50's "£196k" to keep resettlement was £21k of social value). '' without parts."""
+    if not parts:
+        return ""
+    words = {
+        "social_value": ("less social value", "more social value"),
+        "exit_costs": ("more in exit and start-up costs", "saved in exit and start-up costs"),
+        "disruption": ("more of the model's disruption weight on participants who lose support (a weight, not "
+                       "money)", "less of the model's disruption weight (a weight, not money)"),
+        "penalty_weights": ("more of the underwriting and liability penalty weights (not money)",
+                            "less of the underwriting and liability penalty weights (not money)"),
+    }
+    said = [f"{money(abs(x))} {words[k][0] if x > 0 else words[k][1]}"
+            for k in words if abs(x := parts.get(k, 0.0)) >= 0.5]
+    return ": " + ", ".join(said[:-1]) + (" and " if len(said) > 1 else "") + said[-1] if said else ""
 
 
 def _early(d: ModelData, month: str, notice_by: str, summary: dict[str, Any], grant_of: GrantOf) -> str:
@@ -160,6 +179,7 @@ def annotate(
     grant_of: GrantOf | None = None,
     keep_scope: str = "",
     shared_before: str = "",
+    keep_parts: dict[str, dict[str, float]] | None = None,
 ) -> None:
     """Add `reason` and `cost_to_keep` to each closure, and the `reductions` list, in `summary` (in place).
 
@@ -167,11 +187,12 @@ def annotate(
     year's core grant (default: the scenario's; a cliff-edge outcome passes its own); `keep_scope` says
     where the cost to keep was measured (" in every outcome with a grant" for a cliff-edge plan). A change
     whose notice falls before `shared_before` (a cliff-edge plan's confirmation month) is one decision for
-    every outcome, priced where there is a grant, so `grant_of` does not make it unkeepable."""
+    every outcome, priced where there is a grant, so `grant_of` does not make it unkeepable. `keep_parts` splits a
+    cost to keep into social value, exit costs and the model's weights (`solve.cost_parts`), by service."""
     # what the last pound of grant does on the services the plan keeps: a pound less, where it was measured
     shadow = summary.get("shadow_prices", {})
     prices = {**(shadow.get("grant_value_per_pound") or {}), **(shadow.get("grant_cost_of_a_pound_less") or {})}
-    keep_costs = keep_costs or {}
+    keep_costs, keep_parts = keep_costs or {}, keep_parts or {}
     grant_of = grant_of or sc.core_grant
     for c in summary.get("closures", []):
         i = c["intervention"]
@@ -183,6 +204,9 @@ def annotate(
         why_not = None if c["notice_by"] < shared_before else unkeepable(d, c["closes_from"], grant_of)
         cost = None if why_not else keep_costs.get(i)
         c["cost_to_keep"] = None if cost is None else round(max(0.0, cost), 2)
+        parts = keep_parts.get(i) if cost is not None and cost > 0.5 else None
+        if parts:
+            c["cost_to_keep_parts"] = parts
         if why_not:
             c["cost_to_keep_note"] = why_not
         text = [
@@ -191,7 +215,7 @@ def annotate(
             _tradeoff(d, i, c["closes_from"], freed, prices, grant_of),
             _costs(sc, i, c["participants_lost_per_year"], c["exit_cost"]),
             _early(d, c["closes_from"], c["notice_by"], summary, grant_of),
-            _keep(c["cost_to_keep"], keep_scope),
+            _keep(c["cost_to_keep"], keep_scope, parts),
         ]
         c["reason"] = " ".join(t for t in text if t)
     found = reductions(sc, alloc)
@@ -201,6 +225,9 @@ def annotate(
         why_not = None if r["notice_by"] < shared_before else unkeepable(d, r["from"], grant_of)
         cost = None if why_not else keep_costs.get(f"{i}@{r['from']}", keep_costs.get(i))
         r["cost_to_keep"] = None if cost is None else round(max(0.0, cost), 2)
+        parts = keep_parts.get(i) if cost is not None and cost > 0.5 else None
+        if parts:
+            r["cost_to_keep_parts"] = parts
         if why_not:
             r["cost_to_keep_note"] = why_not
         text = [
@@ -209,7 +236,7 @@ def annotate(
             _tradeoff(d, i, r["from"], freed, prices, grant_of),
             _costs(sc, i, r["participants_lost_per_year"], None),
             _early(d, r["from"], r["notice_by"], summary, grant_of),
-            _keep(r["cost_to_keep"], keep_scope),
+            _keep(r["cost_to_keep"], keep_scope, parts),
         ]
         r["reason"] = " ".join(t for t in text if t)
     summary["reductions"] = found

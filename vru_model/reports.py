@@ -73,7 +73,11 @@ def esc(text: object) -> str:
 def _keep_cell(change: dict[str, Any]) -> str:
     """A closure's or reduction's cost to keep for a table cell: the figure, or why there is none."""
     if change.get("cost_to_keep") is not None:
-        return money(change["cost_to_keep"])
+        social = (change.get("cost_to_keep_parts") or {}).get("social_value")
+        if social is None:
+            return money(change["cost_to_keep"])
+        return f"{money(change['cost_to_keep'])}, " + (f"of which social value {money(social)}" if social > 0.5
+                                                          else "none of it social value")
     return change.get("cost_to_keep_note", "not measured")
 
 

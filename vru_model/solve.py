@@ -169,6 +169,22 @@ class WhatIfs:
         return found
 
 
+def plan_parts(m: pyo.ConcreteModel) -> dict[str, float]:
+    """A solved one-outcome plan's objective in its parts (discounted): social value, exit and start-up costs,
+    the disruption penalty and the other penalty weights, so a cost to keep can say how much of it is money."""
+    w = next(iter(m.W))
+    return {"social_value": float(pyo.value(m.value[w])), "exit_costs": float(pyo.value(m.exit_costs[w])),
+            "disruption": float(pyo.value(m.disruption[w])),
+            "penalty_weights": float(pyo.value(m.underwriting_penalty[w] + m.liability_penalty[w]))}
+
+
+def cost_parts(plan: dict[str, float], kept: dict[str, float]) -> dict[str, float]:
+    """What keeping a service costs in each part: social value lost, and exit costs, disruption penalty and
+    penalty weights added (negative where keeping it saves some); they add up to the cost to keep, less the
+    tie-break's fraction of a penny a pound."""
+    return {k: round(plan[k] - kept[k] if k == "social_value" else kept[k] - plan[k], 2) for k in plan}
+
+
 def plan_changes(scenario: Scenario, result: Any) -> list[tuple[str, str]]:
     """(service, first month) of each closure and scale reduction of a solved plan."""
     found = [(c["intervention"], c["closes_from"]) for c in result.summary["closures"]]
@@ -219,14 +235,16 @@ def solve(
     }
     result = make_result(scenario, data, model, status, res, duals, explanation, timings, margins=margins)
     if result.objective is not None:
-        keep = None
+        keep, parts = None, None
         if price_rules and status == Status.OPTIMAL and scenario.policy.objective == "max_value":
             moves = plan_changes(scenario, result)
             what_if = WhatIfs(scenario, data, [i for i, _month in moves], threads)
             costs = what_if.rule_costs(result.objective)
             prices = result.summary["shadow_prices"]
             prices["rule_costs"] = costs
-            keep = what_if.costs_to_keep(result.objective, keepable(scenario, data, moves))
+            keep = what_if.costs_to_keep(result.objective, keepable(scenario, data, moves), read=plan_parts)
+            plan = plan_parts(model)
+            parts = {i: cost_parts(plan, kept) for i, kept in what_if.kept.items()}
             prices["text"] = prices.get("text", []) + rule_cost_texts(costs) + [t for t in [what_if.budget_text()] if t]
-        annotate(scenario, data, result.summary, result.allocation, keep)
+        annotate(scenario, data, result.summary, result.allocation, keep, keep_parts=parts)
     return result
