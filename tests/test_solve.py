@@ -13,6 +13,7 @@ import pytest
 from vru_model import periods
 from vru_model.data import prepare
 from vru_model.model import apply_rule_bounds, build_model
+from vru_model.results_text import money
 from vru_model.scenarios import load_scenario
 from vru_model.schema import Scenario
 from vru_model.solve import PRICED_RULES, plan_parts, protect, solve
@@ -195,6 +196,24 @@ def test_a_cost_to_keep_says_how_much_is_social_value_and_how_much_the_models_we
                                                     in c["reason"])
         assert "less social value" in c["reason"]
     assert any("disruption weight" in c["reason"] for c in result.summary["closures"])
+
+
+def test_the_headline_objective_is_shown_with_its_parts():
+    """"Value net of exit and disruption costs" was one figure, mostly the model's disruption weight in a deep cut;
+    the summary now has the parts, they add up to the objective, and the headline cell names the weight."""
+    from vru_model.reports import _objective_cell
+
+    sc = load_scenario(SCENARIOS.parent / "tests" / "fixtures" / "robust_hand.yaml",
+                       ["policy.disruption_penalty_per_participant=100"])
+    result = solve(sc)
+    t = result.summary["totals"]
+    tie_break = 1e-4 * sum(result.allocation["vru_spend"]) + 0.05
+    assert t["disruption_weight"] > 0
+    assert t["value_discounted"] - t["exit_costs_discounted"] - t["disruption_weight"] - t["penalty_weights"] == \
+        pytest.approx(result.objective, abs=tie_break)
+    cell = _objective_cell(result.summary)
+    assert cell.startswith(f"{money(result.objective)}: {money(t['value_discounted'])} of social value less ")
+    assert "of the disruption weight on participants who lose support (a weight, not money)" in cell
 
 
 def test_least_grant_mode_finds_the_money_for_a_target_value():

@@ -81,6 +81,22 @@ def _keep_cell(change: dict[str, Any]) -> str:
     return change.get("cost_to_keep_note", "not measured")
 
 
+def _objective_cell(summary: dict[str, Any]) -> str:
+    """The objective with its parts, so a reader sees how much of it is money and how much the model's weights
+    (grant_ends' "-£5.94m" is £6.74m of disruption weight on a plan that still delivers social value)."""
+    t = summary.get("totals") or {}
+    if summary.get("objective") is None or t.get("disruption_weight") is None:
+        return _fmt(summary.get("objective"))
+    less = [f"{money(t['exit_costs_discounted'])} of exit and start-up costs"] if t["exit_costs_discounted"] else []
+    if t["disruption_weight"]:
+        less.append(f"{money(t['disruption_weight'])} of the disruption weight on participants who lose support (a "
+                    "weight, not money)")
+    if t.get("penalty_weights"):
+        less.append(f"{money(t['penalty_weights'])} of underwriting penalty weight (not money)")
+    return (f"{money(summary['objective'])}: {money(t['value_discounted'])} of social value"
+            + (" less " + " and ".join(less) if less else ""))
+
+
 def _reasons(heading: str, changes: list[dict[str, Any]]) -> Html:
     """The reasons as prose under their table: as a column they were squeezed to a few words a line (a board
     paper ran to two A4 pages a closure)."""
@@ -402,7 +418,7 @@ class ScenarioReport:
         if has_plan(self.summary):
             rows += [
                 [f"Social value over the plan ({UNDISCOUNTED}; illustrative)", _fmt(h["value"])],
-                [f"Value net of exit and disruption costs ({OBJECTIVE})", _fmt(self.summary.get("objective"))],
+                [f"Value net of exit and disruption costs ({OBJECTIVE})", _objective_cell(self.summary)],
                 ["Participants supported over the plan", _fmt(h["participants"], "count")],
                 ["Services closing", f"{h['services_closed']} of {h['services']}"],
                 ["Exit (transition) costs", _fmt(h["exit_costs"])],

@@ -39,6 +39,10 @@ VALUE_DEFINITIONS = {
     "value_discounted": "the same, discounted at the scenario's rate (Green Book 3.5% a year by default)",
     "objective": "value_discounted minus exit costs and the disruption penalty of closures (and, in cliff-edge "
     "plans, the weighted cost of underwriting and unfunded liability)",
+    "exit_costs_discounted": "exit and start-up costs, discounted as value_discounted is",
+    "disruption_weight": "the model's disruption penalty, discounted: its weight per participant who loses support "
+    "(policy.disruption_penalty_per_participant) times those who do; a weight, not money",
+    "penalty_weights": "underwriting drawn times policy.underwriting_cost_weight (a weight, not money)",
 }
 
 
@@ -540,6 +544,11 @@ def make_result(
             "services": len(sc.interventions),
             "services_closed": len(closed),
             "exit_costs": round(float(alloc["exit_cost"].sum()), 2) if has_plan else None,
+            # the objective's parts in today's money: value_discounted less these (and the tie-break's pennies)
+            "exit_costs_discounted": round(float(pyo.value(m.exit_costs[first])), 2) if has_plan else None,
+            "disruption_weight": round(float(pyo.value(m.disruption[first])), 2) if has_plan else None,
+            "penalty_weights": round(float(pyo.value(m.underwriting_penalty[first] + m.liability_penalty[first])), 2)
+            if has_plan else None,
         },
         "value_definitions": VALUE_DEFINITIONS,
         "by": by,
