@@ -419,3 +419,22 @@ def test_core_grant_an_outcome_leaves_unspent_is_reported():
     assert full["core_unspent"]["2022/23"] > 100_000
     html = "".join(str(i) for i in describe_cliff_edge(result.summary) if isinstance(i, Html))
     assert f"{money(full['core_unspent']['2022/23'])} of the 2022/23 core grant goes unspent" in html
+
+
+def test_a_service_cut_for_a_year_then_let_again_says_when_and_to_what(late_confirmation):
+    """The cliff-edge table said "reduces to 50%" for services that, if the grant continues in full, are let at
+    50% for 2022/23 (decided before the grant is known) and at full scale again from April 2023."""
+    from vru_model.periods import month_from_index, month_index
+    from vru_model.reports import _state_text
+
+    _, result = late_confirmation
+    plans = result.plans
+    again = [(row["intervention"], w, state) for row in result.summary["services_by_outcome"]
+             for w, state in row["outcomes"].items() if state.get("until")]
+    assert again, "the shipped plan lets some services again at a higher scale if the grant continues"
+    for i, w, state in again:
+        mine = plans[(plans["outcome"] == w) & (plans["intervention"] == i)].set_index("period")["scale"]
+        before = month_from_index(month_index(state["until"]) - 1)
+        assert mine[before] == pytest.approx(state["scale"], abs=1e-3)
+        assert mine[state["until"]] == pytest.approx(state["then"], abs=1e-3) and state["then"] > state["scale"]
+        assert _state_text(state).endswith(f", then {state['then']:.0%} from April 2023")

@@ -554,10 +554,11 @@ class ScenarioReport:
         if closed:
             out.append(table(
                 [[c["title"], month_name(c["notice_by"]), month_name(c["closes_from"]), months_text(c["notice_months"]),
-                  money(c["exit_cost"]), f"{c['participants_per_year']:,.0f}", _keep_cell(c)]
+                  money(c["exit_cost"]), f"{c.get('participants_lost_per_year', c['participants_per_year']):,.0f}",
+                  _keep_cell(c)]
                  for c in closed],
-                ["Service", "Serve notice by", "Closes from", "Notice period", "Exit cost", "Participants a year",
-                 "Cost to keep (value lost if kept)"],
+                ["Service", "Serve notice by", "Closes from", "Notice period", "Exit cost",
+                 "Participants losing support a year", "Cost to keep (value lost if kept)"],
                 "Services that close, and when notice must be served", [False, False, False, True, True, True, True]))
             out.append(_reasons("Why each service closes", closed))
         else:
@@ -810,7 +811,8 @@ def _state_text(state: dict[str, Any]) -> str:
     if state["status"] == "closes":
         return (f"closes from {month_name(state['closes_from'])} (notice by {month_name(state['notice_by'])})")
     if state["status"] == "reduces":
-        return f"reduces to {state['scale']:.0%}"
+        again = (f", then {state['then']:.0%} from {month_name(state['until'])}" if state.get("until") else "")
+        return f"reduces to {state['scale']:.0%}{again}"
     if state["status"] == "keeps":
         return f"keeps ({state['scale']:.0%})"
     return state["status"]

@@ -297,7 +297,8 @@ def service_outcomes(
     sc: Scenario, d: ModelData, plans: pd.DataFrame, reports: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """What happens to each service in each outcome, from the uncertain year on: it keeps its scale, is
-    reduced (to what share of design scale), or closes (from when, with notice by when)."""
+    reduced (to what share of design scale, and, when it is let again at a higher scale before the end, from
+    which month and to what scale: `until`, `then`), or closes (from when, with notice by when)."""
     unc = sc.uncertainty
     assert unc is not None
     start = next(t for t in d.months if d.fy_of[t] == unc.fy)
@@ -321,6 +322,11 @@ def service_outcomes(
                 state = {"status": "does not run"}
             elif low < was - SCALE_STEP:
                 state = {"status": "reduces", "scale": round(low, 4)}
+                cut_from = running[running["scale"] <= low + SCALE_STEP]["period"].min()
+                raised = running[(running["period"] > cut_from) & (running["scale"] > low + SCALE_STEP)]
+                if len(raised):  # cut for a while (a year's contract), then let again at a higher scale
+                    first = raised.sort_values("period").iloc[0]
+                    state.update({"until": str(first["period"]), "then": round(float(first["scale"]), 4)})
             else:
                 state = {"status": "keeps", "scale": round(low, 4)}
             entry["outcomes"][r["name"]] = state
