@@ -371,7 +371,7 @@ def test_cliff_edge_story_leads_with_what_to_do_now_and_counts_each_outcome() ->
     assert html.index("What to do now, before June 2022") < html.index("Each service in each grant outcome")
     assert "Let these contracts below design scale for the year: Mentors (50%)" in html
     assert "closes from September 2022 (notice by June 2022)" in html and "reduces to 60%" in html
-    assert "If the grant ends: 1 close, 0 are reduced, 1 keep their scale" in html
+    assert "if the grant ends, 1 close, 0 are reduced, 1 keep their scale" in html
     why = html[html.index("Why each service closes or is reduced"):]  # every closure's reason and cost to keep
     assert "<h3>If the grant ends</h3>" in why and "Decided once the grant is known: it ends." in why
     assert "Cost to keep: none: no grant pays for it in this outcome." in why

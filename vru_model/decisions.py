@@ -85,16 +85,22 @@ def _first_cut(d: ModelData, grant_of: GrantOf) -> str | None:
     return next((y for y in d.fys[1:] if grant_of(y) < first - 0.5), None)
 
 
+def forced(d: ModelData, month: str, freed: dict[str, float], grant_of: GrantOf) -> bool:
+    """A change from a year with no core grant, in a plan with none later: made because the grant ends, not a
+    trade-off."""
+    return grant_of(d.fy_of[month]) <= 0.5 and not any(grant_of(y) > 0.5 for y in freed)
+
+
 def _tradeoff(
     d: ModelData, i: str, month: str, freed: dict[str, float], prices: dict[str, float], grant_of: GrantOf
 ) -> str:
     fy = d.fy_of[month]
-    grant = grant_of(fy)
     vpp = _value_per_pound(d, i, month)
     years = ", ".join(f"{money(v)} in {y}" for y, v in freed.items() if v > 0.5)
     frees = f"frees {money(sum(freed.values()))} of VRU money ({years})" if years else "frees no VRU money"
-    if grant <= 0.5 and not any(grant_of(y) > 0.5 for y in freed):
-        return f"It {frees}, but there is no core grant from {fy} on to pay for it: the grant ends."
+    if forced(d, month, freed, grant_of):
+        return (f"Running it to the end of the plan would take {money(sum(freed.values()))} of VRU money ({years}), "
+                f"and there is no core grant from {fy} on to pay for it: the grant ends.")
     if vpp is None:
         return f"It {frees}; partners pay for it in full, so it closes only if they stop."
     if d.value[i] <= 0:
@@ -103,12 +109,13 @@ def _tradeoff(
     price = prices.get(fy)
     if price is not None and price > 1e-6:
         return (f"It {frees} for services that do more with it: a VRU pound here buys £{vpp:.2f} of value, "
-                f"while a pound of {fy} core grant is worth £{price:.2f} on the services the plan keeps.")
+                f"while a pound of {fy} core grant is worth £{price:.2f} on the services the plan keeps (value net "
+                "of exit costs and the disruption weight).")
     return (f"It {frees} for services that do more with it: a VRU pound here buys £{vpp:.2f} of value, less "
             "than the same money delivers on the services the plan keeps or grows.")
 
 
-def _costs(sc: Scenario, i: str, participants: float, exit_cost: float | None) -> str:
+def _costs(sc: Scenario, i: str, participants: float, exit_cost: float | None, is_forced: bool = False) -> str:
     rate = sc.policy.disruption_penalty_per_participant
     parts = []
     if exit_cost:
@@ -116,7 +123,19 @@ def _costs(sc: Scenario, i: str, participants: float, exit_cost: float | None) -
     if participants > 0:
         penalty = f"; disruption penalty {money(rate * participants)}" if rate > 0 else ""
         parts.append(f"the {participants:,.0f} participants a year who lose support{penalty}")
-    return "That outweighs " + " and ".join(parts) + "." if parts else ""
+    if not parts:
+        return ""
+    return ("Closing it costs " if is_forced else "That outweighs ") + " and ".join(parts) + "."
+
+
+def _not_for_value(parts: dict[str, float] | None) -> str:
+    """When keeping a service would add social value, the plan does not cut it for value: say what it is for
+    instead (a trade-off the value-a-pound sentence would misstate)."""
+    if not parts or parts.get("social_value", 0.0) >= -0.5:
+        return ""
+    return (f"Not for its social value: keeping it would add {money(-parts['social_value'])} of social value, but "
+            "cost more in exit costs and the model's disruption weight on participants elsewhere (see the cost to "
+            "keep).")
 
 
 def unkeepable(d: ModelData, month: str, grant_of: GrantOf) -> str | None:
@@ -133,7 +152,8 @@ def _keep(cost: float | None, scope: str = "", parts: dict[str, float] | None = 
     if cost is None:
         return ""
     if cost <= 0.5:
-        return f"Keeping it{scope} would cost nothing measurable: another plan of equal value keeps it."
+        return (f"Keeping it{scope} would cost nothing measurable (within the solver's gap): a plan of about equal "
+                "value keeps it, so this change is optional.")
     return f"Keeping it{scope} would cost {money(cost)} of value over the plan (cost to keep){split(parts)}."
 
 
@@ -181,7 +201,8 @@ def annotate(
     shared_before: str = "",
     keep_parts: dict[str, dict[str, float]] | None = None,
 ) -> None:
-    """Add `reason` and `cost_to_keep` to each closure, and the `reductions` list, in `summary` (in place).
+    """Add `reason` and `cost_to_keep` to each closure, and the `reductions` and `scales_set_at_start` lists, in
+    `summary` (in place).
 
     `keep_costs` maps a service to what protecting it costs (None: not measured). `grant_of` gives each
     year's core grant (default: the scenario's; a cliff-edge outcome passes its own); `keep_scope` says
@@ -212,8 +233,9 @@ def annotate(
         text = [
             f"Closes from {periods.month_name(c['closes_from'])} (notice of {plural(c['notice_months'], 'month')} by "
             f"{periods.month_name(c['notice_by'])}).",
-            _tradeoff(d, i, c["closes_from"], freed, prices, grant_of),
-            _costs(sc, i, c["participants_lost_per_year"], c["exit_cost"]),
+            _not_for_value(parts) or _tradeoff(d, i, c["closes_from"], freed, prices, grant_of),
+            _costs(sc, i, c["participants_lost_per_year"], c["exit_cost"],
+                   forced(d, c["closes_from"], freed, grant_of)),
             _early(d, c["closes_from"], c["notice_by"], summary, grant_of),
             _keep(c["cost_to_keep"], keep_scope, parts),
         ]
@@ -233,10 +255,12 @@ def annotate(
         text = [
             f"Reduced from {r['scale_before']:.0%} to {r['scale']:.0%} of design scale from "
             f"{periods.month_name(r['from'])} (notice of variation by {periods.month_name(r['notice_by'])}).",
-            _tradeoff(d, i, r["from"], freed, prices, grant_of),
-            _costs(sc, i, r["participants_lost_per_year"], None),
+            _not_for_value(parts) or _tradeoff(d, i, r["from"], freed, prices, grant_of),
+            _costs(sc, i, r["participants_lost_per_year"], None, forced(d, r["from"], freed, grant_of)),
             _early(d, r["from"], r["notice_by"], summary, grant_of),
             _keep(r["cost_to_keep"], keep_scope, parts),
         ]
         r["reason"] = " ".join(t for t in text if t)
     summary["reductions"] = found
+    closing = {c["intervention"] for c in summary.get("closures", [])}  # the closures say those already
+    summary["scales_set_at_start"] = [r for r in scales_set_at_start(sc, alloc) if r["intervention"] not in closing]

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from vru_model import charts, decisions, robustness, stochastic, sweep
+from vru_model import charts, robustness, stochastic, sweep
 from vru_model.charts import Chart
 from vru_model.model import RULES
 from vru_model.narrative import Finding, common_reductions, core_grant_total, finding, has_plan, narrative, words
@@ -73,11 +73,16 @@ def esc(text: object) -> str:
 def _keep_cell(change: dict[str, Any]) -> str:
     """A closure's or reduction's cost to keep for a table cell: the figure, or why there is none."""
     if change.get("cost_to_keep") is not None:
-        social = (change.get("cost_to_keep_parts") or {}).get("social_value")
-        if social is None:
-            return money(change["cost_to_keep"])
-        return f"{money(change['cost_to_keep'])}, " + (f"of which social value {money(social)}" if social > 0.5
-                                                          else "none of it social value")
+        cost, social = change["cost_to_keep"], (change.get("cost_to_keep_parts") or {}).get("social_value")
+        if social is None or cost <= 0.5:
+            return money(cost)
+        if social < -0.5:  # keeping it adds social value; the cost is exit costs and the model's weights
+            return f"{money(cost)}, though keeping it adds {money(-social)} of social value"
+        if social <= 0.5:
+            return f"{money(cost)}, none of it social value"
+        if social > cost + 0.5:  # keeping it saves exit costs or weights that offset part of the value lost
+            return f"{money(cost)}: {money(social)} of social value, less {money(social - cost)} it saves"
+        return f"{money(cost)}, of which social value {money(social)}"
     return change.get("cost_to_keep_note", "not measured")
 
 
@@ -589,9 +594,7 @@ class ScenarioReport:
         ]
 
     def _scales_set_at_start(self) -> list[object]:
-        closing = {c["intervention"] for c in self.summary.get("closures", [])}  # in the closures table already
-        set_now = [r for r in decisions.scales_set_at_start(self.scenario, self.result.allocation)
-                   if r["intervention"] not in closing]
+        set_now = self.summary.get("scales_set_at_start") or []
         if not set_now:
             return []
         k = len(set_now)
@@ -860,11 +863,16 @@ def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
             ["Service", *[f"If {_outcome_name(o)} ({o['probability']:.0%})" for o in outcomes]],
             "Each service in each grant outcome, from the uncertain year on", [False] * (len(names) + 1)))
         out.append(_cliff_reasons(outcomes, here.get("confirmed_month") or ""))
+        # the table's counts, from the uncertain year on; closures before it are the same in every outcome
         counts = summary.get("counts_by_outcome") or {}
-        out.append(para("; ".join(
-            f"If {_outcome_name(o)}: {counts.get(o['name'], {}).get('closes', 0)} close, "
+        fy = (summary.get("uncertainty") or {}).get("fy", "the uncertain year")
+        earlier = {len(o.get("closures") or []) - counts.get(o["name"], {}).get("closes", 0) for o in outcomes}
+        out.append(para(f"Of the services running in {fy}: " + "; ".join(
+            f"if {_outcome_name(o)}, {counts.get(o['name'], {}).get('closes', 0)} close, "
             f"{counts.get(o['name'], {}).get('reduces', 0)} are reduced, {counts.get(o['name'], {}).get('keeps', 0)} "
-            "keep their scale" for o in outcomes) + "."))
+            "keep their scale" for o in outcomes) + "."
+            + (f" {plural(next(iter(earlier)), 'more service', 'closes')} before {fy} in every outcome."
+               if len(earlier) == 1 and next(iter(earlier)) > 0 else "")))
         unused = [f"If {_outcome_name(o)}, " + " and ".join(f"{money(v)} of the {y} core grant" for y, v in
                                                              o["core_unspent"].items()) + " goes unspent"
                   for o in outcomes if o.get("core_unspent")]
@@ -874,7 +882,7 @@ def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
         "vss_unbounded") else _fmt(summary.get("vss"))
     rows = [["Expected value after underwriting and liability penalties (discounted)",
              _fmt(summary.get("expected_value"))],
-            ["Expected value if the grant were known in April", _fmt(summary.get("wait_and_see"))],
+            ["Expected value if the grant were known from the start", _fmt(summary.get("wait_and_see"))],
             ["What knowing the grant from the start would be worth (EVPI)", _fmt(summary.get("evpi"))],
             ["What planning for every outcome gains over planning for the average grant (VSS)", vss]]
     out.append(table(rows, ["Figure", "Value"], "Cliff-edge plan: what the uncertainty costs", [False, True]))

@@ -453,8 +453,13 @@ def shadow_price_report(
                 if abs(more - less) >= 0.005:
                     text += f"; a pound less would cost £{less:,.2f}"
                 texts.append(text + ".")
+            elif s == d.core and d.grant(d.outcomes[0], y) <= GRANT_STEP:
+                texts.append(f"There is no {y} core grant. The first pound of one would be worth £{v:,.2f} of value "
+                             "net of exit costs and the disruption weight (the price at no grant, which holds for "
+                             "the first pounds only).")
             elif s == d.core:
-                texts.append(f"One more pound of {y} core grant is worth £{v:,.2f} of value.")
+                texts.append(f"One more pound of {y} core grant is worth £{v:,.2f} of value net of exit costs and "
+                             "the disruption weight.")
             elif v > 1e-6:
                 texts.append(f"One more pound of {sc.funding[s].title or s} in {y} is worth £{v:,.2f} of value.")
     rule: dict[str, dict[str, float]] = {}
