@@ -464,3 +464,41 @@ def test_a_scale_the_plan_sets_from_the_start_is_said(tiny_report: ScenarioRepor
     stated = {"interventions.mentoring.scale_at_start": 0.8}
     given = ScenarioReport(solve(load_scenario(FIXTURES / "tiny.yaml", stated)))
     assert "The plan sets the scale" not in _html(given.closures())
+    # and the finding says it first: partner_fails ran IRIS at 50% from April 2021 with only this note to say so
+    f = tiny_report.finding()
+    assert f.sentence.endswith("It also runs one service below design strength from April 2021, with no notice as "
+                               "the scenario gives no contract scale at the start: Mentoring at 80%.")
+    assert f.line.endswith("One service below design strength from the start.")
+    assert "below design strength" not in given.finding().sentence
+
+
+def test_reasons_say_when_a_change_is_not_for_value_forced_or_optional() -> None:
+    """A reason said "It frees ... for services that do more with it" where keeping the service would add social
+    value (cut_50's hospital service: the cost to keep is all the model's disruption weight); "That outweighs
+    its exit cost" of a closure forced by the grant ending; and "another plan of equal value keeps it" of a
+    notice of variation the plan does not need."""
+    from vru_model.data import prepare
+    from vru_model.decisions import annotate
+    from vru_model.reports import _keep_cell
+
+    ends = load_scenario(FIXTURES / "tiny.yaml", {"funding.core.amounts.2022/23": 0})
+    result = solve(ends)
+    [c] = [c for c in result.summary["closures"] if c["intervention"] == "mentoring"]
+    assert c["closes_from"] >= "2022-04" and "That outweighs" not in c["reason"]
+    assert "no core grant from 2022/23 on to pay for it: the grant ends. Closing it costs its exit cost" in c["reason"]
+    assert any(t.startswith("There is no 2022/23 core grant. The first pound of one would be worth")
+               for t in result.summary["shadow_prices"]["text"])
+    # the same plan, given a cost to keep that adds social value and one inside the gap
+    parts = {"social_value": -5577.0, "exit_costs": -6917.0, "disruption": 81373.0, "penalty_weights": 0.0}
+    summary = {**result.summary, "closures": [{**c} for c in result.summary["closures"]]}
+    annotate(ends, prepare(ends), summary, result.allocation, {"mentoring": 68879.0},
+             keep_parts={"mentoring": parts}, grant_of=lambda _fy: 1.0)
+    by = {c["intervention"]: c for c in summary["closures"]}
+    assert "Not for its social value: keeping it would add £5,577 of social value" in by["mentoring"]["reason"]
+    assert "for services that do more with it" not in by["mentoring"]["reason"]
+    assert _keep_cell(by["mentoring"]) == "£68.9k, though keeping it adds £5,577 of social value"
+    assert _keep_cell({"cost_to_keep": 23215.0, "cost_to_keep_parts": {"social_value": 84467.0}}) == \
+        "£23.2k: £84.5k of social value, less £61.3k it saves"
+    annotate(ends, prepare(ends), summary, result.allocation, {"mentoring": 0.0}, grant_of=lambda _fy: 1.0)
+    assert summary["closures"][-1]["reason"].endswith("a plan of about equal value keeps it, so this change is "
+                                                      "optional.")
