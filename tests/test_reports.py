@@ -409,8 +409,8 @@ def test_a_late_grant_leads_with_the_cliff_edge_plan_and_counts_closures_alike_e
                "closures": [{**_closure("a", "2021-04", "2021-05"), "notice_months": 1}],
                "fy": {"2021/22": {"core_grant": 3e6}}}
     f = finding(summary, None, cliff)
-    assert f.heading == ("one service closes whatever the 2022/23 grant; if it ends, two more close and £1.25m of "
-                         "OPCC underwriting is drawn")
+    assert f.heading == ("one service closes and one is cut in scale whatever the 2022/23 grant; if it ends, two "
+                         "more services close and £1.25m of OPCC underwriting is drawn")
     assert f.sentence.startswith("The 2022/23 grant is not known until June 2022, so the plan to act on is the "
                                  "cliff-edge plan")
     assert "Whatever the grant, serve notice on one service (by April 2021): Service a." in f.sentence
@@ -422,6 +422,17 @@ def test_a_late_grant_leads_with_the_cliff_edge_plan_and_counts_closures_alike_e
                                "closes one service; the sections before the cliff-edge plan describe that plan, for "
                                "comparison.")
     assert f.line.startswith("The 2022/23 grant is not known until June 2022. Cliff-edge plan: one service closes")
+    # no decision before the grant is known, and nothing more closes in the worst outcome: words, not "no close"
+    quiet = {**cliff, "here_and_now": {"services": [{}] * 5, "notices": []},
+             "outcomes": [{**o, "closures": [], "reductions": [], "underwriting_drawn": 0.0, "label": None}
+                          for o in cliff["outcomes"]]}
+    assert finding(summary, None, quiet).heading == ("no service closes before the 2022/23 grant is known; if it "
+                                                     "turns out as ends, no services close")
+    # a cliff-edge plan that could not be worked out is said first, not passed over
+    failed = finding(summary, None, {"status": "error", "status_text": "The solver failed."})
+    assert failed.heading.startswith("no cliff-edge plan for the uncertain grant; as if it were known, one service")
+    assert failed.sentence.startswith("The cliff-edge plan for the uncertain grant could not be worked out (The "
+                                      "solver failed), so this page has only the plan made as if the grant were known")
     rows = dict(cliff_rows(cliff_headline(cliff)))  # the same counts over the whole plan as the heading
     assert rows["Services that close over the plan if the grant ends"] == "3 of 5"
     assert rows["Services that close over the plan if the grant continues in full"] == "1 of 5 (1 more reduced)"

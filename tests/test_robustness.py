@@ -70,6 +70,7 @@ def test_a_service_the_plan_never_starts_is_not_a_closure() -> None:
     assert doomed["closes_share"] == 1.0 and doomed["not_run_share"] == 1.0  # not running at the end, as before
     assert never.summary["robust_closures"] == [] and never.summary["fragile_decisions"] == ["flipper"]
     assert not any("Doomed" in sentence for sentence in never.summary["sentences"])
+    assert not never.samples["closed"].fillna("").str.contains("doomed").any()
 
 
 def test_regret_is_the_hand_worked_loss_of_the_recommended_plan(hand) -> None:

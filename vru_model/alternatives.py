@@ -63,6 +63,11 @@ def read_plan(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> dict[str, dic
     return fates
 
 
+def closes(fate: dict[str, Any]) -> bool:
+    """A service the plan closes: it runs, then stops (one the plan never starts is not closed)."""
+    return fate["fate"] == "closes" and fate.get("runs", True)
+
+
 @dataclass(frozen=True)
 class Alternative:
     k: int
@@ -175,7 +180,7 @@ def near_optimal(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, optimum: f
     w = d.outcomes[0].name
     base_on = {(i, t): round(base.on[w, i, t].value or 0.0) for i in d.interventions for t in d.months}
     base_fates = read_plan(sc, d, base)
-    base_closed = {i for i, f in base_fates.items() if f["fate"] == "closes"}
+    base_closed = {i for i, f in base_fates.items() if closes(f)}
     found = []
     k = 0
     for eps in epsilons:
@@ -188,12 +193,12 @@ def near_optimal(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, optimum: f
                                  {"build_seconds": 0.0, "solve_seconds": took, "total_seconds": took})
             ok = status in (Status.OPTIMAL, Status.TIME_LIMIT)
             fates = read_plan(sc, d, m) if ok else {}
-            closed = {i for i, f in fates.items() if f["fate"] == "closes"}
+            closed = {i for i, f in fates.items() if closes(f)}
             keeps = [i for i in d.interventions if i in base_closed - closed] if ok else []
-            closes = [i for i in d.interventions if i in closed - base_closed] if ok else []
+            also = [i for i in d.interventions if i in closed - base_closed] if ok else []
             objective = result.objective
             distance = float(pyo.value(_distance(m, d, base_on))) if ok else None
-            sentence = (describe(sc, eps, kind, objective, optimum, keeps, closes) if ok and objective is not None
+            sentence = (describe(sc, eps, kind, objective, optimum, keeps, also) if ok and objective is not None
                         else f"No plan within {eps:.0%} of the best that {KIND_TEXT[kind]} was found ({status.value}).")
             extra = {
                 "k": k,
@@ -204,7 +209,7 @@ def near_optimal(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, optimum: f
                 "share_of_optimum": round(objective / optimum, 6) if objective is not None and optimum else None,
                 "services_closed": sorted(closed, key=d.interventions.index),
                 "keeps_unlike_best": keeps,
-                "closes_unlike_best": closes,
+                "closes_unlike_best": also,
                 "distance_service_years": round(distance, 4) if distance is not None else None,
                 "measure": round(measure, 4),
                 "sentence": sentence,

@@ -189,7 +189,18 @@ def finding(summary: dict[str, Any], baseline: dict[str, Any] | None = None,
         sentence = f"{uncertain.sentence} {as_known}"
         line = f"{uncertain.line} As if the grant were known: {line[:1].lower()}{line[1:]}"
         kind = "closures" if uncertain.closes or n else kind
-    if status == "time_limit" or (uncertain and cliff and cliff.get("status") == "time_limit"):
+        if cliff and cliff.get("status") == "time_limit":
+            sentence += " The cliff-edge plan's solver stopped at its time limit, so a better plan may exist."
+        if status == "time_limit":
+            sentence += (" The plan made as if the grant were known stopped at the solver's time limit, so a better "
+                         "one may exist.")
+    elif cliff is not None:  # a late grant whose cliff-edge plan could not be worked out: say so first
+        why = cliff.get("status_text") or cliff.get("status", "it failed")
+        heading = f"no cliff-edge plan for the uncertain grant; as if it were known, {heading}"
+        sentence = (f"The cliff-edge plan for the uncertain grant could not be worked out ({why.rstrip('.')}), so "
+                    "this page has only the plan made as if the grant were known from the start: " + sentence)
+        line = f"No cliff-edge plan ({why.rstrip('.')}). As if the grant were known: {line[:1].lower()}{line[1:]}"
+    if status == "time_limit" and not uncertain:
         sentence += " The solver stopped at its time limit, so a better plan may exist."
     return Finding(heading, sentence, line, kind)
 
@@ -229,6 +240,18 @@ def _later_closures(outcome: dict[str, Any], notices: list[dict[str, Any]]) -> l
     return sorted(c["closes_from"] for c in outcome.get("closures") or [] if c["intervention"] not in now)
 
 
+def _label(outcome: dict[str, Any]) -> str:
+    """What a grant outcome means, to follow "if it": 'ends', 'is cut by 25%' (or its name, for an old file)."""
+    return outcome.get("label") or f"turns out as {outcome['name'].replace('_', ' ')}"
+
+
+def _more_close(n: int, more: bool) -> str:
+    """'19 more services close', 'one service closes', 'no more services close'."""
+    if n == 0:
+        return f"no {'more ' if more else ''}services close"
+    return f"{words(n)} {'more ' if more else ''}service{'s close' if n != 1 else ' closes'}"
+
+
 def _cliff_clause(cliff: dict[str, Any] | None) -> _CliffClause | None:
     """For a grant confirmed late, what to do now whatever the grant and what follows in each outcome, from its
     cliff-edge plan: the plan to act on, so the page leads with it (counts are over the whole plan, as for a
@@ -241,15 +264,16 @@ def _cliff_clause(cliff: dict[str, Any] | None) -> _CliffClause | None:
     outcomes = cliff["outcomes"]
     notices = (cliff.get("here_and_now") or {}).get("notices") or []
     cuts = common_reductions(outcomes, confirmed)
-    k = len(notices)
-    now = (f"{words(k)} service{'s' if k != 1 else ''} close{'s' if k == 1 else ''} whatever the {fy} grant"
-           if k else f"no service closes before the {fy} grant is known")
+    k, c = len(notices), len(cuts)
+    decided = ([f"{words(k)} service{'s' if k != 1 else ''} close{'s' if k == 1 else ''}"] if k else []) + (
+        [f"{words(c)}{'' if k else ' service' + ('s' if c != 1 else '')} {'is' if c == 1 else 'are'} cut in scale"]
+        if c else [])
+    now = (" and ".join(decided) + f" whatever the {fy} grant" if decided
+           else f"no service closes before the {fy} grant is known")
     worst = min(outcomes, key=lambda o: (o["grant"], o.get("objective", 0.0)))
-    more = len(_later_closures(worst, notices))
     drawn = worst.get("underwriting_drawn", 0.0)
-    drawn_text = f" and {money(drawn)} of OPCC underwriting is drawn" if drawn > 0.5 else ""
-    worst_text = (f"if it {worst.get('label') or worst['name'].replace('_', ' ')}, "
-                  f"{words(more)} {'more ' if k else ''}close{'s' if more == 1 else ''}{drawn_text}")
+    worst_text = (f"if it {_label(worst)}, {_more_close(len(_later_closures(worst, notices)), bool(k))}"
+                  + (f" and {money(drawn)} of OPCC underwriting is drawn" if drawn > 0.5 else ""))
     heading = f"{now}; {worst_text}"
     closing = (f"serve notice on {words(k)} service{'s' if k != 1 else ''} ({_notice_clause(notices)}): "
                + "; ".join(c["title"].split(" (")[0] for c in notices[:3])
@@ -264,12 +288,9 @@ def _cliff_clause(cliff: dict[str, Any] | None) -> _CliffClause | None:
     then = []
     for o in outcomes:
         extra = _later_closures(o, notices)
-        label = o.get("label") or o["name"].replace("_", " ")
         under = o.get("underwriting_drawn", 0.0)
-        then.append(f"if it {label} ({o.get('probability', 0.0):.0%} chance), "
-                    + (f"{words(len(extra))} {'more ' if k else ''}service{'s' if len(extra) != 1 else ''} close"
-                       f"{'s' if len(extra) == 1 else ''} from {month_name(extra[0])}" if extra
-                       else f"no {'more ' if k else ''}services close")
+        then.append(f"if it {_label(o)} ({o.get('probability', 0.0):.0%} chance), {_more_close(len(extra), bool(k))}"
+                    + (f" from {month_name(extra[0])}" if extra else "")
                     + (f" and {money(under)} of OPCC underwriting is drawn" if under > 0.5 else ""))
     sentence = (f"The {fy} grant is not known{when}, so the plan to act on is the cliff-edge plan, made for "
                 f"every outcome at once. {first} Once the grant is known: {'; '.join(then)}.")

@@ -412,9 +412,15 @@ class ScenarioReport:
                              "report):"),
                         table(cliff_rows(c), ["Figure", "Value"], "Cliff-edge plan: headline figures",
                               [False, True])]
-            out.append(para(f"The summary and figures below, and the sections up to the cliff-edge plan, are for a "
-                            f"plan made as if the {unc.fy} grant were known from the start to be {grant}: a "
-                            f"comparison, not the plan to act on before {confirmed}."))
+            if c:
+                out.append(para(f"The summary and figures below, and the sections up to the cliff-edge plan, are for "
+                                f"a plan made as if the {unc.fy} grant were known from the start to be {grant}: a "
+                                f"comparison, not the plan to act on before {confirmed}."))
+            else:
+                out.append(para(f"The cliff-edge plan could not be worked out (see the end of this report), so the "
+                                f"summary and figures below are for a plan made as if the {unc.fy} grant were known "
+                                f"from the start to be {grant}: read them knowing it is confirmed only in "
+                                f"{confirmed}."))
         out.append(Html(f'<p class="narrative">{esc(narrative(self.summary, self.baseline))}</p>'))
         h = headline(self.summary)
         fy = self.summary["fy"]

@@ -27,7 +27,7 @@ import pyomo.environ as pyo
 import yaml
 
 from vru_model import alternatives as mga
-from vru_model.alternatives import read_plan
+from vru_model.alternatives import closes, read_plan
 from vru_model.data import ModelData, prepare
 from vru_model.distributions import draw, uncertain_inputs, unit_values
 from vru_model.errors import Problem, ScenarioError
@@ -319,7 +319,7 @@ def robustness(
         rec["plan_objective"] = round(plan, 2)
         # A re-solve stops within the MIP gap of its optimum, so a hair below the plan is no regret.
         rec["regret"] = round(max(0.0, opt - plan), 2) if opt is not None else None
-        closed = [i for i, f in row["fates"].items() if f["fate"] == "closes"]
+        closed = [i for i, f in row["fates"].items() if closes(f)]
         rec["services_closed"] = len(closed)
         rec["closed"] = ";".join(closed)
         if rec["regret"] is not None:
