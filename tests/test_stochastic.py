@@ -438,3 +438,21 @@ def test_a_service_cut_for_a_year_then_let_again_says_when_and_to_what(late_conf
         assert mine[before] == pytest.approx(state["scale"], abs=1e-3)
         assert mine[state["until"]] == pytest.approx(state["then"], abs=1e-3) and state["then"] > state["scale"]
         assert _state_text(state).endswith(f", then {state['then']:.0%} from April 2023")
+
+
+def test_a_cliff_edge_cost_to_keep_says_how_much_is_social_value_and_how_much_the_weights(late_confirmation):
+    """The plan a late grant's page leads with: its hedges' costs to keep carried the underwriting and liability
+    weights unsaid. Each is split into its parts, which add up to it (but for the tie-break's fraction of a penny
+    a pound of spending), and the hedge's reason says the split."""
+    _, result = late_confirmation
+    split = 0
+    for o in result.summary["outcomes"]:
+        for x in o["closures"] + o["reductions"]:
+            parts = x.get("cost_to_keep_parts")
+            if not parts:
+                continue
+            split += 1
+            assert sum(parts.values()) == pytest.approx(x["cost_to_keep"], abs=2000.0)
+            if x["reason"].startswith("Decided before the grant is known") and "in expectation" in x["reason"]:
+                assert " Of that: " in x["reason"] and "social value" in x["reason"].partition(" Of that: ")[2]
+    assert split, "the shipped plan has hedges with a cost to keep"

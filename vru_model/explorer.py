@@ -50,7 +50,7 @@ from vru_model.scenarios import (
     validate,
 )
 from vru_model.schema import NAME_PATTERN, Scenario
-from vru_model.solve import WhatIfs, keepable, plan_changes, solve
+from vru_model.solve import WhatIfs, cost_parts, keepable, plan_changes, plan_parts, solve, summary_parts
 from vru_model.solver import Status, open_solver
 
 try:
@@ -515,8 +515,10 @@ class ExplorerController:
         names = keepable(self.scenario, data, plan_changes(self.scenario, res))
         if not names:
             return self.view
-        keep = WhatIfs(self.scenario, data, names).costs_to_keep(res.objective, names)
-        annotate(self.scenario, data, res.summary, res.allocation, keep)
+        what_if = WhatIfs(self.scenario, data, names)
+        keep = what_if.costs_to_keep(res.objective, names, read=plan_parts)
+        parts = {i: cost_parts(summary_parts(res.summary), kept) for i, kept in what_if.kept.items()}
+        annotate(self.scenario, data, res.summary, res.allocation, keep, keep_parts=parts)
         self.view = replace(self._make_view(time.perf_counter() - started), cliff_edge=self.view.cliff_edge)
         return self.view
 

@@ -178,6 +178,13 @@ def plan_parts(m: pyo.ConcreteModel) -> dict[str, float]:
             "penalty_weights": float(pyo.value(m.underwriting_penalty[w] + m.liability_penalty[w]))}
 
 
+def summary_parts(summary: dict[str, Any]) -> dict[str, float]:
+    """`plan_parts` of a solved plan, from its summary's totals (the explorer has no model to read)."""
+    t = summary["totals"]
+    return {"social_value": t["value_discounted"], "exit_costs": t["exit_costs_discounted"],
+            "disruption": t["disruption_weight"], "penalty_weights": t["penalty_weights"]}
+
+
 def cost_parts(plan: dict[str, float], kept: dict[str, float]) -> dict[str, float]:
     """What keeping a service costs in each part: social value lost, and exit costs, disruption penalty and
     penalty weights added (negative where keeping it saves some); they add up to the cost to keep, less the
@@ -243,8 +250,7 @@ def solve(
             prices = result.summary["shadow_prices"]
             prices["rule_costs"] = costs
             keep = what_if.costs_to_keep(result.objective, keepable(scenario, data, moves), read=plan_parts)
-            plan = plan_parts(model)
-            parts = {i: cost_parts(plan, kept) for i, kept in what_if.kept.items()}
+            parts = {i: cost_parts(summary_parts(result.summary), kept) for i, kept in what_if.kept.items()}
             prices["text"] = prices.get("text", []) + rule_cost_texts(costs) + [t for t in [what_if.budget_text()] if t]
         annotate(scenario, data, result.summary, result.allocation, keep, keep_parts=parts)
     return result

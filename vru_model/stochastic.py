@@ -133,6 +133,19 @@ def objective_parts(m: pyo.ConcreteModel) -> dict[str, float]:
     }
 
 
+def expected_split(m: pyo.ConcreteModel) -> dict[str, float]:
+    """The expected objective in the parts a cost to keep is told in (`solve.cost_parts`): social value, exit and
+    start-up costs, the disruption weight and the underwriting and liability weights."""
+    prob = {w: o.probability for w, o in zip(m.W, m.data.outcomes, strict=True)}
+
+    def expected(expr: Any) -> float:
+        return sum(prob[w] * float(pyo.value(expr(w))) for w in m.W)
+
+    return {"social_value": expected(lambda w: m.value[w]), "exit_costs": expected(lambda w: m.exit_costs[w]),
+            "disruption": expected(lambda w: m.disruption[w]),
+            "penalty_weights": expected(lambda w: m.underwriting_penalty[w] + m.liability_penalty[w])}
+
+
 def difference(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
     return {k: round(a[k] - b[k], 2) for k in a}
 
@@ -467,14 +480,15 @@ def _weights(figures: dict[str, Any], name: str) -> str:
 
 def _explain_closures(
     sc: Scenario, d: ModelData, plans: pd.DataFrame, reports: list[dict[str, Any]], rp: float,
-    threads: int, gap: float, costs: bool,
+    threads: int, gap: float, costs: bool, split: dict[str, float] | None = None,
 ) -> None:
     """Give every closure (and scale reduction) of every outcome its `reason` and `cost_to_keep`, in place.
 
     The cost to keep a service is what the expected value loses if it is kept running in every outcome that
     has a grant to pay for it (a two-stage re-solve with the service protected, one per closing service, on
     one persistent solver). A closure in a year with no grant has no cost to keep: keeping it would leave
-    an unfunded liability, and its reason says the grant ends."""
+    an unfunded liability, and its reason says the grant ends. `split`, the plan's `expected_split`, lets each
+    cost to keep say how much of it is social value and how much the model's weights."""
     conf = d.confirmation_month or ""
     by_name = {o.name: o for o in d.outcomes}
     alloc = {r["name"]: plans[plans["outcome"] == r["name"]].drop(columns=["outcome", "probability"]) for r in reports}
@@ -490,14 +504,17 @@ def _explain_closures(
     candidates = list(dict.fromkeys(i for r in reports for i, _month in sorted(priced[r["name"]])))
     keep: dict[str, float | None] = {}
     kept_by_outcome: dict[str, dict[str, float]] = {}  # service -> outcome -> value of the plan that keeps it
+    parts: dict[str, dict[str, float]] = {}  # service -> its cost to keep in parts (`solve.cost_parts`)
     unmeasured: set[str] = set()  # left out when the re-solves' time budget ran out
     if costs and candidates:
-        from vru_model.solve import WhatIfs  # solve -> results -> ...: imported where needed
+        from vru_model.solve import WhatIfs, cost_parts  # solve -> results -> ...: imported where needed
 
         whatifs = WhatIfs(sc, d, candidates, threads, rel_gap=gap)
-        keep = whatifs.costs_to_keep(rp, candidates, read=lambda m: {
-            w: float(pyo.value(m.value[w] - m.losses[w])) for w in m.W})
-        kept_by_outcome = whatifs.kept
+        keep = whatifs.costs_to_keep(rp, candidates, read=lambda m: (
+            {w: float(pyo.value(m.value[w] - m.losses[w])) for w in m.W}, expected_split(m)))
+        kept_by_outcome = {i: by_outcome for i, (by_outcome, _parts) in whatifs.kept.items()}
+        if split is not None:
+            parts = {i: cost_parts(split, kept) for i, (_by_outcome, kept) in whatifs.kept.items()}
         unmeasured = set(whatifs.unmeasured)
     planned = {r["name"]: r["objective"] for r in reports}
     for r in reports:
@@ -510,7 +527,7 @@ def _explain_closures(
                            if (x["intervention"], x["from"]) in mine else None for x in reduced[r["name"]]})
         part: dict[str, Any] = {"closures": r["closures"]}
         decisions.annotate(sc, d, part, alloc[r["name"]], costs_here, grant_of=lambda y, o=o: d.grant(o, y),
-                           keep_scope=" running in every outcome with a grant", shared_before=conf)
+                           keep_scope=" running in every outcome with a grant", shared_before=conf, keep_parts=parts)
         r["reductions"] = part["reductions"]
         changed = [(c, c["closes_from"], "running") for c in r["closures"]]
         changed += [(x, x["from"], "at its scale") for x in r["reductions"]]
@@ -530,7 +547,7 @@ def _explain_closures(
                 before = (f"Decided before the grant is known (notice by {periods.month_name(x['notice_by'])}, "
                           f"confirmation in {periods.month_name(conf)}), so the same in every outcome")
                 hedge = _hedge(reports, planned, kept_by_outcome.get(x["intervention"]), x["cost_to_keep"], gap, rp,
-                               kept_how)
+                               kept_how, x.get("cost_to_keep_parts"))
                 what = x["reason"].partition("). ")[0] + ")."  # "Closes from ... (notice ... by ...)."
                 x["reason"] = f"{before}. {what} {hedge}" if hedge else f"{before}. " + x["reason"]
             else:
@@ -538,7 +555,8 @@ def _explain_closures(
 
 
 def _hedge(reports: list[dict[str, Any]], planned: dict[str, float], kept: dict[str, float] | None,
-           cost: float | None, gap: float, rp: float, kept_how: str = "running") -> str:
+           cost: float | None, gap: float, rp: float, kept_how: str = "running",
+           parts: dict[str, float] | None = None) -> str:
     """Why a decision taken before the grant is known is a hedge, from the re-solve that keeps the service:
     in which outcomes keeping it would do better and in which worse, and the expected loss. Empty when that
     re-solve was not run (the decision's one-grant reason stands alone then)."""
@@ -557,11 +575,12 @@ def _hedge(reports: list[dict[str, Any]], planned: dict[str, float], kept: dict[
         return (f"Keeping it {kept_how} in every outcome with a grant costs nothing measurable in expected value "
                 "(within the solver's gap).")
     after = "(value after underwriting and liability penalties)"
+    split = f" Of that{decisions.split(parts)}." if parts else ""
     if not better:
         return (f"Closing it is no worse in any outcome: keeping it {kept_how} in every outcome with a grant would do "
-                f"worse {' and '.join(worse)} {after}: {money(cost)} less in expectation.")
+                f"worse {' and '.join(worse)} {after}: {money(cost)} less in expectation.{split}")
     return (f"A hedge: keeping it {kept_how} in every outcome with a grant would do better {' and '.join(better)}, "
-            f"but worse {' and '.join(worse)} {after}: {money(cost)} less in expectation.")
+            f"but worse {' and '.join(worse)} {after}: {money(cost)} less in expectation.{split}")
 
 
 def solve_cliff_edge(
@@ -614,7 +633,8 @@ def solve_cliff_edge(
     reports = _outcome_reports(sc, d, m, plans, funding)
     for r in reports:
         r["label"] = outcome_label(r["grant"], sc.core_grant(unc.fy))
-    _explain_closures(sc, d, plans, reports, rp, threads, gap, costs_to_keep and status == Status.OPTIMAL)
+    _explain_closures(sc, d, plans, reports, rp, threads, gap, costs_to_keep and status == Status.OPTIMAL,
+                      expected_split(m))
     in_all = set.intersection(*(set(r["running_all_year"]) for r in reports))
     core = [i for i in d.interventions if i in in_all]
     closed_sets = [{c["intervention"] for c in r["closures"]} for r in reports]
