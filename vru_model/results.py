@@ -404,11 +404,13 @@ def rule_cost_texts(costs: list[dict[str, Any]]) -> list[str]:
             continue
         words = RULE_WORDS.get(c["rule"], c["rule"])
         rule = f"The rule of {words}" if c["rule"] == "protected_services" else words[:1].upper() + words[1:]
+        verb = "cost" if c["rule"] in ("committed_contracts", "notice_periods") else "costs"
         if c["cost"] > 0:
-            texts.append(f"{rule} costs {money(c['cost'])} of value over the plan "
+            texts.append(f"{rule} {verb} {money(c['cost'])} of value over the plan "
                          "(the best plan without that rule would be worth that much more).")
         else:
-            texts.append(f"{rule} costs nothing here: the best plan meets it anyway.")
+            texts.append(f"{rule} {verb} nothing here: the best plan meets {'them' if verb == 'cost' else 'it'} "
+                         "anyway.")
     return texts
 
 
