@@ -513,3 +513,14 @@ def test_reasons_say_when_a_change_is_not_for_value_forced_or_optional() -> None
     annotate(ends, prepare(ends), summary, result.allocation, {"mentoring": 0.0}, grant_of=lambda _fy: 1.0)
     assert summary["closures"][-1]["reason"].endswith("a plan of about equal value keeps it, so this change is "
                                                       "optional.")
+
+
+def test_grant_left_unspent_is_explained() -> None:
+    """growth_20 left £305k of core grant unspent with no word on the page but "worth £0.00" a pound. By hand:
+    tiny's 2022/23 grant of 200,000 buys Mentoring at its largest scale (120,000) and the central team (24,000):
+    56,000 is left, and nothing carries over."""
+    report = ScenarioReport(solve(load_scenario(FIXTURES / "tiny.yaml", {"funding.core.amounts.2022/23": 200000})))
+    html = _html(report.spending())
+    assert ("£56k of the 2022/23 core grant is left unspent: every service the plan runs is at its largest scale "
+            "(scale.max) all year, so the grant has nothing more to buy.") in html
+    assert "2021/22 core grant is left unspent" not in html

@@ -491,9 +491,38 @@ class ScenarioReport:
             spent = sum(row["spent_by_stream"].values())
             rows.append([y, money(row["core_grant"]), money(spent), money(row["partner_spend"]),
                          money(sum(row["unspent_by_stream"].values()))])
-        return [chart, table(rows, ["Financial year", "Core grant", "VRU spend (all streams)", "Partner spend",
-                                    "Unspent (no carry-over)"], "Spending by financial year",
-                             [False, True, True, True, True])]
+        out: list[object] = [chart, table(rows, ["Financial year", "Core grant", "VRU spend (all streams)",
+                                                 "Partner spend", "Unspent (no carry-over)"],
+                                          "Spending by financial year", [False, True, True, True, True])]
+        return out + [para(t) for t in self._unspent_reasons()]
+
+    def _unspent_reasons(self) -> list[str]:
+        """Why core grant is left unspent in a year: lost for good (no carry-over), so the page must say why the
+        plan leaves it (growth_20 left £305k with no word but "worth £0.00" a pound)."""
+        sc, alloc = self.scenario, self.result.allocation
+        core = sc.core_stream
+        out = []
+        for y, row in self.summary["fy"].items():
+            left = row["unspent_by_stream"].get(core, 0.0)
+            if left <= 500:
+                continue
+            mine = alloc[alloc["fy"] == y]
+            running = mine[mine["running"] == 1]
+            below = sorted({str(i) for i, s in zip(running["intervention"], running["scale"], strict=True)
+                            if s < sc.interventions[str(i)].scale.max - 0.005})
+            idle = [i for i in sc.interventions if i not in set(running["intervention"])]
+            if not below:
+                why = ("every service the plan runs is at its largest scale (scale.max) all year, so the grant has "
+                       "nothing more to buy" + (f", and the {plural(len(idle), 'service')} it does not run are not "
+                                               "worth their cost to the plan" if idle else ""))
+            else:
+                why = (f"{plural(len(below), 'service')} could take more "
+                       f"({'; '.join(short_title(sc.interventions[i].title, 40) for i in below[:3])}"
+                       f"{'; ...' if len(below) > 3 else ''}), but not for more value than it costs the plan "
+                       "under its rules and weights")
+            out.append(f"{money(left)} of the {y} core grant is left unspent: {why}. Nothing carries over to a "
+                       "later year, and the grant is paid against spending, so it is lost.")
+        return out
 
     @_plain
     def commissioning(self) -> list[object]:
