@@ -524,3 +524,18 @@ def test_grant_left_unspent_is_explained() -> None:
     assert ("£56k of the 2022/23 core grant is left unspent: every service the plan runs is at its largest scale "
             "(scale.max) all year, so the grant has nothing more to buy.") in html
     assert "2021/22 core grant is left unspent" not in html
+
+
+def test_services_the_plan_starts_or_grows_are_named() -> None:
+    """growth_20 restarted the micro-charities fund and took three services above design scale from April 2022,
+    and no page named one of them. By hand: tiny's Mentoring runs at 80% in 2021/22 (its contract scale); with
+    200,000 of 2022/23 grant it can run at 100% from April 2022, and the plan takes it there."""
+    overrides = {"interventions.mentoring.scale_at_start": 0.8, "funding.core.amounts.2022/23": 200000}
+    report = ScenarioReport(solve(load_scenario(FIXTURES / "tiny.yaml", overrides)))
+    [grown] = report.summary["starts_and_growth"]
+    assert (grown["intervention"], grown["kind"], grown["from"], grown["scale_before"], grown["scale"]) == (
+        "mentoring", "grows", "2022-04", 0.8, 1.0)
+    assert grown["vru_spend_that_year"] == pytest.approx(120000, abs=1)
+    assert ("It starts or grows one service (to agree with providers before each change): Mentoring to 100% from "
+            "April 2022.") in report.finding().sentence
+    assert "Services the plan starts or grows, to agree with providers before they begin" in _html(report.closures())

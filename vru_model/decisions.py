@@ -46,6 +46,32 @@ def reductions(sc: Scenario, alloc: pd.DataFrame) -> list[dict[str, Any]]:
     return sorted(found, key=lambda r: (r["from"], r["intervention"]))
 
 
+def growth(sc: Scenario, alloc: pd.DataFrame) -> list[dict[str, Any]]:
+    """Services the plan starts (or starts again) and contracts it raises in scale, from when: commitments a
+    commissioning lead must procure or agree, as a closure must be given notice. A first month's scale the
+    scenario does not give (`scale_at_start`) is the plan's own setting, not a rise."""
+    found = []
+    for i, rows in alloc.groupby("intervention", sort=False):
+        item = sc.interventions[str(i)]
+        before_scale = item.start_scale
+        before_on = 1 if item.running_at_start else 0
+        for on, scale, month, fy in zip(rows["running"], rows["scale"], rows["period"], rows["fy"], strict=True):
+            rise = before_on == 1 and before_scale is not None and scale > before_scale + SCALE_STEP
+            if on == 1 and (before_on == 0 or rise):
+                year = rows[(rows["fy"] == fy) & (rows["period"] >= month)]
+                found.append({
+                    "intervention": str(i), "title": item.title, "from": month,
+                    "kind": "starts" if before_on == 0 else "grows",
+                    "scale_before": round(float(before_scale), 4) if before_on == 1 and before_scale is not None
+                    else 0.0,
+                    "scale": round(float(scale), 4),
+                    "vru_spend_that_year": round(float(year["vru_spend"].sum()), 2),
+                    "startup_cost": round(float(year["startup_cost"].sum()), 2),
+                })
+            before_on, before_scale = on, scale if on == 1 else before_scale
+    return sorted(found, key=lambda r: (r["from"], r["intervention"]))
+
+
 def scales_set_at_start(sc: Scenario, alloc: pd.DataFrame) -> list[dict[str, Any]]:
     """Services running when the plan starts whose contract scale the scenario does not give (`scale_at_start`):
     the plan sets it from the first month, with no notice (`reductions` cannot see a cut there). Those it sets
@@ -201,8 +227,8 @@ def annotate(
     shared_before: str = "",
     keep_parts: dict[str, dict[str, float]] | None = None,
 ) -> None:
-    """Add `reason` and `cost_to_keep` to each closure, and the `reductions` and `scales_set_at_start` lists, in
-    `summary` (in place).
+    """Add `reason` and `cost_to_keep` to each closure, and the `reductions`, `scales_set_at_start` and
+    `starts_and_growth` lists, in `summary` (in place).
 
     `keep_costs` maps a service to what protecting it costs (None: not measured). `grant_of` gives each
     year's core grant (default: the scenario's; a cliff-edge outcome passes its own); `keep_scope` says
@@ -264,3 +290,4 @@ def annotate(
     summary["reductions"] = found
     closing = {c["intervention"] for c in summary.get("closures", [])}  # the closures say those already
     summary["scales_set_at_start"] = [r for r in scales_set_at_start(sc, alloc) if r["intervention"] not in closing]
+    summary["starts_and_growth"] = growth(sc, alloc)

@@ -171,6 +171,15 @@ def finding(summary: dict[str, Any], baseline: dict[str, Any] | None = None,
                      f"{_cuts_clause(cut)}.")
         line += (f" Notice of variation (a reduced scale) on {words(k)} service{'s' if k != 1 else ''} "
                  f"({_notice_clause(cut)}).")
+    grown = summary.get("starts_and_growth") or []
+    if grown:
+        g = len(grown)
+        named = "; ".join(f"{r['title'].split(' (')[0]} "
+                          + (f"starts from {month_name(r['from'])}" if r["kind"] == "starts"
+                             else f"to {r['scale']:.0%} from {month_name(r['from'])}") for r in grown[:4])
+        sentence += (f" It starts or grows {words(g)} service{'s' if g != 1 else ''} (to agree with providers "
+                     f"before each change): {named}" + (f"; and {words(g - 4)} more" if g > 4 else "") + ".")
+        line += f" Starts or grows {words(g)} service{'s' if g != 1 else ''}."
     set_now = summary.get("scales_set_at_start") or []
     if set_now:
         k = len(set_now)

@@ -604,6 +604,7 @@ class ScenarioReport:
         else:
             out.append(para("No service closes in this plan."))
         out += self._reductions()
+        out += self._starts_and_growth()
         out += self._scales_set_at_start()
         out.append(Html("<details><summary>Show every service's months running (the timeline as a table)</summary>"
                         + table(every, ["Service", "Months running",
@@ -627,6 +628,19 @@ class ScenarioReport:
                   [False, False, False, True, True, True, True]),
             _reasons("Why each service is reduced", cut),
         ]
+
+    def _starts_and_growth(self) -> list[object]:
+        """Services the plan starts or raises in scale: commitments to procure or agree before they begin."""
+        grown = self.summary.get("starts_and_growth") or []
+        if not grown:
+            return []
+        return [table([[r["title"], "starts" if r["kind"] == "starts" else "grows", month_name(r["from"]),
+                        f"{r['scale_before']:.0%} to {r['scale']:.0%}", money(r["vru_spend_that_year"]),
+                        money(r["startup_cost"])] for r in grown],
+                      ["Service", "Change", "From", "Scale (of design strength)",
+                       "VRU spend in that financial year", "Start-up cost"],
+                      "Services the plan starts or grows, to agree with providers before they begin",
+                      [False, False, False, True, True, True])]
 
     def _scales_set_at_start(self) -> list[object]:
         set_now = self.summary.get("scales_set_at_start") or []
