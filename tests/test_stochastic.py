@@ -245,7 +245,8 @@ def test_cost_to_keep_a_closure_decided_before_confirmation_is_a_re_solve_that_k
         assert (f"A hedge: keeping it running in every outcome with a grant would do better by "
                 f"{money(gains['full'])} if the grant grows by 20% (10% chance), but worse by "
                 f"{money(-gains['none'])} if the grant ends (90% chance)") in closure["reason"]
-        assert closure["reason"].endswith(f"{money(closure['cost_to_keep'])} less in expectation.")
+        assert f"{money(closure['cost_to_keep'])} less in expectation. Of that: " in closure["reason"]
+        assert sum(closure["cost_to_keep_parts"].values()) == pytest.approx(closure["cost_to_keep"], abs=100)
 
 
 def test_a_closure_no_grant_pays_for_has_no_cost_to_keep_and_says_why():
