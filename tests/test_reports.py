@@ -505,7 +505,9 @@ def test_reasons_say_when_a_change_is_not_for_value_forced_or_optional() -> None
     annotate(ends, prepare(ends), summary, result.allocation, {"mentoring": 68879.0},
              keep_parts={"mentoring": parts}, grant_of=lambda _fy: 1.0)
     by = {c["intervention"]: c for c in summary["closures"]}
-    assert "Not for its social value: keeping it would add £5,577 of social value" in by["mentoring"]["reason"]
+    assert ("Not for its social value: keeping it would add £5,577 of social value, but also £81.4k more of the "
+            "model's disruption weight on participants who lose support elsewhere (a weight, not money). Closing it "
+            "costs its exit cost") in by["mentoring"]["reason"]  # not "more in exit costs": keeping saves them
     assert "for services that do more with it" not in by["mentoring"]["reason"]
     assert _keep_cell(by["mentoring"]) == "£68.9k, though keeping it adds £5,577 of social value"
     assert _keep_cell({"cost_to_keep": 23215.0, "cost_to_keep_parts": {"social_value": 84467.0}}) == \

@@ -141,7 +141,9 @@ def _tradeoff(
             "than the same money delivers on the services the plan keeps or grows.")
 
 
-def _costs(sc: Scenario, i: str, participants: float, exit_cost: float | None, is_forced: bool = False) -> str:
+def _costs(sc: Scenario, i: str, participants: float, exit_cost: float | None, lead: str = "That outweighs") -> str:
+    """What closing or cutting the service costs: 'That outweighs ...' after a trade-off, or `lead` ('Closing it
+    costs', 'Cutting it costs') where the change is not a trade-off of value."""
     rate = sc.policy.disruption_penalty_per_participant
     parts = []
     if exit_cost:
@@ -151,7 +153,7 @@ def _costs(sc: Scenario, i: str, participants: float, exit_cost: float | None, i
         parts.append(f"the {participants:,.0f} participants a year who lose support{penalty}")
     if not parts:
         return ""
-    return ("Closing it costs " if is_forced else "That outweighs ") + " and ".join(parts) + "."
+    return f"{lead} " + " and ".join(parts) + "."
 
 
 def _not_for_value(parts: dict[str, float] | None) -> str:
@@ -159,9 +161,13 @@ def _not_for_value(parts: dict[str, float] | None) -> str:
     instead (a trade-off the value-a-pound sentence would misstate)."""
     if not parts or parts.get("social_value", 0.0) >= -0.5:
         return ""
+    words = {"exit_costs": "in exit and start-up costs",
+             "disruption": "of the model's disruption weight on participants who lose support elsewhere (a weight, "
+                           "not money)",
+             "penalty_weights": "of the underwriting and liability penalty weights (not money)"}
+    more = [f"{money(parts[k])} more {w}" for k, w in words.items() if parts.get(k, 0.0) > 0.5]
     return (f"Not for its social value: keeping it would add {money(-parts['social_value'])} of social value, but "
-            "cost more in exit costs and the model's disruption weight on participants elsewhere (see the cost to "
-            "keep).")
+            f"also {' and '.join(more)}.")
 
 
 def unkeepable(d: ModelData, month: str, grant_of: GrantOf) -> str | None:
@@ -261,7 +267,8 @@ def annotate(
             f"{periods.month_name(c['notice_by'])}).",
             _not_for_value(parts) or _tradeoff(d, i, c["closes_from"], freed, prices, grant_of),
             _costs(sc, i, c["participants_lost_per_year"], c["exit_cost"],
-                   forced(d, c["closes_from"], freed, grant_of)),
+                   "Closing it costs" if forced(d, c["closes_from"], freed, grant_of) or _not_for_value(parts)
+                   else "That outweighs"),
             _early(d, c["closes_from"], c["notice_by"], summary, grant_of),
             _keep(c["cost_to_keep"], keep_scope, parts),
         ]
@@ -282,7 +289,9 @@ def annotate(
             f"Reduced from {r['scale_before']:.0%} to {r['scale']:.0%} of design scale from "
             f"{periods.month_name(r['from'])} (notice of variation by {periods.month_name(r['notice_by'])}).",
             _not_for_value(parts) or _tradeoff(d, i, r["from"], freed, prices, grant_of),
-            _costs(sc, i, r["participants_lost_per_year"], None, forced(d, r["from"], freed, grant_of)),
+            _costs(sc, i, r["participants_lost_per_year"], None,
+                   "Cutting it costs" if forced(d, r["from"], freed, grant_of) or _not_for_value(parts)
+                   else "That outweighs"),
             _early(d, r["from"], r["notice_by"], summary, grant_of),
             _keep(r["cost_to_keep"], keep_scope, parts),
         ]
