@@ -396,6 +396,13 @@ def test_cliff_edge_plan_on_request(tmp_path: Path) -> None:
     root = build_explorer(scenarios_dir=tmp_path, start="tiny")
     month = find_control(root, "vru-uncertainty-month")
     assert month.value == "2022-06"
+
+    def texts(widget: object) -> str:
+        return str(getattr(widget, "value", "")) + "".join(texts(c) for c in getattr(widget, "children", ()))
+
+    # the plan on show is the as-if-known one; the controls say which plan is the one to act on
+    assert ("The plan shown takes the grant as £120k, as if it were known from the start; the plan to act on "
+            "before it is known is the cliff-edge plan.") in texts(root)
     month.value = "2022-08"
     find_control(root, "vru-cliff-edge-button").click()
     page = find_control(root, "vru-output").value

@@ -279,7 +279,9 @@ class ExplorerApp:
         outcomes = ", ".join(f"{o.name} {money(o.amount)} ({o.probability:.0%})" for o in unc.outcomes)
         return [
             widgets.HTML(f"<h4 style='margin:14px 0 0 0'>Cliff edge: the {_e(unc.fy)} grant is uncertain</h4>"
-                         f"<p style='margin:0'>Possible grants: {_e(outcomes)}.</p>"),
+                         f"<p style='margin:0'>Possible grants: {_e(outcomes)}. The plan shown takes the grant as "
+                         f"{_e(money(self.ctl.scenario.core_grant(unc.fy)))}, as if it were known from the start; "
+                         "the plan to act on before it is known is the cliff-edge plan.</p>"),
             _label(f"Month the {unc.fy} grant becomes known"),
             self.uncertainty_month,
             self.cliff_button,
