@@ -481,6 +481,14 @@ def test_a_scale_the_plan_sets_from_the_start_is_said(tiny_report: ScenarioRepor
                                "the scenario gives no contract scale at the start: Mentoring at 80%.")
     assert f.line.endswith("One service below design strength from the start.")
     assert "below design strength" not in given.finding().sentence
+    # a service that closes says it in its reason (cut_50's ACEs ran at 50% from April 2021 until it closed). By
+    # hand, with no 2022/23 grant: 120,000 - 24,000 (central team) - 5,000 (its exit cost, paid in its last month)
+    # leaves 91,000 of 120,000 a year for Mentoring in 2021/22: 76%
+    closing = ScenarioReport(solve(load_scenario(FIXTURES / "tiny.yaml", {"funding.core.amounts.2022/23": 0})))
+    [c] = [c for c in closing.summary["closures"] if c["intervention"] == "mentoring"]
+    assert ("From April 2021 it runs at 76% of design strength, a scale the plan sets as the scenario gives none "
+            "at the start (scale_at_start).") in c["reason"]
+    assert closing.summary["scales_set_at_start"] == []
 
 
 def test_reasons_say_when_a_change_is_not_for_value_forced_or_optional() -> None:

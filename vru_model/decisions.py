@@ -247,6 +247,7 @@ def annotate(
     prices = {**(shadow.get("grant_value_per_pound") or {}), **(shadow.get("grant_cost_of_a_pound_less") or {})}
     keep_costs, keep_parts = keep_costs or {}, keep_parts or {}
     grant_of = grant_of or sc.core_grant
+    set_at_start = {r["intervention"]: r for r in scales_set_at_start(sc, alloc)}
     for c in summary.get("closures", []):
         i = c["intervention"]
         rows = alloc[(alloc["intervention"] == i) & (alloc["period"] < c["closes_from"])]
@@ -262,9 +263,12 @@ def annotate(
             c["cost_to_keep_parts"] = parts
         if why_not:
             c["cost_to_keep_note"] = why_not
+        first = set_at_start.get(i)
         text = [
             f"Closes from {periods.month_name(c['closes_from'])} (notice of {plural(c['notice_months'], 'month')} by "
             f"{periods.month_name(c['notice_by'])}).",
+            f"From {periods.month_name(first['from'])} it runs at {first['scale']:.0%} of design strength, a scale "
+            "the plan sets as the scenario gives none at the start (scale_at_start)." if first else "",
             _not_for_value(parts) or _tradeoff(d, i, c["closes_from"], freed, prices, grant_of),
             _costs(sc, i, c["participants_lost_per_year"], c["exit_cost"],
                    "Closing it costs" if forced(d, c["closes_from"], freed, grant_of) or _not_for_value(parts)
@@ -297,6 +301,6 @@ def annotate(
         ]
         r["reason"] = " ".join(t for t in text if t)
     summary["reductions"] = found
-    closing = {c["intervention"] for c in summary.get("closures", [])}  # the closures say those already
-    summary["scales_set_at_start"] = [r for r in scales_set_at_start(sc, alloc) if r["intervention"] not in closing]
+    closing = {c["intervention"] for c in summary.get("closures", [])}  # their reasons say so already
+    summary["scales_set_at_start"] = [r for i, r in set_at_start.items() if i not in closing]
     summary["starts_and_growth"] = growth(sc, alloc)
