@@ -414,8 +414,8 @@ def test_a_late_grant_leads_with_the_cliff_edge_plan_and_counts_closures_alike_e
     assert f.sentence.startswith("The 2022/23 grant is not known until June 2022, so the plan to act on is the "
                                  "cliff-edge plan")
     assert "Whatever the grant, serve notice on one service (by April 2021): Service a." in f.sentence
-    assert "Also serve notice of variation on one service (by January 2022): Service c to 50% from April 2022." \
-        in f.sentence
+    assert ("Also serve notice of variation on one service (by January 2022): Service c to 50% from April 2022 (the "
+            "2022/23 contracts; later years' depend on the grant).") in f.sentence
     assert "if it continues in full (70% chance), no more services close" in f.sentence
     assert "if it ends (30% chance), two more services close from September 2022" in f.sentence
     assert f.sentence.endswith("Made as if the 2022/23 grant were known from the start to be as planned, the plan "

@@ -288,7 +288,8 @@ def _cliff_clause(cliff: dict[str, Any] | None) -> _CliffClause | None:
                + "; ".join(c["title"].split(" (")[0] for c in notices[:3])
                + (f"; and {words(k - 3)} more" if k > 3 else "")) if notices else ""
     cutting = (f"notice of variation on {words(len(cuts))} service{'s' if len(cuts) != 1 else ''} "
-               f"({_notice_clause(cuts)}): {_cuts_clause(cuts)}") if cuts else ""
+               f"({_notice_clause(cuts)}): {_cuts_clause(cuts)} (the {fy} contracts; later years' depend on the "
+               "grant)") if cuts else ""
     if closing:
         first = f"Whatever the grant, {closing}." + (f" Also serve {cutting}." if cutting else "")
     else:
