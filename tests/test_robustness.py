@@ -65,12 +65,16 @@ def test_a_service_the_plan_never_starts_is_not_a_closure() -> None:
     """late_confirmation's page said the micro-charities fund "closes in 85%" of samples though it never runs
     there: a service not running at the start that the plan never starts is not a decision to close it."""
     never = robustness(load_scenario(HAND, {"interventions.doomed.running_at_start": False}),
-                       draws=_hand_draws(), epsilons=())
+                       draws=_hand_draws(), epsilons=(0.3,))
     doomed = never.services.set_index("intervention").loc["doomed"]
     assert doomed["closes_share"] == 1.0 and doomed["not_run_share"] == 1.0  # not running at the end, as before
     assert never.summary["robust_closures"] == [] and never.summary["fragile_decisions"] == ["flipper"]
     assert not any("Doomed" in sentence for sentence in never.summary["sentences"])
     assert not never.samples["closed"].fillna("").str.contains("doomed").any()
+    assert [r["not_started"] for r in never.summary["recommended_closures"] if r["intervention"] == "doomed"] == [True]
+    # an alternative may start it and close it again, but does not "close it, which the best plan keeps"
+    assert never.summary["alternatives"] and not any("doomed" in a["closes_unlike_best"] + a["keeps_unlike_best"]
+                                                     for a in never.summary["alternatives"])
 
 
 def test_regret_is_the_hand_worked_loss_of_the_recommended_plan(hand) -> None:

@@ -453,7 +453,7 @@ def test_a_cliff_edge_cost_to_keep_says_how_much_is_social_value_and_how_much_th
             if not parts:
                 continue
             split += 1
-            assert sum(parts.values()) == pytest.approx(x["cost_to_keep"], abs=2000.0)
+            assert sum(parts.values()) == pytest.approx(x["cost_to_keep"], abs=200.0)  # the tie-break's pennies
             if x["reason"].startswith("Decided before the grant is known") and "in expectation" in x["reason"]:
                 assert " Of that: " in x["reason"] and "social value" in x["reason"].partition(" Of that: ")[2]
     assert split, "the shipped plan has hedges with a cost to keep"

@@ -181,6 +181,7 @@ def near_optimal(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, optimum: f
     base_on = {(i, t): round(base.on[w, i, t].value or 0.0) for i in d.interventions for t in d.months}
     base_fates = read_plan(sc, d, base)
     base_closed = {i for i, f in base_fates.items() if closes(f)}
+    base_idle = {i for i, f in base_fates.items() if not f["runs"]}  # the best plan neither keeps nor closes them
     found = []
     k = 0
     for eps in epsilons:
@@ -195,7 +196,7 @@ def near_optimal(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, optimum: f
             fates = read_plan(sc, d, m) if ok else {}
             closed = {i for i, f in fates.items() if closes(f)}
             keeps = [i for i in d.interventions if i in base_closed - closed] if ok else []
-            also = [i for i in d.interventions if i in closed - base_closed] if ok else []
+            also = [i for i in d.interventions if i in closed - base_closed - base_idle] if ok else []
             objective = result.objective
             distance = float(pyo.value(_distance(m, d, base_on))) if ok else None
             sentence = (describe(sc, eps, kind, objective, optimum, keeps, also) if ok and objective is not None

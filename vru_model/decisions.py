@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from vru_model import periods
-from vru_model.data import ModelData
+from vru_model.data import LIABILITY, ModelData
 from vru_model.results_text import money, plural
 from vru_model.schema import Scenario
 
@@ -111,22 +111,27 @@ def _first_cut(d: ModelData, grant_of: GrantOf) -> str | None:
     return next((y for y in d.fys[1:] if grant_of(y) < first - 0.5), None)
 
 
-def forced(d: ModelData, month: str, freed: dict[str, float], grant_of: GrantOf) -> bool:
-    """A change from a year with no core grant, in a plan with none later: made because the grant ends, not a
-    trade-off."""
-    return grant_of(d.fy_of[month]) <= 0.5 and not any(grant_of(y) > 0.5 for y in freed)
+def forced(d: ModelData, i: str, month: str, freed: dict[str, float], grant_of: GrantOf) -> bool:
+    """A change from a year with no core grant, in a plan with none later and no other stream that may pay for
+    the service then: made because the grant ends, not a trade-off."""
+    if grant_of(d.fy_of[month]) > 0.5 or any(grant_of(y) > 0.5 for y in freed):
+        return False
+    stopgaps = {d.core, d.underwriting, LIABILITY}  # the grant itself, and what covers only its notice periods
+    return not any(t >= month for (s, j), months in d.pays.items() if j == i and s not in stopgaps for t in months)
 
 
 def _tradeoff(
-    d: ModelData, i: str, month: str, freed: dict[str, float], prices: dict[str, float], grant_of: GrantOf
+    d: ModelData, i: str, month: str, freed: dict[str, float], prices: dict[str, float], grant_of: GrantOf,
+    closes: bool = True,
 ) -> str:
     fy = d.fy_of[month]
     vpp = _value_per_pound(d, i, month)
     years = ", ".join(f"{money(v)} in {y}" for y, v in freed.items() if v > 0.5)
     frees = f"frees {money(sum(freed.values()))} of VRU money ({years})" if years else "frees no VRU money"
-    if forced(d, month, freed, grant_of):
-        return (f"Running it to the end of the plan would take {money(sum(freed.values()))} of VRU money ({years}), "
-                f"and there is no core grant from {fy} on to pay for it: the grant ends.")
+    if forced(d, i, month, freed, grant_of):
+        what = "Running it to the end of the plan" if closes else "Keeping its scale to the end of the plan"
+        return (f"{what} would take {money(sum(freed.values()))} more of VRU money ({years}), and there is no core "
+                f"grant from {fy} on to pay for it: the grant ends.")
     if vpp is None:
         return f"It {frees}; partners pay for it in full, so it closes only if they stop."
     if d.value[i] <= 0:
@@ -271,7 +276,7 @@ def annotate(
             "the plan sets as the scenario gives none at the start (scale_at_start)." if first else "",
             _not_for_value(parts) or _tradeoff(d, i, c["closes_from"], freed, prices, grant_of),
             _costs(sc, i, c["participants_lost_per_year"], c["exit_cost"],
-                   "Closing it costs" if forced(d, c["closes_from"], freed, grant_of) or _not_for_value(parts)
+                   "Closing it costs" if forced(d, i, c["closes_from"], freed, grant_of) or _not_for_value(parts)
                    else "That outweighs"),
             _early(d, c["closes_from"], c["notice_by"], summary, grant_of),
             _keep(c["cost_to_keep"], keep_scope, parts),
@@ -292,9 +297,9 @@ def annotate(
         text = [
             f"Reduced from {r['scale_before']:.0%} to {r['scale']:.0%} of design scale from "
             f"{periods.month_name(r['from'])} (notice of variation by {periods.month_name(r['notice_by'])}).",
-            _not_for_value(parts) or _tradeoff(d, i, r["from"], freed, prices, grant_of),
+            _not_for_value(parts) or _tradeoff(d, i, r["from"], freed, prices, grant_of, closes=False),
             _costs(sc, i, r["participants_lost_per_year"], None,
-                   "Cutting it costs" if forced(d, r["from"], freed, grant_of) or _not_for_value(parts)
+                   "Cutting it costs" if forced(d, i, r["from"], freed, grant_of) or _not_for_value(parts)
                    else "That outweighs"),
             _early(d, r["from"], r["notice_by"], summary, grant_of),
             _keep(r["cost_to_keep"], keep_scope, parts),

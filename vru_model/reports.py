@@ -638,7 +638,7 @@ class ScenarioReport:
                         f"{r['scale_before']:.0%} to {r['scale']:.0%}", money(r["vru_spend_that_year"]),
                         money(r["startup_cost"])] for r in grown],
                       ["Service", "Change", "From", "Scale (of design strength)",
-                       "VRU spend in that financial year", "Start-up cost"],
+                       "The service's VRU spend in that financial year (start-up cost included)", "Start-up cost"],
                       "Services the plan starts or grows, to agree with providers before they begin",
                       [False, False, False, True, True, True])]
 
@@ -867,6 +867,8 @@ def _state_text(state: dict[str, Any]) -> str:
         return f"reduces to {state['scale']:.0%}{again}"
     if state["status"] == "keeps":
         return f"keeps ({state['scale']:.0%})"
+    if state["status"] == "starts":
+        return f"starts from {month_name(state['from'])} ({state['scale']:.0%})"
     return state["status"]
 
 
@@ -916,12 +918,15 @@ def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
         counts = summary.get("counts_by_outcome") or {}
         fy = (summary.get("uncertainty") or {}).get("fy", "the uncertain year")
         earlier = {len(o.get("closures") or []) - counts.get(o["name"], {}).get("closes", 0) for o in outcomes}
-        out.append(para(f"Of the services running in {fy}: " + "; ".join(
-            f"if {_outcome_name(o)}, {counts.get(o['name'], {}).get('closes', 0)} close, "
-            f"{counts.get(o['name'], {}).get('reduces', 0)} are reduced, {counts.get(o['name'], {}).get('keeps', 0)} "
-            "keep their scale" for o in outcomes) + "."
-            + (f" {plural(next(iter(earlier)), 'more service', 'closes')} before {fy} in every outcome."
-               if len(earlier) == 1 and next(iter(earlier)) > 0 else "")))
+        def tally(o: dict[str, Any]) -> str:
+            n = counts.get(o["name"], {})
+            return (f"if {_outcome_name(o)}, {n.get('closes', 0)} close, {n.get('reduces', 0)} are reduced, "
+                    f"{n.get('keeps', 0)} keep their scale"
+                    + (f", {n['starts']} start{'s' if n['starts'] == 1 else ''}" if n.get("starts") else ""))
+
+        out.append(para(f"In the table, from {fy} on: " + "; ".join(tally(o) for o in outcomes) + "."
+                        + (f" {plural(next(iter(earlier)), 'more service', 'closes')} before {fy} in every "
+                           "outcome (not in the table)." if len(earlier) == 1 and next(iter(earlier)) > 0 else "")))
         unused = [f"If {_outcome_name(o)}, " + " and ".join(f"{money(v)} of the {y} core grant" for y, v in
                                                              o["core_unspent"].items()) + " goes unspent"
                   for o in outcomes if o.get("core_unspent")]

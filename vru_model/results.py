@@ -457,9 +457,10 @@ def shadow_price_report(
                     text += f"; a pound less would cost £{less:,.2f}"
                 texts.append(text + ".")
             elif s == d.core and d.grant(d.outcomes[0], y) <= GRANT_STEP:
-                texts.append(f"There is no {y} core grant. The first pound of one would be worth £{v:,.2f} of value "
-                             "net of exit costs and the disruption weight (the price at no grant, which holds for "
-                             "the first pounds only).")
+                # the LP's price at no grant holds for no real grant: a grant brings its conditions with it (the
+                # central capability floor), and grant_ends with £1 of 2022/23 grant has no lawful plan at all
+                texts.append(f"There is no {y} core grant, so no value of a pound of it is given: a grant, however "
+                             "small, would bring the grant's conditions with it.")
             elif s == d.core:
                 texts.append(f"One more pound of {y} core grant is worth £{v:,.2f} of value net of exit costs and "
                              "the disruption weight.")

@@ -347,7 +347,8 @@ def robustness(
         "robust_closures": [i for i in sc.interventions if share.get(i, 0) >= ROBUST_SHARE],
         "fragile_decisions": [i for i in decided if share.get(i, 0) < FRAGILE_SHARE],
         "recommended_closures": [{"intervention": i, "closes_from": base_fates[i]["closes_from"],
-                                  "closes_share": share.get(i)} for i in recommended],
+                                  "closes_share": share.get(i), "not_started": not base_fates[i]["runs"]}
+                                 for i in recommended],
         "alternatives": [a.entry for a in alts],
         "inputs": [inp.as_dict() for inp in inputs],
         "thresholds": {"robust_closure": ROBUST_SHARE, "fragile_decision": FRAGILE_SHARE},

@@ -311,7 +311,8 @@ def service_outcomes(
 ) -> list[dict[str, Any]]:
     """What happens to each service in each outcome, from the uncertain year on: it keeps its scale, is
     reduced (to what share of design scale, and, when it is let again at a higher scale before the end, from
-    which month and to what scale: `until`, `then`), or closes (from when, with notice by when)."""
+    which month and to what scale: `until`, `then`), closes (from when, with notice by when), or starts (a
+    service not running before that year: from when, at what scale)."""
     unc = sc.uncertainty
     assert unc is not None
     start = next(t for t in d.months if d.fy_of[t] == unc.fy)
@@ -333,6 +334,8 @@ def service_outcomes(
                          "scale": round(low, 4)}
             elif running.empty:
                 state = {"status": "does not run"}
+            elif earlier.empty and len(before):  # not running before the uncertain year: the plan starts it
+                state = {"status": "starts", "from": str(running["period"].min()), "scale": round(low, 4)}
             elif low < was - SCALE_STEP:
                 state = {"status": "reduces", "scale": round(low, 4)}
                 cut_from = running[running["scale"] <= low + SCALE_STEP]["period"].min()
@@ -672,7 +675,7 @@ def solve_cliff_edge(
     counts = {
         r["name"]: {
             state: sum(1 for row in by_service if row["outcomes"][r["name"]]["status"] == state)
-            for state in ("keeps", "reduces", "closes")
+            for state in ("keeps", "reduces", "closes", "starts")
         }
         for r in reports
     }
