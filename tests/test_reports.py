@@ -469,7 +469,7 @@ def test_a_scale_the_plan_sets_from_the_start_is_said(tiny_report: ScenarioRepor
     from April 2021 (120,000 of grant less 24,000 for the central team, of 120,000 a year), a cut no notice
     covers, so the page says so and how to make the plan give notice."""
     html = _html(tiny_report.closures())
-    assert ("The plan sets the scale of one running service below design strength from April 2021: Mentoring at "
+    assert ("The plan sets the scale of one running service away from design strength from April 2021: Mentoring at "
             "80%.") in html
     assert "set scale_at_start" in html
     stated = {"interventions.mentoring.scale_at_start": 0.8}
@@ -477,10 +477,11 @@ def test_a_scale_the_plan_sets_from_the_start_is_said(tiny_report: ScenarioRepor
     assert "The plan sets the scale" not in _html(given.closures())
     # and the finding says it first: partner_fails ran IRIS at 50% from April 2021 with only this note to say so
     f = tiny_report.finding()
-    assert f.sentence.endswith("It also runs one service below design strength from April 2021, with no notice as "
-                               "the scenario gives no contract scale at the start: Mentoring at 80%.")
-    assert f.line.endswith("One service below design strength from the start.")
-    assert "below design strength" not in given.finding().sentence
+    assert f.sentence.endswith("It also sets the scale of one running service away from design strength from April "
+                               "2021, with no notice as the scenario gives no contract scale at the start: Mentoring "
+                               "at 80%.")
+    assert f.line.endswith("One service set away from design strength from the start.")
+    assert "away from design strength" not in given.finding().sentence
     # a service that closes says it in its reason (cut_50's ACEs ran at 50% from April 2021 until it closed). By
     # hand, with no 2022/23 grant: 120,000 - 24,000 (central team) - 5,000 (its exit cost, paid in its last month)
     # leaves 91,000 of 120,000 a year for Mentoring in 2021/22: 76%

@@ -75,14 +75,15 @@ def growth(sc: Scenario, alloc: pd.DataFrame) -> list[dict[str, Any]]:
 def scales_set_at_start(sc: Scenario, alloc: pd.DataFrame) -> list[dict[str, Any]]:
     """Services running when the plan starts whose contract scale the scenario does not give (`scale_at_start`):
     the plan sets it from the first month, with no notice (`reductions` cannot see a cut there). Those it sets
-    below design strength, which a commissioning lead must agree with the provider from the start."""
+    away from design strength, below or above (Reachable Moments from custody at 130%), which a commissioning
+    lead must agree with the provider from the start."""
     found = []
     for i, rows in alloc.groupby("intervention", sort=False):
         item = sc.interventions[str(i)]
         if not item.running_at_start or item.start_scale is not None or rows.empty:
             continue
         first = rows.iloc[0]
-        if int(first["running"]) == 1 and float(first["scale"]) < 1.0 - SCALE_STEP:
+        if int(first["running"]) == 1 and abs(float(first["scale"]) - 1.0) > SCALE_STEP:
             found.append({"intervention": str(i), "title": item.title, "from": str(first["period"]),
                           "scale": round(float(first["scale"]), 4)})
     return found

@@ -183,11 +183,12 @@ def finding(summary: dict[str, Any], baseline: dict[str, Any] | None = None,
     set_now = summary.get("scales_set_at_start") or []
     if set_now:
         k = len(set_now)
-        sentence += (f" It also runs {words(k)} service{'s' if k != 1 else ''} below design strength from "
-                     f"{month_name(set_now[0]['from'])}, with no notice as the scenario gives no contract scale at the "
-                     "start: " + "; ".join(f"{r['title'].split(' (')[0]} at {r['scale']:.0%}" for r in set_now[:3])
-                     + (f"; and {words(k - 3)} more" if k > 3 else "") + ".")
-        line += f" {words(k).capitalize()} service{'s' if k != 1 else ''} below design strength from the start."
+        named = "; ".join(f"{r['title'].split(' (')[0]} at {r['scale']:.0%}" for r in set_now[:3])
+        sentence += (f" It also sets the scale of {words(k)} running service{'s' if k != 1 else ''} away from design "
+                     f"strength from {month_name(set_now[0]['from'])}, with no notice as the scenario gives no "
+                     f"contract scale at the start: {named}" + (f"; and {words(k - 3)} more" if k > 3 else "") + ".")
+        line += (f" {words(k).capitalize()} service{'s' if k != 1 else ''} set away from design strength from the "
+                 "start.")
     uncertain = _cliff_clause(cliff)
     if uncertain:
         as_known = (f"Made as if the {uncertain.fy} grant were known from the start to be as planned, the plan "

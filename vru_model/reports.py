@@ -649,11 +649,11 @@ class ScenarioReport:
         k = len(set_now)
         named = "; ".join(f"{r['title']} at {r['scale']:.0%}" for r in set_now)
         return [para(
-            f"The plan sets the scale of {words(k)} running service{'s' if k > 1 else ''} below design strength from "
-            f"{month_name(set_now[0]['from'])}: {named}. The scenario gives no contract scale at the start for "
+            f"The plan sets the scale of {words(k)} running service{'s' if k > 1 else ''} away from design strength "
+            f"from {month_name(set_now[0]['from'])}: {named}. The scenario gives no contract scale at the start for "
             f"{'them' if k > 1 else 'it'} (scale_at_start), so the plan treats the first month's scale as its own "
-            "choice, with no notice. If a contract already runs at a higher scale, set scale_at_start and the "
-            "plan will serve the notice of variation the cut needs.")]
+            "choice, with no notice. If a contract already runs at another scale, set scale_at_start and the "
+            "plan will serve the notice of variation a cut needs.")]
 
     @_plain
     def value(self) -> list[object]:
