@@ -490,6 +490,12 @@ def test_a_scale_the_plan_sets_from_the_start_is_said(tiny_report: ScenarioRepor
     assert ("From April 2021 it runs at 76% of design strength, a scale the plan sets as the scenario gives none "
             "at the start (scale_at_start).") in c["reason"]
     assert closing.summary["scales_set_at_start"] == []
+    # above design strength too (every shipped plan runs Reachable Moments from custody at 130% from April 2021):
+    # with 200,000 a year, Mentoring at its largest scale (1.3 x 120,000) and the central team (24,000) fit
+    above = solve(load_scenario(FIXTURES / "tiny.yaml", {"interventions.mentoring.scale.max": 1.3,
+                                                         "funding.core.amounts.2021/22": 200000,
+                                                         "funding.core.amounts.2022/23": 200000}))
+    assert [(r["intervention"], r["scale"]) for r in above.summary["scales_set_at_start"]] == [("mentoring", 1.3)]
 
 
 def test_reasons_say_when_a_change_is_not_for_value_forced_or_optional() -> None:
@@ -523,6 +529,12 @@ def test_reasons_say_when_a_change_is_not_for_value_forced_or_optional() -> None
     assert _keep_cell(by["mentoring"]) == "£68.9k, though keeping it adds £5,577 of social value"
     assert _keep_cell({"cost_to_keep": 23215.0, "cost_to_keep_parts": {"social_value": 84467.0}}) == \
         "£23.2k: £84.5k of social value, less £61.3k it saves"
+    # money from another stream makes a change a trade-off, not forced: with a 90,000 top-up in 2022/23 mentoring
+    # runs on, cut from 80% to 75%, and its reason weighs value, not the grant ending
+    topped = solve(load_scenario(FIXTURES / "tiny.yaml", {"funding.core.amounts.2022/23": 0, "funding.top_up": {
+        "kind": "other", "amounts": {"2022/23": 90000}}}))
+    [cut] = [r for r in topped.summary["reductions"] if r["intervention"] == "mentoring"]
+    assert "the grant ends" not in cut["reason"] and "That outweighs" in cut["reason"]
     annotate(ends, prepare(ends), summary, result.allocation, {"mentoring": 0.0}, grant_of=lambda _fy: 1.0)
     assert summary["closures"][-1]["reason"].endswith("a plan of about equal value keeps it, so this change is "
                                                       "optional.")

@@ -4,6 +4,7 @@ notice dates, and summary.json carries the DESIGN section 7 keys."""
 from __future__ import annotations
 
 import json
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -214,6 +215,10 @@ def test_the_headline_objective_is_shown_with_its_parts():
     cell = _objective_cell(result.summary)
     assert cell.startswith(f"{money(result.objective)}: {money(t['value_discounted'])} of social value less ")
     assert "of the disruption weight on participants who lose support (a weight, not money)" in cell
+    from vru_model.reports import ScenarioReport
+
+    headline = "".join(str(x) for x in ScenarioReport(result).headline_section())
+    assert escape(cell) in headline  # the headline table shows it
 
 
 def test_least_grant_mode_finds_the_money_for_a_target_value():

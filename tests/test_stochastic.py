@@ -425,7 +425,7 @@ def test_core_grant_an_outcome_leaves_unspent_is_reported():
 def test_a_service_cut_for_a_year_then_let_again_says_when_and_to_what(late_confirmation):
     """The cliff-edge table said "reduces to 50%" for services that, if the grant continues in full, are let at
     50% for 2022/23 (decided before the grant is known) and at full scale again from April 2023."""
-    from vru_model.periods import month_from_index, month_index
+    from vru_model.periods import month_from_index, month_index, month_name
     from vru_model.reports import _state_text
 
     _, result = late_confirmation
@@ -439,6 +439,15 @@ def test_a_service_cut_for_a_year_then_let_again_says_when_and_to_what(late_conf
         assert mine[before] == pytest.approx(state["scale"], abs=1e-3)
         assert mine[state["until"]] == pytest.approx(state["then"], abs=1e-3) and state["then"] > state["scale"]
         assert _state_text(state).endswith(f", then {state['then']:.0%} from April 2023")
+    # a service not running before 2022/23 that the plan starts says so (it read "keeps (100%)")
+    starts = [(row["intervention"], w, state) for row in result.summary["services_by_outcome"]
+              for w, state in row["outcomes"].items() if state["status"] == "starts"]
+    assert starts
+    for i, w, state in starts:
+        mine = plans[(plans["outcome"] == w) & (plans["intervention"] == i)]
+        assert mine[mine["fy"] < "2022/23"]["running"].sum() == 0
+        assert mine[mine["running"] == 1]["period"].min() == state["from"]
+        assert _state_text(state) == f"starts from {month_name(state['from'])} ({state['scale']:.0%})"
 
 
 def test_a_cliff_edge_cost_to_keep_says_how_much_is_social_value_and_how_much_the_weights(late_confirmation):
