@@ -157,8 +157,7 @@ def finding(summary: dict[str, Any], baseline: dict[str, Any] | None = None,
     else:
         services = f"{words(n)} service{'s' if n != 1 else ''}"
         heading = f"{services} close{'s' if n == 1 else ''}" + short
-        named = "; ".join(c["title"].split(" (")[0] for c in closed[:3]) + (
-            f"; and {words(n - 3)} more" if n > 3 else "")
+        named = _some([c["title"].split(" (")[0] for c in closed])
         sentence = (f"Serve notice on {services} ({_notice_clause(closed)}): {named}. Closing them costs "
                     f"{money(exits)} in exit costs, and the plan delivers {money(value)} of social value{long}.")
         line = (f"{services.capitalize()} close{'s' if n == 1 else ''} ({_notice_clause(closed)}); "
@@ -174,19 +173,19 @@ def finding(summary: dict[str, Any], baseline: dict[str, Any] | None = None,
     grown = summary.get("starts_and_growth") or []
     if grown:
         g = len(grown)
-        named = "; ".join(f"{r['title'].split(' (')[0]} "
-                          + (f"starts from {month_name(r['from'])}" if r["kind"] == "starts"
-                             else f"to {r['scale']:.0%} from {month_name(r['from'])}") for r in grown[:4])
+        named = _some([f"{r['title'].split(' (')[0]} "
+                       + (f"starts from {month_name(r['from'])}" if r["kind"] == "starts"
+                          else f"to {r['scale']:.0%} from {month_name(r['from'])}") for r in grown], 4)
         sentence += (f" It starts or grows {words(g)} service{'s' if g != 1 else ''} (to agree with providers "
-                     f"before each change): {named}" + (f"; and {words(g - 4)} more" if g > 4 else "") + ".")
+                     f"before each change): {named}.")
         line += f" Starts or grows {words(g)} service{'s' if g != 1 else ''}."
     set_now = summary.get("scales_set_at_start") or []
     if set_now:
         k = len(set_now)
-        named = "; ".join(f"{r['title'].split(' (')[0]} at {r['scale']:.0%}" for r in set_now[:3])
+        named = _some([f"{r['title'].split(' (')[0]} at {r['scale']:.0%}" for r in set_now])
         sentence += (f" It also sets the scale of {words(k)} running service{'s' if k != 1 else ''} away from design "
                      f"strength from {month_name(set_now[0]['from'])}, with no notice as the scenario gives no "
-                     f"contract scale at the start: {named}" + (f"; and {words(k - 3)} more" if k > 3 else "") + ".")
+                     f"contract scale at the start: {named}.")
         line += (f" {words(k).capitalize()} service{'s' if k != 1 else ''} set away from design strength from the "
                  "start.")
     uncertain = _cliff_clause(cliff)
@@ -237,11 +236,15 @@ def common_reductions(outcomes: list[dict[str, Any]], confirmed: str | None) -> 
             if key(r) in shared and (confirmed is None or r["notice_by"] < confirmed)]
 
 
+def _some(named: list[str], shown: int = 3) -> str:
+    """'a; b; c; and two more': the first few of a list a sentence names, and how many it leaves out."""
+    more = len(named) - shown
+    return "; ".join(named[:shown]) + (f"; and {words(more)} more" if more > 0 else "")
+
+
 def _cuts_clause(cuts: list[dict[str, Any]]) -> str:
     """'Education advisers to 50% from April 2022; ...; and two more'."""
-    k = len(cuts)
-    return "; ".join(f"{r['title'].split(' (')[0]} to {r['scale']:.0%} from {month_name(r['from'])}"
-                     for r in cuts[:3]) + (f"; and {words(k - 3)} more" if k > 3 else "")
+    return _some([f"{r['title'].split(' (')[0]} to {r['scale']:.0%} from {month_name(r['from'])}" for r in cuts])
 
 
 def _later_closures(outcome: dict[str, Any], notices: list[dict[str, Any]]) -> list[str]:
@@ -286,8 +289,7 @@ def _cliff_clause(cliff: dict[str, Any] | None) -> _CliffClause | None:
                   + (f" and {money(drawn)} of OPCC underwriting is drawn" if drawn > 0.5 else ""))
     heading = f"{now}; {worst_text}"
     closing = (f"serve notice on {words(k)} service{'s' if k != 1 else ''} ({_notice_clause(notices)}): "
-               + "; ".join(c["title"].split(" (")[0] for c in notices[:3])
-               + (f"; and {words(k - 3)} more" if k > 3 else "")) if notices else ""
+               + _some([c["title"].split(" (")[0] for c in notices])) if notices else ""
     cutting = (f"notice of variation on {words(len(cuts))} service{'s' if len(cuts) != 1 else ''} "
                f"({_notice_clause(cuts)}): {_cuts_clause(cuts)} (the {fy} contracts; later years' depend on the "
                "grant)") if cuts else ""

@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -44,6 +45,20 @@ VALUE_DEFINITIONS = {
     "(policy.disruption_penalty_per_participant) times those who do; a weight, not money",
     "penalty_weights": "underwriting drawn times policy.underwriting_cost_weight (a weight, not money)",
 }
+
+
+def plan_parts(m: pyo.ConcreteModel) -> dict[str, float]:
+    """A solved plan's objective in its parts, discounted and weighted by each outcome's probability (one outcome
+    of probability 1 outside the cliff edge): social value, exit and start-up costs, the disruption weight and the
+    underwriting and liability weights, so a cost to keep can say how much of it is money."""
+    prob = {w: o.probability for w, o in zip(m.W, m.data.outcomes, strict=True)}
+
+    def expected(part: Callable[[str], Any]) -> float:
+        return sum(prob[w] * float(pyo.value(part(w))) for w in m.W)
+
+    return {"social_value": expected(lambda w: m.value[w]), "exit_costs": expected(lambda w: m.exit_costs[w]),
+            "disruption": expected(lambda w: m.disruption[w]),
+            "penalty_weights": expected(lambda w: m.underwriting_penalty[w] + m.liability_penalty[w])}
 
 
 def input_hash(scenario: Scenario) -> str:

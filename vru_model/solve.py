@@ -18,7 +18,7 @@ from vru_model.data import ModelData, prepare
 from vru_model.decisions import annotate, reductions, unkeepable
 from vru_model.diagnostics import explain
 from vru_model.model import apply_rule_bounds, build_model
-from vru_model.results import GRANT_STEP, make_result, rule_cost_texts
+from vru_model.results import GRANT_STEP, make_result, plan_parts, rule_cost_texts
 from vru_model.results_text import plural
 from vru_model.schema import Scenario
 from vru_model.solver import Status, open_solver
@@ -167,15 +167,6 @@ class WhatIfs:
             cost = objective - kept
             found[i] = round(cost, 2) if cost > self._slack(objective) else 0.0
         return found
-
-
-def plan_parts(m: pyo.ConcreteModel) -> dict[str, float]:
-    """A solved one-outcome plan's objective in its parts (discounted): social value, exit and start-up costs,
-    the disruption penalty and the other penalty weights, so a cost to keep can say how much of it is money."""
-    w = next(iter(m.W))
-    return {"social_value": float(pyo.value(m.value[w])), "exit_costs": float(pyo.value(m.exit_costs[w])),
-            "disruption": float(pyo.value(m.disruption[w])),
-            "penalty_weights": float(pyo.value(m.underwriting_penalty[w] + m.liability_penalty[w]))}
 
 
 def summary_parts(summary: dict[str, Any]) -> dict[str, float]:

@@ -32,6 +32,7 @@ from vru_model.results import (
     ALLOCATION_COLUMNS,
     FUNDING_COLUMNS,
     closures,
+    plan_parts,
     plan_tables,
     provenance,
     undiscounted_value,
@@ -131,19 +132,6 @@ def objective_parts(m: pyo.ConcreteModel) -> dict[str, float]:
         "underwriting_penalty": -expected(m.underwriting_penalty),
         "unfunded_liability_penalty": -expected(m.liability_penalty),
     }
-
-
-def expected_split(m: pyo.ConcreteModel) -> dict[str, float]:
-    """The expected objective in the parts a cost to keep is told in (`solve.cost_parts`): social value, exit and
-    start-up costs, the disruption weight and the underwriting and liability weights."""
-    prob = {w: o.probability for w, o in zip(m.W, m.data.outcomes, strict=True)}
-
-    def expected(expr: Any) -> float:
-        return sum(prob[w] * float(pyo.value(expr(w))) for w in m.W)
-
-    return {"social_value": expected(lambda w: m.value[w]), "exit_costs": expected(lambda w: m.exit_costs[w]),
-            "disruption": expected(lambda w: m.disruption[w]),
-            "penalty_weights": expected(lambda w: m.underwriting_penalty[w] + m.liability_penalty[w])}
 
 
 def difference(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
@@ -490,7 +478,7 @@ def _explain_closures(
     The cost to keep a service is what the expected value loses if it is kept running in every outcome that
     has a grant to pay for it (a two-stage re-solve with the service protected, one per closing service, on
     one persistent solver). A closure in a year with no grant has no cost to keep: keeping it would leave
-    an unfunded liability, and its reason says the grant ends. `split`, the plan's `expected_split`, lets each
+    an unfunded liability, and its reason says the grant ends. `split`, the plan's `results.plan_parts`, lets each
     cost to keep say how much of it is social value and how much the model's weights."""
     conf = d.confirmation_month or ""
     by_name = {o.name: o for o in d.outcomes}
@@ -514,7 +502,7 @@ def _explain_closures(
 
         whatifs = WhatIfs(sc, d, candidates, threads, rel_gap=gap)
         keep = whatifs.costs_to_keep(rp, candidates, read=lambda m: (
-            {w: float(pyo.value(m.value[w] - m.losses[w])) for w in m.W}, expected_split(m)))
+            {w: float(pyo.value(m.value[w] - m.losses[w])) for w in m.W}, plan_parts(m)))
         kept_by_outcome = {i: by_outcome for i, (by_outcome, _parts) in whatifs.kept.items()}
         if split is not None:
             parts = {i: cost_parts(split, kept) for i, (_by_outcome, kept) in whatifs.kept.items()}
@@ -637,7 +625,7 @@ def solve_cliff_edge(
     for r in reports:
         r["label"] = outcome_label(r["grant"], sc.core_grant(unc.fy))
     _explain_closures(sc, d, plans, reports, rp, threads, gap, costs_to_keep and status == Status.OPTIMAL,
-                      expected_split(m))
+                      plan_parts(m))
     in_all = set.intersection(*(set(r["running_all_year"]) for r in reports))
     core = [i for i in d.interventions if i in in_all]
     closed_sets = [{c["intervention"] for c in r["closures"]} for r in reports]
