@@ -56,13 +56,13 @@ def main(argv: list[str]) -> int:
             print(f"\nopen {index} in a browser to read the reports")
         return code
     if job == "test":
-        if _run(BIN / "ruff", "check", ".") != 0:
+        if _run(BIN / "ruff", "check", ".") != 0 or _run(BIN / "lint-imports") != 0:
             return 1
         return _run(BIN / "python", "-m", "pytest", "-n", "2", "--dist", "loadgroup", *extra)
     if job == "bench":
         return _run(BIN / "python", "benchmarks/run.py", *extra)
     if job == "lint":
-        return _run(BIN / "ruff", "check", ".")
+        return _run(BIN / "ruff", "check", ".") or _run(BIN / "lint-imports")
     if job == "setup":
         return 0
     print(f"unknown job {job!r}; use run, test, bench, lint or setup", file=sys.stderr)

@@ -16,9 +16,10 @@ import platform
 import time
 from pathlib import Path
 
-from vru_model import load_scenario, solver
-from vru_model.schema import Scenario
-from vru_model.sweep import frontier
+from vru_model import load_scenario
+from vru_model.analysis.frontier import frontier
+from vru_model.scenario.schema import Scenario
+from vru_model.solving import solver
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "fixtures" / "frontier_small.yaml"

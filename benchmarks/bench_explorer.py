@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vru_model.explorer import ExplorerController, render_html
-from vru_model.widgets import ExplorerApp, find_control
+from vru_model.apps.explorer import ExplorerController, render_html
+from vru_model.apps.widgets import ExplorerApp, find_control
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -23,10 +23,11 @@ from pathlib import Path
 import highspy
 
 from vru_model import load_scenario
-from vru_model.data import prepare
-from vru_model.model import build_model
-from vru_model.solve import solve
-from vru_model.solver import Status, solve_model
+from vru_model.analysis.solve import solve
+from vru_model.model.build import build_model
+from vru_model.model.data import prepare
+from vru_model.solving.solver import solve_model
+from vru_model.solving.status import Status
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from vru_model.batch import discover, execute, run_batch
+from vru_model.apps.batch import discover, execute, run_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -22,10 +22,10 @@ from collections import Counter
 from pathlib import Path
 
 from vru_model import load_scenario
-from vru_model.distributions import draw, uncertain_inputs, unit_values
-from vru_model.model import build_model
-from vru_model.robustness import plan_values, run_samples
-from vru_model.solver import solve_model
+from vru_model.analysis.robustness import plan_values, run_samples
+from vru_model.model.build import build_model
+from vru_model.scenario.distributions import draw, uncertain_inputs, unit_values
+from vru_model.solving.solver import solve_model
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

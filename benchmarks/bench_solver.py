@@ -2,7 +2,7 @@
 
 1. Overhead: the baseline built and solved through the project (prepare, build the Pyomo model, hand it to
    HiGHS, load the plan back) against HiGHS alone reading the same model's MPS file and solving it, with
-   HiGHS's default settings and with the project's (`solver.HIGHS_OPTIONS`). Target: at most 1.2x (the
+   HiGHS's default settings and with the project's (`status.HIGHS_OPTIONS`). Target: at most 1.2x (the
    verdict is against the same settings, which isolates the cost of getting there). Both solver interfaces
    (`policy.solver_interface: direct | pyomo`) where present.
 2. Two-stage: `late_confirmation` with 2 / 3 / 5 / 10 grant outcomes, the two-stage plan alone and with
@@ -40,12 +40,14 @@ from typing import Any
 
 import highspy
 
-from vru_model import load_scenario, solver
-from vru_model.data import prepare
-from vru_model.model import build_model
-from vru_model.scenarios import load_dict, validate
-from vru_model.schema import Scenario
-from vru_model.stochastic import solve_cliff_edge
+from vru_model import load_scenario
+from vru_model.analysis.cliff_edge import solve_cliff_edge
+from vru_model.model.build import build_model
+from vru_model.model.data import prepare
+from vru_model.scenario.load import load_dict, validate
+from vru_model.scenario.schema import Scenario
+from vru_model.solving import solver
+from vru_model.solving import status as solver_status
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -89,7 +91,7 @@ def highs_alone(mps: Path, gap: float, options: dict[str, Any]) -> tuple[float, 
 def overhead(reps: int) -> float:
     """Part 1; returns the median CPU seconds of one deterministic baseline solve (the default interface)."""
     base = load_scenario(BASELINE)
-    project_options = solver.highs_options() if hasattr(solver, "highs_options") else {}
+    project_options = solver_status.highs_options()
     references = {"highs": {}, "highs_project": project_options} if project_options else {"highs": {}}
     rows: dict[str, list[tuple[float, float]]] = {k: [] for k in (*INTERFACES, *references)}
     with tempfile.TemporaryDirectory() as tmp:

@@ -2,7 +2,7 @@
 
 It reads only `resolved.yaml`, `allocation.csv` and `funding.csv` and re-checks every grant rule
 from the written plan, with its own arithmetic (it does not use the model, its data preparation or
-the results code; only `vru_model.periods` for month arithmetic and `vru_model.schema` to parse the
+the results code; only `vru_model.core.periods` for month arithmetic and `vru_model.scenario.schema` to parse the
 scenario). `check_folder` returns the violations in words; an empty list means the plan is lawful.
 
 Tolerances: the CSVs hold pounds to the penny and scales to four places, so sums are compared
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from vru_model import periods
-from vru_model.schema import Intervention, Scenario
+from vru_model.core import periods
+from vru_model.scenario.schema import Intervention, Scenario
 
 PENNY = 0.011
 SCALE_EPS = 1e-4  # scales are written to four places

@@ -1,4 +1,4 @@
-"""Shared fixtures: a small valid scenario to break, and a writer for scenario files."""
+"""Shared fixtures: the shipped batch, a small valid scenario to break, and a writer for scenario files."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from hypothesis import HealthCheck, settings
+from shipped import run_shipped
 
 # In CI the property tests draw the same examples every run, so a red build always reproduces; locally
 # they explore new examples each time (and hypothesis replays any failure it has seen). No timing checks in
@@ -32,6 +33,13 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for path in (FIXTURES.parent.parent / "scenarios").glob("*.yaml"):
         shutil.copy(path, folder / path.name)
     return folder
+
+
+@pytest.fixture(scope="session")
+def shipped_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    """The batch over every shipped scenario plus a hostile one, run once per test session (per xdist worker:
+    the tests that read it share the group "papermill", so one worker runs it)."""
+    return run_shipped(tmp_path_factory.mktemp("shipped"))
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 They exercise every rule at once: random grants per FY, costs, tapers and pick-up, commitments,
 notice, exit and start-up costs, mandatory services, a ring-fenced stream and OPCC underwriting.
-The dicts go through `vru_model.scenarios.validate`, so they are scenarios a user could write.
+The dicts go through `vru_model.scenario.load.validate`, so they are scenarios a user could write.
 
 Most drawn scenarios have a lawful plan, so the property tests check a plan on most examples rather
 than passing over infeasible ones: each year's grant is a share of what the services would cost that
@@ -18,9 +18,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from vru_model import periods
-from vru_model.scenarios import validate
-from vru_model.schema import Scenario
+from vru_model.core import periods
+from vru_model.scenario.load import validate
+from vru_model.scenario.schema import Scenario
 
 KINDS = ["commissioned", "central", "place_based"]
 

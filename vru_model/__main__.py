@@ -1,5 +1,5 @@
 """`python -m vru_model` is the `vru` command."""
 
-from vru_model.cli import main
+from vru_model.apps.cli import main
 
 main()

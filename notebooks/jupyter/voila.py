@@ -4,7 +4,7 @@ Loaded through `--Voila.config_file_paths`, which also stops Voila running a voi
 command is started in.
 """
 
-from vru_model.voila_hooks import set_xsrf_cookie
+from vru_model.apps.voila_hooks import set_xsrf_cookie
 
 c = get_config()  # noqa: F821 - traitlets provides get_config to config files
 c.VoilaConfiguration.prelaunch_hook = set_xsrf_cookie
