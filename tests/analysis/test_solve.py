@@ -1,5 +1,5 @@
 """Solving the shipped scenarios: the baseline keeps everything, the 50% cut closes services with
-notice dates, and summary.json carries the DESIGN section 7 keys."""
+notice dates, and summary.json carries the keys of docs/contracts.md."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pandas as pd
 import pyomo.environ as pyo
 import pytest
 
-from vru_model.analysis.solve import PRICED_RULES, plan_parts, protect, solve
+from vru_model.analysis.objective import ObjectiveParts
+from vru_model.analysis.solve import PRICED_RULES, protect, solve
 from vru_model.core import periods
 from vru_model.core.text import money
 from vru_model.model.build import apply_rule_bounds, build_model
@@ -172,10 +173,10 @@ def test_what_ifs_on_one_solver_equal_fresh_re_solves():
         assert rule["optimum_without"] == pytest.approx(_fresh_optimum(sc, pieces), abs=slack)
 
 
-def _fresh_parts(sc: Scenario) -> dict[str, float]:
+def _fresh_parts(sc: Scenario) -> ObjectiveParts:
     model = build_model(sc, prepare(sc))
     assert solve_model(sc, model)[0] == Status.OPTIMAL
-    return plan_parts(model)
+    return ObjectiveParts.of(model)
 
 
 def test_a_cost_to_keep_says_how_much_is_social_value_and_how_much_the_models_weights():
@@ -192,7 +193,7 @@ def test_a_cost_to_keep_says_how_much_is_social_value_and_how_much_the_models_we
         tie_break = 1e-3 * sum(result.allocation["vru_spend"])  # the objective's fraction of a penny a pound
         assert sum(parts.values()) == pytest.approx(c["cost_to_keep"], abs=slack + tie_break)
         plan, kept = (_fresh_parts(x) for x in (sc, protect(sc, [c["intervention"]])))
-        assert parts["social_value"] == pytest.approx(plan["social_value"] - kept["social_value"], abs=slack)
+        assert parts["social_value"] == pytest.approx(plan.social_value - kept.social_value, abs=slack)
         # keeping it spares its own participants and may cut others': the weight moves either way, if at all
         assert (abs(parts["disruption"]) > 0.5) == ("disruption weight" in c["reason"] and "(a weight, not money)"
                                                     in c["reason"])

@@ -171,7 +171,7 @@ def test_ctrl_c_stops_the_batch_and_starts_nothing_more(tmp_path: Path, start: S
 LOST_CTRL_C = """
 import os, signal, sys, time
 from concurrent.futures import ThreadPoolExecutor
-from vru_model.apps import batch
+from vru_model.apps.batch import ctrl_c
 
 class Finalizer:
     def __del__(self):  # the signal's handler runs in here, where an exception it raised would be dropped
@@ -179,12 +179,12 @@ class Finalizer:
         for _ in range(100_000):
             pass
 
-with batch._ctrl_c_stops_the_batch(), ThreadPoolExecutor(1) as pool:
+with ctrl_c.ctrl_c_stops_the_batch(), ThreadPoolExecutor(1) as pool:
     report = pool.submit(time.sleep, 30)  # a report that runs on
     Finalizer()
     start = time.monotonic()
     try:
-        batch._wait({report})
+        ctrl_c.first_done({report})
     except KeyboardInterrupt:
         print(f"stopped after {time.monotonic() - start:.2f} s", flush=True)
         os._exit(0)
@@ -195,9 +195,9 @@ print("the wait went on to the end", flush=True)
 def test_a_second_ctrl_c_breaks_out_of_a_step_that_hangs() -> None:
     """The first Ctrl-C is recorded and acted on at the batch's next check; a second one before that (a pool
     that hangs while it shuts down) raises at once, except while a report is being published."""
-    from vru_model.apps.batch import _CtrlC
+    from vru_model.apps.batch.ctrl_c import CtrlC
 
-    ctrl_c = _CtrlC()
+    ctrl_c = CtrlC()
     ctrl_c.on_signal(2, None)
     assert ctrl_c.pending
     with pytest.raises(KeyboardInterrupt):

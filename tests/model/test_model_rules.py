@@ -1,4 +1,4 @@
-"""Hand-checked tests, one per grant rule of DESIGN section 5.
+"""Hand-checked tests, one per grant rule (docs/rules.md).
 
 Each scenario is tiny and its optimum is worked out by hand in the test's comment. Values are
 chosen so the arithmetic is easy: no discounting, harm cost GBP 12 per incident, effect 1, high

@@ -505,7 +505,7 @@ def test_reasons_say_when_a_change_is_not_for_value_forced_or_optional() -> None
     notice of variation the plan does not need."""
     from vru_model.analysis.decisions import annotate
     from vru_model.model.data import prepare
-    from vru_model.present.reports import _keep_cell
+    from vru_model.present.reports.plan_changes import _keep_cell
 
     ends = load_scenario(FIXTURES / "tiny.yaml", {"funding.core.amounts.2022/23": 0})
     result = solve(ends)

@@ -18,8 +18,9 @@ from vru_model.model.build import build_model, set_values
 from vru_model.model.data import prepare
 from vru_model.scenario.schema import Scenario
 from vru_model.solving.highs_direct import DirectSolver
-from vru_model.solving.solver import make_solver, open_solver
-from vru_model.solving.status import SolveInfo, Status, status_text
+from vru_model.solving.pyomo_highs import make_solver
+from vru_model.solving.solver import open_solver
+from vru_model.solving.status import SolveInfo, Status, Strategy, status_text
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -30,9 +31,9 @@ def interface(scenario: Scenario, name: str) -> Scenario:
     return scenario.model_copy(update={"policy": scenario.policy.model_copy(update={"solver_interface": name})})
 
 
-def direct(scenario: Scenario, model: pyo.ConcreteModel) -> DirectSolver:
+def direct(scenario: Scenario, model: pyo.ConcreteModel, strategy: Strategy = Strategy.MIP) -> DirectSolver:
     p = scenario.policy
-    return DirectSolver(model, time_limit=p.time_limit_seconds, rel_gap=p.mip_rel_gap)
+    return DirectSolver(model, time_limit=p.time_limit_seconds, rel_gap=p.mip_rel_gap, strategy=strategy)
 
 
 def lp_arrays(lp) -> dict[str, np.ndarray]:
@@ -192,8 +193,7 @@ def test_the_relaxation_first_gives_the_mip_optimum_and_runs_no_mip_when_it_is_i
 
     scenario = load_scenario(FIXTURES / name)
     model = build_model(scenario, prepare(scenario))
-    solver = direct(scenario, model)
-    solver.relaxation_first = True
+    solver = direct(scenario, model, Strategy.RELAXATION_FIRST)
     solver.prime_relaxation()
     inputs = uncertain_inputs(scenario)
     for row in draw(inputs, 5, 3):
@@ -214,7 +214,7 @@ def test_the_relaxation_first_gives_the_mip_optimum_and_runs_no_mip_when_it_is_i
 def test_refresh_bounds_pins_and_releases_columns():
     scenario = load_scenario(FIXTURES / "frontier_small.yaml")
     model = build_model(scenario, prepare(scenario))
-    solver = open_solver(scenario, model)
+    solver = open_solver(scenario, model, strategy=Strategy.MIP)
     _, free = solver.solve()
     w = next(iter(model.W))
     month = list(model.T)[6]
@@ -266,12 +266,12 @@ def test_when_highs_mip_runs_out_of_time_the_better_plan_and_the_tighter_bound_a
     plan comes back, with the relaxation's bound, as a plan found at the time limit."""
     scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     model = build_model(scenario, prepare(scenario))
-    solver = direct(scenario, model)
-    solver.relaxation_first = True
+    solver = direct(scenario, model, Strategy.RELAXATION_FIRST)
     out_of_time = (Status.ERROR if theirs is None else Status.TIME_LIMIT,
                    SolveInfo("kTimeLimit", theirs, None if theirs is None else 2e7, 60.0, True, 60.0))
     monkeypatch.setattr(solver, "_solve_mip", lambda time_limit=None: out_of_time)
-    status, info = solver._solve_relaxation_first(node_limit=1)  # the rounding only: not proved within the gap
+    status, info = solver.relaxation.solve(solver._solve_mip, time_limit=solver.time_limit, rel_gap=solver.rel_gap,
+                                           offered=None, node_limit=1)  # the rounding only: not proved in the gap
     assert status == Status.TIME_LIMIT and info.time_limit_reached
     assert info.incumbent_objective > 9.7e6  # the rounding's plan, not HiGHS's
     assert info.objective_bound > info.incumbent_objective * (1 + scenario.policy.mip_rel_gap)
@@ -297,8 +297,7 @@ def test_a_level_whose_relaxation_has_no_solution_is_infeasible_without_running_
     scenario = load_scenario(FIXTURES / "frontier_small.yaml")
     amounts = {y: 0.15 * scenario.core_grant(y) for y in scenario.fys}
     model = build_model(scenario, prepare(scenario, core_amounts=amounts))
-    solver = direct(scenario, model)
-    solver.relaxation_first = True
+    solver = direct(scenario, model, Strategy.RELAXATION_FIRST)
     status, info = solver.solve()
     assert status == Status.INFEASIBLE and info.termination == "infeasible (LP relaxation)"
     assert solver.h.getModelStatus() == highspy.HighsModelStatus.kNotset  # the MIP never ran
@@ -310,7 +309,7 @@ def test_shadow_prices_come_back_after_the_solver_has_run_longer_than_its_time_l
     runs added up past the time limit, `lp_duals` returned nothing. Each LP now gets its own limit."""
     scenario = load_scenario(FIXTURES / "frontier_small.yaml")
     model = build_model(scenario, prepare(scenario))
-    solver = DirectSolver(model, time_limit=0.5, rel_gap=scenario.policy.mip_rel_gap)
+    solver = DirectSolver(model, time_limit=0.5, rel_gap=scenario.policy.mip_rel_gap, strategy=Strategy.MIP)
     runs = 0
     while solver.h.getRunTime() < 0.6 and runs < 500:
         assert solver.solve()[0] == Status.OPTIMAL

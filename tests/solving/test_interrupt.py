@@ -55,7 +55,7 @@ def test_ctrl_c_stops_a_long_lp_run_through_pyomo():
     import pyomo.environ as pyo
 
     from vru_model.scenario.load import load_scenario
-    from vru_model.solving.solver import make_solver, run_solver
+    from vru_model.solving.pyomo_highs import make_solver, run_solver
     from vru_model.solving.status import Status
 
     n, density = 2500, 0.03

@@ -18,7 +18,7 @@ from vru_model.model.data import prepare
 from vru_model.scenario.distributions import draw, uncertain_inputs, unit_values
 from vru_model.solving import lp_branching
 from vru_model.solving.solver import open_solver
-from vru_model.solving.status import SAMPLE_HIGHS_OPTIONS, Status
+from vru_model.solving.status import SAMPLE_HIGHS_OPTIONS, Status, Strategy
 
 ROOT = Path(__file__).resolve().parents[2]
 FAR = time.perf_counter() + 3600.0
@@ -120,9 +120,8 @@ def test_baseline_samples_settled_by_the_search_are_highs_optima():
     model = build_model(scenario, prepare(scenario))
     solver = open_solver(scenario, model, 1)
     solver.set_options(SAMPLE_HIGHS_OPTIONS)
-    solver.relaxation_first = True
     solver.prime_relaxation()
-    reference = open_solver(scenario, model, 1)
+    reference = open_solver(scenario, model, 1, strategy=Strategy.MIP)
     inputs = uncertain_inputs(scenario)
     settled = fractional = 0
     for row in draw(inputs, 16, 0):
@@ -158,15 +157,14 @@ def test_the_relaxation_keeps_settling_samples_after_its_runs_add_up_past_the_ti
     scenario = scenario.model_copy(update={"policy": scenario.policy.model_copy(update={"time_limit_seconds": 1.0})})
     model = build_model(scenario, prepare(scenario))
     solver = open_solver(scenario, model, 1)
-    solver.relaxation_first = True
     solver.prime_relaxation()
     inputs = uncertain_inputs(scenario)
     set_values(model, unit_values(scenario, inputs, draw(inputs, 2, 0)[1]))  # a sample the search settles
     solver.refresh_objective()
     runs = 0
-    while solver._relaxation.getRunTime() < 2.5 and runs < 200:
+    while solver.relaxation.lp.getRunTime() < 2.5 and runs < 200:
         status, info = solver.solve()
         assert status == Status.OPTIMAL
         assert info.termination.startswith("optimal (branching on the LP relaxation"), (runs, info.termination)
         runs += 1
-    assert solver._relaxation.getRunTime() >= 2.5, "the relaxation's runs never added up past the time limit"
+    assert solver.relaxation.lp.getRunTime() >= 2.5, "the relaxation's runs never added up past the time limit"

@@ -10,7 +10,6 @@ Each is a full plan, written in the result-folder contract under `alternatives/<
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,54 +18,23 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from vru_model.analysis.results import Result, make_result, write_outputs
+from vru_model.analysis.results import Result, make_result
+from vru_model.analysis.states import Fate, model_states
 from vru_model.core.text import money
 from vru_model.model.build import build_model
 from vru_model.model.data import ModelData
 from vru_model.scenario.schema import Scenario
 from vru_model.solving.solver import solve_model
-from vru_model.solving.status import Status
+from vru_model.solving.status import Status, Strategy
 
 KINDS = ("fewest_closures", "most_different")
 KIND_TEXT = {"fewest_closures": "closes the fewest services", "most_different": "differs most from the best plan"}
 TIME_LIMIT = 30.0  # default seconds per alternative solve: the best found by then is still within epsilon
-SCALE_TOL = 1e-6
 
 
-def dump_json(document: Any) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-def read_plan(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> dict[str, dict[str, Any]]:
-    """Each service's fate in a solved model: kept, reduced (runs to the end, but at a lower level at some
-    point than it starts at) or closes (not running at the end), the month it closes from, and whether it runs
-    at all (one not running at the start that the plan never starts "closes" without a month)."""
-    w = d.outcomes[0].name
-    fates = {}
-    for i in d.interventions:
-        on = [round(m.on[w, i, t].value or 0.0) for t in d.months]
-        scale = [m.scale[w, i, t].value or 0.0 for t in d.months]
-        closes_from = None
-        before = 1 if sc.interventions[i].running_at_start else 0
-        for t, o in zip(d.months, on, strict=True):
-            if before == 1 and o == 0:
-                closes_from = t
-                break
-            before = o
-        if on[-1] == 0:
-            fate = "closes"
-        elif any(s < scale[0] - SCALE_TOL for s in scale):
-            fate = "reduced"
-        else:
-            fate = "kept"
-        fates[i] = {"fate": fate, "closes_from": closes_from if fate == "closes" else None,
-                    "runs": sc.interventions[i].running_at_start or any(on)}
-    return fates
-
-
-def closes(fate: dict[str, Any]) -> bool:
-    """A service the plan closes: it runs, then stops (one the plan never starts is not closed)."""
-    return fate["fate"] == "closes" and fate.get("runs", True)
+def read_plan(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> dict[str, Fate]:
+    """Each service's fate in a solved model (`states.Fate`)."""
+    return {i: months.fate() for i, months in model_states(sc, d, m).items()}
 
 
 @dataclass(frozen=True)
@@ -79,9 +47,7 @@ class Alternative:
 
     def write(self, directory: Path) -> Path:
         """DIR/<k>/ in the result-folder contract: resolved.yaml, allocation.csv, funding.csv, summary.json."""
-        r = self.result
-        return write_outputs(directory, r.scenario, {"allocation.csv": r.allocation, "funding.csv": r.funding},
-                             {"summary.json": r.summary}, folder=str(self.k))
+        return self.result.write(directory, folder=str(self.k))
 
 
 def _titles(sc: Scenario, names: list[str]) -> str:
@@ -122,7 +88,7 @@ def _solve(sc: Scenario, m: pyo.ConcreteModel, threads: int, seconds: float) -> 
     "differs most" at 15.7 s, stopped at its limit, against 11.7 s, optimal)."""
     limit = min(seconds, sc.policy.time_limit_seconds)
     return solve_model(sc.model_copy(update={"policy": sc.policy.model_copy(update={"time_limit_seconds": limit})}),
-                       m, threads, warm=True, relaxation_first=False)
+                       m, threads, warm=True, strategy=Strategy.MIP)
 
 
 def _copy_plan(source: pyo.ConcreteModel, target: pyo.ConcreteModel) -> None:
@@ -181,8 +147,8 @@ def near_optimal(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, optimum: f
     w = d.outcomes[0].name
     base_on = {(i, t): round(base.on[w, i, t].value or 0.0) for i in d.interventions for t in d.months}
     base_fates = read_plan(sc, d, base)
-    base_closed = {i for i, f in base_fates.items() if closes(f)}
-    base_idle = {i for i, f in base_fates.items() if not f["runs"]}  # the best plan neither keeps nor closes them
+    base_closed = {i for i, f in base_fates.items() if f.closed}
+    base_idle = {i for i, f in base_fates.items() if not f.runs}  # the best plan neither keeps nor closes them
     found = []
     k = 0
     for eps in epsilons:
@@ -195,7 +161,7 @@ def near_optimal(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, optimum: f
                                  {"build_seconds": 0.0, "solve_seconds": took, "total_seconds": took})
             ok = status in (Status.OPTIMAL, Status.TIME_LIMIT)
             fates = read_plan(sc, d, m) if ok else {}
-            closed = {i for i, f in fates.items() if closes(f)}
+            closed = {i for i, f in fates.items() if f.closed}
             keeps = [i for i in d.interventions if i in base_closed - closed] if ok else []
             also = [i for i in d.interventions if i in closed - base_closed - base_idle] if ok else []
             objective = result.objective

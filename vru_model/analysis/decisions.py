@@ -14,35 +14,31 @@ from typing import Any
 
 import pandas as pd
 
+from vru_model.analysis.states import plan_states
 from vru_model.core import periods
 from vru_model.core.text import money, plural
 from vru_model.model.data import LIABILITY, ModelData
 from vru_model.scenario.schema import Scenario
-
-SCALE_STEP = 0.005  # scale changes smaller than this are solver round-off, not a decision
 
 
 def reductions(sc: Scenario, alloc: pd.DataFrame) -> list[dict[str, Any]]:
     """Months where a running service's scale falls and it keeps running: the new contract scale,
     and when the notice of variation must be served."""
     found = []
-    for i, rows in alloc.groupby("intervention", sort=False):
-        item = sc.interventions[str(i)]
-        before_scale = item.start_scale
-        before_on = 1 if item.running_at_start else 0
-        for on, scale, month in zip(rows["running"], rows["scale"], rows["period"], strict=True):
-            if before_on == 1 and on == 1 and before_scale is not None and scale < before_scale - SCALE_STEP:
-                found.append({
-                    "intervention": str(i),
-                    "title": item.title,
-                    "from": month,
-                    "scale_before": round(float(before_scale), 4),
-                    "scale": round(float(scale), 4),
-                    "notice_by": periods.add_months(month, -item.variation_notice),
-                    "notice_months": item.variation_notice,
-                    "participants_lost_per_year": round(item.participants_per_year * (before_scale - scale), 1),
-                })
-            before_on, before_scale = on, scale
+    for i, months in plan_states(sc, alloc).items():
+        item = months.item
+        for step in months.reductions():
+            assert step.scale_before is not None  # a reduction is from a known scale
+            found.append({
+                "intervention": i,
+                "title": item.title,
+                "from": step.month,
+                "scale_before": round(step.scale_before, 4),
+                "scale": round(step.scale, 4),
+                "notice_by": periods.add_months(step.month, -item.variation_notice),
+                "notice_months": item.variation_notice,
+                "participants_lost_per_year": round(item.participants_per_year * (step.scale_before - step.scale), 1),
+            })
     return sorted(found, key=lambda r: (r["from"], r["intervention"]))
 
 
@@ -51,24 +47,19 @@ def growth(sc: Scenario, alloc: pd.DataFrame) -> list[dict[str, Any]]:
     commissioning lead must procure or agree, as a closure must be given notice. A first month's scale the
     scenario does not give (`scale_at_start`) is the plan's own setting, not a rise."""
     found = []
-    for i, rows in alloc.groupby("intervention", sort=False):
-        item = sc.interventions[str(i)]
-        before_scale = item.start_scale
-        before_on = 1 if item.running_at_start else 0
-        for on, scale, month, fy in zip(rows["running"], rows["scale"], rows["period"], rows["fy"], strict=True):
-            rise = before_on == 1 and before_scale is not None and scale > before_scale + SCALE_STEP
-            if on == 1 and (before_on == 0 or rise):
-                year = rows[(rows["fy"] == fy) & (rows["period"] >= month)]
-                found.append({
-                    "intervention": str(i), "title": item.title, "from": month,
-                    "kind": "starts" if before_on == 0 else "grows",
-                    "scale_before": round(float(before_scale), 4) if before_on == 1 and before_scale is not None
-                    else 0.0,
-                    "scale": round(float(scale), 4),
-                    "vru_spend_that_year": round(float(year["vru_spend"].sum()), 2),
-                    "startup_cost": round(float(year["startup_cost"].sum()), 2),
-                })
-            before_on, before_scale = on, scale if on == 1 else before_scale
+    for (i, months), (_, rows) in zip(plan_states(sc, alloc).items(), alloc.groupby("intervention", sort=False),
+                                      strict=True):
+        for step in months.growth():
+            fy = rows.loc[rows["period"] == step.month, "fy"].iloc[0]
+            year = rows[(rows["fy"] == fy) & (rows["period"] >= step.month)]
+            found.append({
+                "intervention": i, "title": months.item.title, "from": step.month,
+                "kind": "grows" if step.ran else "starts",
+                "scale_before": round(step.scale_before, 4) if step.ran and step.scale_before is not None else 0.0,
+                "scale": round(step.scale, 4),
+                "vru_spend_that_year": round(float(year["vru_spend"].sum()), 2),
+                "startup_cost": round(float(year["startup_cost"].sum()), 2),
+            })
     return sorted(found, key=lambda r: (r["from"], r["intervention"]))
 
 
@@ -78,14 +69,11 @@ def scales_set_at_start(sc: Scenario, alloc: pd.DataFrame) -> list[dict[str, Any
     away from design strength, below or above (Reachable Moments from custody at 130%), which a commissioning
     lead must agree with the provider from the start."""
     found = []
-    for i, rows in alloc.groupby("intervention", sort=False):
-        item = sc.interventions[str(i)]
-        if not item.running_at_start or item.start_scale is not None or rows.empty:
-            continue
-        first = rows.iloc[0]
-        if int(first["running"]) == 1 and abs(float(first["scale"]) - 1.0) > SCALE_STEP:
-            found.append({"intervention": str(i), "title": item.title, "from": str(first["period"]),
-                          "scale": round(float(first["scale"]), 4)})
+    for i, months in plan_states(sc, alloc).items():
+        scale = months.scale_set_at_start()
+        if scale is not None:
+            found.append({"intervention": i, "title": months.item.title, "from": months.months[0],
+                          "scale": round(scale, 4)})
     return found
 
 
@@ -247,17 +235,17 @@ def annotate(
     where the cost to keep was measured (" in every outcome with a grant" for a cliff-edge plan). A change
     whose notice falls before `shared_before` (a cliff-edge plan's confirmation month) is one decision for
     every outcome, priced where there is a grant, so `grant_of` does not make it unkeepable. `keep_parts` splits a
-    cost to keep into social value, exit costs and the model's weights (`solve.cost_parts`), by service."""
+    cost to keep into social value, exit costs and the model's weights (`ObjectiveParts.cost_to_keep`), by service."""
     # what the last pound of grant does on the services the plan keeps: a pound less, where it was measured
     shadow = summary.get("shadow_prices", {})
     prices = {**(shadow.get("grant_value_per_pound") or {}), **(shadow.get("grant_cost_of_a_pound_less") or {})}
     keep_costs, keep_parts = keep_costs or {}, keep_parts or {}
     grant_of = grant_of or sc.core_grant
     set_at_start = {r["intervention"]: r for r in scales_set_at_start(sc, alloc)}
+    states = plan_states(sc, alloc)
     for c in summary.get("closures", []):
         i = c["intervention"]
-        rows = alloc[(alloc["intervention"] == i) & (alloc["period"] < c["closes_from"])]
-        scale = float(rows["scale"].iloc[-1]) if len(rows) else (sc.interventions[i].start_scale or 1.0)
+        scale = states[i].scale_before(c["closes_from"])
         c["scale_before"] = round(scale, 4)
         c["participants_lost_per_year"] = round(sc.interventions[i].participants_per_year * scale, 1)
         freed = _freed(sc, d, i, c["closes_from"], scale)

@@ -18,13 +18,13 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import pyomo.environ as pyo
 
-from vru_model.analysis.results import provenance, undiscounted_value, write_outputs
+from vru_model.analysis.results import WrittenResult, provenance, undiscounted_value
+from vru_model.analysis.states import model_states
 from vru_model.core.errors import Problem, ScenarioError
 from vru_model.core.text import money
 from vru_model.model.build import build_model
@@ -44,22 +44,15 @@ MAX_STEPS = 2001
 
 
 @dataclass(frozen=True)
-class FrontierResult:
+class FrontierResult(WrittenResult):
     """One row per grant level, the levels where services close, and how the sweep ran."""
 
+    FILES: ClassVar[dict[str, str]] = {"frontier.csv": "table", "breakpoints.csv": "breakpoints",
+                                       "frontier.json": "summary"}
     scenario: Scenario
     table: pd.DataFrame  # frontier.csv
     breakpoints: pd.DataFrame  # breakpoints.csv
     summary: dict[str, Any]  # frontier.json
-
-    def write(self, directory: str | Path) -> Path:
-        """Write DIR/<name>/: resolved.yaml, frontier.csv, breakpoints.csv and frontier.json, each atomically."""
-        return write_outputs(
-            directory,
-            self.scenario,
-            {"frontier.csv": self.table, "breakpoints.csv": self.breakpoints},
-            {"frontier.json": self.summary},
-        )
 
 
 def levels(start: float, stop: float, steps: int) -> list[float]:
@@ -85,14 +78,8 @@ def _read_level(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> dict[str, A
     """What the solved model says at one level: value, services running at the end, closures."""
     w = d.outcomes[0].name
     last = d.months[-1]
-    closed: dict[str, str] = {}
-    for i in d.interventions:
-        before = 1 if sc.interventions[i].running_at_start else 0
-        for t in d.months:
-            on = round(m.on[w, i, t].value or 0.0)
-            if before == 1 and on == 0 and i not in closed:
-                closed[i] = t
-            before = on
+    closing = {i: months.closes_from() for i, months in model_states(sc, d, m, w).items()}
+    closed = {i: found[0] for i, found in closing.items() if found}
     core = underwriting = 0.0
     for (ww, s, _i, _t), var in m.spend.items():
         if ww == w and s == d.core:
@@ -169,7 +156,7 @@ def frontier(
         zeros = frozenset(y for y in fys if amounts[y] <= 0)
         d = prepare(sc, core_amounts=amounts)
         if solver is None or zeros != zero_fys or not persistent:
-            solver = open_solver(sc, build_model(sc, d), threads, relaxation_first=True)
+            solver = open_solver(sc, build_model(sc, d), threads)
             zero_fys = zeros
             rebuilds += 1
         else:

@@ -10,17 +10,17 @@ import hashlib
 import json
 import math
 import platform
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import pyomo.environ as pyo
 
-from vru_model.core import periods
+from vru_model.analysis.objective import ObjectiveParts
+from vru_model.analysis.states import plan_states
 from vru_model.core.files import atomic_write_text
 from vru_model.core.text import money
 from vru_model.model.data import LIABILITY, ModelData
@@ -48,20 +48,6 @@ VALUE_DEFINITIONS = {
 }
 
 
-def plan_parts(m: pyo.ConcreteModel) -> dict[str, float]:
-    """A solved plan's objective in its parts, discounted and weighted by each outcome's probability (one outcome
-    of probability 1 outside the cliff edge): social value, exit and start-up costs, the disruption weight and the
-    underwriting and liability weights, so a cost to keep can say how much of it is money."""
-    prob = {w: o.probability for w, o in zip(m.W, m.data.outcomes, strict=True)}
-
-    def expected(part: Callable[[str], Any]) -> float:
-        return sum(prob[w] * float(pyo.value(part(w))) for w in m.W)
-
-    return {"social_value": expected(lambda w: m.value[w]), "exit_costs": expected(lambda w: m.exit_costs[w]),
-            "disruption": expected(lambda w: m.disruption[w]),
-            "penalty_weights": expected(lambda w: m.underwriting_penalty[w] + m.liability_penalty[w])}
-
-
 def input_hash(scenario: Scenario) -> str:
     text = json.dumps(scenario_to_dict(scenario), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -87,8 +73,26 @@ def provenance(sc: Scenario, solver: str | None = None) -> dict[str, Any]:
     }
 
 
+class WrittenResult:
+    """A result written into DIR/<scenario name>/ (or DIR/<folder>/) by `write_outputs`: resolved.yaml and the
+    `FILES` it names (file name: the attribute holding that table or document)."""
+
+    FILES: ClassVar[dict[str, str]]
+    scenario: Scenario
+
+    def write(self, directory: str | Path, folder: str | None = None) -> Path:
+        """Write the files atomically; the folder is returned."""
+        tables = {name: getattr(self, key) for name, key in self.FILES.items() if name.endswith(".csv")}
+        documents = {name: getattr(self, key) for name, key in self.FILES.items() if not name.endswith(".csv")}
+        return write_outputs(directory, self.scenario, tables, documents, folder)
+
+
 @dataclass(frozen=True)
-class Result:
+class Result(WrittenResult):
+    """One solved scenario: the output contract of `vru solve` (docs/contracts.md)."""
+
+    FILES: ClassVar[dict[str, str]] = {"allocation.csv": "allocation", "funding.csv": "funding",
+                                       "summary.json": "summary"}
     scenario: Scenario
     status: Status
     objective: float | None
@@ -100,15 +104,6 @@ class Result:
     @property
     def optimal(self) -> bool:
         return self.status == Status.OPTIMAL
-
-    def write(self, directory: str | Path) -> Path:
-        """Write the output contract into DIR/<scenario name>/ atomically."""
-        return write_outputs(
-            directory,
-            self.scenario,
-            {"allocation.csv": self.allocation, "funding.csv": self.funding},
-            {"summary.json": self.summary},
-        )
 
 
 def write_outputs(
@@ -128,8 +123,13 @@ def write_outputs(
     for name, table in tables.items():
         atomic_write_text(out / name, table.to_csv(index=False, lineterminator="\n"))
     for name, document in documents.items():
-        atomic_write_text(out / name, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        atomic_write_text(out / name, dump_json(document))
     return out
+
+
+def dump_json(document: Any) -> str:
+    """A JSON document as every output file holds one: indented, UTF-8 as written, a final newline."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def _round(x: float, digits: int) -> float:
@@ -244,23 +244,17 @@ def plan_tables(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> tuple[pd.Da
 def closures(sc: Scenario, alloc: pd.DataFrame) -> list[dict[str, Any]]:
     """Services that stop during the horizon: when notice must be served and from when they close."""
     found = []
-    for i, rows in alloc.groupby("intervention", sort=False):
-        item = sc.interventions[str(i)]
-        running = rows["running"].tolist()
-        months = rows["period"].tolist()
-        before = 1 if item.running_at_start else 0
-        for k, on in enumerate(running):
-            if before == 1 and on == 0:
-                found.append({
-                    "intervention": str(i),
-                    "title": item.title,
-                    "closes_from": months[k],
-                    "notice_by": periods.add_months(months[k], -item.notice_months),
-                    "notice_months": item.notice_months,
-                    "exit_cost": item.exit_cost,
-                    "participants_per_year": item.participants_per_year,
-                })
-            before = on
+    for i, months in plan_states(sc, alloc).items():
+        item = months.item
+        found += [{
+            "intervention": i,
+            "title": item.title,
+            "closes_from": month,
+            "notice_by": months.notice_by(month),
+            "notice_months": item.notice_months,
+            "exit_cost": item.exit_cost,
+            "participants_per_year": item.participants_per_year,
+        } for month in months.closes_from()]
     return sorted(found, key=lambda c: (c["closes_from"], c["intervention"]))
 
 
@@ -539,6 +533,7 @@ def make_result(
     objective = float(pyo.value(m.objective)) if has_plan else None
     fy = fy_summary(sc, d, alloc, funding, grant)
     closed = closures(sc, alloc) if has_plan else []
+    parts = ObjectiveParts.of(m).totals() if has_plan else {}
     by = {}
     if has_plan:
         enriched = alloc.assign(
@@ -564,16 +559,15 @@ def make_result(
         "closures": closed,
         "totals": {
             "value": round(float(alloc["value"].sum()), 2) if has_plan else None,
-            "value_discounted": round(float(pyo.value(m.value[first])), 2) if has_plan else None,
+            "value_discounted": parts.get("value_discounted"),
             "participants": round(float(alloc["participants"].sum()), 1) if has_plan else None,
             "services": len(sc.interventions),
             "services_closed": len(closed),
             "exit_costs": round(float(alloc["exit_cost"].sum()), 2) if has_plan else None,
             # the objective's parts in today's money: value_discounted less these (and the tie-break's pennies)
-            "exit_costs_discounted": round(float(pyo.value(m.exit_costs[first])), 2) if has_plan else None,
-            "disruption_weight": round(float(pyo.value(m.disruption[first])), 2) if has_plan else None,
-            "penalty_weights": round(float(pyo.value(m.underwriting_penalty[first] + m.liability_penalty[first])), 2)
-            if has_plan else None,
+            "exit_costs_discounted": parts.get("exit_costs_discounted"),
+            "disruption_weight": parts.get("disruption_weight"),
+            "penalty_weights": parts.get("penalty_weights"),
         },
         "value_definitions": VALUE_DEFINITIONS,
         "by": by,

@@ -27,8 +27,9 @@ import pyomo.environ as pyo
 import yaml
 
 from vru_model.analysis import alternatives as mga
-from vru_model.analysis.alternatives import closes, read_plan
-from vru_model.analysis.results import provenance
+from vru_model.analysis.alternatives import read_plan
+from vru_model.analysis.results import dump_json, provenance
+from vru_model.analysis.states import Fate
 from vru_model.core.errors import Problem, ScenarioError
 from vru_model.core.files import atomic_write_text
 from vru_model.core.pools import executor
@@ -77,7 +78,7 @@ class RobustnessResult:
         try:
             atomic_write_text(tmp / "services.csv", self.services.to_csv(index=False, lineterminator="\n"))
             atomic_write_text(tmp / "samples.csv", self.samples.to_csv(index=False, lineterminator="\n"))
-            atomic_write_text(tmp / "summary.json", mga.dump_json(self.summary))
+            atomic_write_text(tmp / "summary.json", dump_json(self.summary))
             for alt in self.alternatives:
                 alt.write(tmp / "alternatives")
             old = parent / f".robustness-old-{os.getpid()}"
@@ -138,10 +139,8 @@ def solve_samples(scenario_text: str, values: list[dict[str, float]], threads: i
             m = build_model(sc, base if persistent else replace(base, value=dict(v)))
             solver = open_solver(sc, m, threads)
             solver.set_options(SAMPLE_HIGHS_OPTIONS)
-            if isinstance(solver, DirectSolver):
-                solver.relaxation_first = True
-                if persistent:
-                    solver.prime_relaxation()  # at the scenario's own values: the same start in every worker
+            if isinstance(solver, DirectSolver) and persistent:
+                solver.prime_relaxation()  # at the scenario's own values: the same start in every worker
             if start is not None:
                 for var, x in zip(m.component_data_objects(pyo.Var), start, strict=True):
                     var.set_value(x, skip_validation=True)
@@ -210,16 +209,16 @@ def _services(sc: Scenario, rows: list[dict[str, Any]]) -> pd.DataFrame:
     records = []
     for i in sc.interventions:
         fates = [r["fates"][i] for r in solved]
-        months = [f["closes_from"] for f in fates if f["closes_from"]]
+        months = [f.closes_from for f in fates if f.closes_from]
         records.append({
             "scenario": sc.name,
             "intervention": i,
-            "kept_share": round(sum(f["fate"] == "kept" for f in fates) / n, 4),
-            "reduced_share": round(sum(f["fate"] == "reduced" for f in fates) / n, 4),
-            "closes_share": round(sum(f["fate"] == "closes" for f in fates) / n, 4),
+            "kept_share": round(sum(f.fate == "kept" for f in fates) / n, 4),
+            "reduced_share": round(sum(f.fate == "reduced" for f in fates) / n, 4),
+            "closes_share": round(sum(f.fate == "closes" for f in fates) / n, 4),
             "earliest_closes_from": min(months) if months else "",
             "median_closes_from": _median_month(months) if months else "",
-            "not_run_share": round(sum(not f.get("runs", True) for f in fates) / n, 4),
+            "not_run_share": round(sum(not f.runs for f in fates) / n, 4),
         })
     return pd.DataFrame(records, columns=SERVICES_COLUMNS)
 
@@ -262,6 +261,59 @@ def _sentences(sc: Scenario, summary: dict[str, Any], services: pd.DataFrame) ->
     return out
 
 
+DEFINITIONS = {
+    "kept_share": "share of samples in which the service runs to the end of the plan at no lower level "
+    "than it starts at",
+    "reduced_share": "share in which it runs to the end but at a lower level for some months",
+    "closes_share": "share in which it is not running at the end of the plan (a service that never "
+    "runs counts here too, and in not_run_share)",
+    "not_run_share": "share in which the plan never runs it",
+    "regret": "a sample's best objective less the recommended plan's objective under that sample's "
+    "figures (GBP of discounted social value net of exit and disruption costs)",
+}
+
+
+def _sample_table(rows: list[dict[str, Any]], table: np.ndarray, inputs: list[Any]) -> tuple[pd.DataFrame, list[float]]:
+    """samples.csv (each sample's inputs, optimum, the recommended plan's value and the regret) and the regrets."""
+    records = []
+    regret = []
+    for k, (row, x) in enumerate(zip(rows, table, strict=False)):
+        rec: dict[str, Any] = {"sample": k + 1}
+        rec.update({inp.column: round(float(v), 6) for inp, v in zip(inputs, x, strict=True)})
+        rec["status"] = row["status"]
+        opt = row["objective"]
+        plan = row["plan_objective"]
+        rec["optimal_objective"] = round(opt, 2) if opt is not None else None
+        rec["plan_objective"] = round(plan, 2)
+        # A re-solve stops within the MIP gap of its optimum, so a hair below the plan is no regret.
+        rec["regret"] = round(max(0.0, opt - plan), 2) if opt is not None else None
+        closed = [i for i, f in row["fates"].items() if f.closed]
+        rec["services_closed"] = len(closed)
+        rec["closed"] = ";".join(closed)
+        if rec["regret"] is not None:
+            regret.append(rec["regret"])
+        records.append(rec)
+    columns = ["sample", *(inp.column for inp in inputs), "status", "optimal_objective", "plan_objective", "regret",
+               "services_closed", "closed"]
+    return pd.DataFrame(records, columns=columns), regret
+
+
+def _closure_verdicts(sc: Scenario, base_fates: dict[str, Fate], services: pd.DataFrame) -> dict[str, Any]:
+    """Which closures hold across the samples (robust), which recommended ones do not (fragile), and the
+    recommended plan's closures with the share of samples that close each."""
+    recommended = [i for i, f in base_fates.items() if f.fate == "closes"]
+    # a closure is a service that runs and stops: one the plan never starts is not a decision to close it
+    share = dict(zip(services["intervention"], services["closes_share"] - services["not_run_share"], strict=True))
+    decided = [i for i in recommended if base_fates[i].runs]
+    return {
+        "robust_closures": [i for i in sc.interventions if share.get(i, 0) >= ROBUST_SHARE],
+        "fragile_decisions": [i for i in decided if share.get(i, 0) < FRAGILE_SHARE],
+        "recommended_closures": [{"intervention": i, "closes_from": base_fates[i].closes_from,
+                                  "closes_share": share.get(i), "not_started": not base_fates[i].runs}
+                                 for i in recommended],
+    }
+
+
 def robustness(
     scenario: Scenario,
     samples: int = 200,
@@ -297,7 +349,7 @@ def robustness(
     rows: list[dict[str, Any]] = []
     alts: list[mga.Alternative] = []
     base_objective = None
-    base_fates: dict[str, dict[str, Any]] = {}
+    base_fates: dict[str, Fate] = {}
     if base_ok:
         base_objective = float(pyo.value(m.objective))
         base_fates = read_plan(sc, d, m)
@@ -308,32 +360,8 @@ def robustness(
             row["plan_objective"] = c0 + sum(slopes[i] * v[i] for i in d.interventions)
         alts = mga.near_optimal(sc, d, m, base_objective, epsilons, threads, alternative_seconds)
 
-    sample_records = []
-    regret = []
-    for k, (row, x) in enumerate(zip(rows, table, strict=False)):
-        rec: dict[str, Any] = {"sample": k + 1}
-        rec.update({inp.column: round(float(v), 6) for inp, v in zip(inputs, x, strict=True)})
-        rec["status"] = row["status"]
-        opt = row["objective"]
-        plan = row["plan_objective"]
-        rec["optimal_objective"] = round(opt, 2) if opt is not None else None
-        rec["plan_objective"] = round(plan, 2)
-        # A re-solve stops within the MIP gap of its optimum, so a hair below the plan is no regret.
-        rec["regret"] = round(max(0.0, opt - plan), 2) if opt is not None else None
-        closed = [i for i, f in row["fates"].items() if closes(f)]
-        rec["services_closed"] = len(closed)
-        rec["closed"] = ";".join(closed)
-        if rec["regret"] is not None:
-            regret.append(rec["regret"])
-        sample_records.append(rec)
-    columns = ["sample", *(inp.column for inp in inputs), "status", "optimal_objective", "plan_objective", "regret",
-               "services_closed", "closed"]
-    samples_table = pd.DataFrame(sample_records, columns=columns)
+    samples_table, regret = _sample_table(rows, table, inputs)
     services = _services(sc, rows) if rows else pd.DataFrame(columns=SERVICES_COLUMNS)
-    recommended = [i for i, f in base_fates.items() if f["fate"] == "closes"]
-    # a closure is a service that runs and stops: one the plan never starts is not a decision to close it
-    share = dict(zip(services["intervention"], services["closes_share"] - services["not_run_share"], strict=True))
-    decided = [i for i in recommended if base_fates[i]["runs"]]
     summary: dict[str, Any] = {
         "scenario": sc.name,
         "title": sc.title,
@@ -345,24 +373,11 @@ def robustness(
         "base_objective": round(base_objective, 2) if base_objective is not None else None,
         "statuses": {s: sum(r["status"] == s for r in rows) for s in sorted({r["status"] for r in rows})},
         "regret": _quantiles(regret),
-        "robust_closures": [i for i in sc.interventions if share.get(i, 0) >= ROBUST_SHARE],
-        "fragile_decisions": [i for i in decided if share.get(i, 0) < FRAGILE_SHARE],
-        "recommended_closures": [{"intervention": i, "closes_from": base_fates[i]["closes_from"],
-                                  "closes_share": share.get(i), "not_started": not base_fates[i]["runs"]}
-                                 for i in recommended],
+        **_closure_verdicts(sc, base_fates, services),
         "alternatives": [a.entry for a in alts],
         "inputs": [inp.as_dict() for inp in inputs],
         "thresholds": {"robust_closure": ROBUST_SHARE, "fragile_decision": FRAGILE_SHARE},
-        "definitions": {
-            "kept_share": "share of samples in which the service runs to the end of the plan at no lower level "
-            "than it starts at",
-            "reduced_share": "share in which it runs to the end but at a lower level for some months",
-            "closes_share": "share in which it is not running at the end of the plan (a service that never "
-            "runs counts here too, and in not_run_share)",
-            "not_run_share": "share in which the plan never runs it",
-            "regret": "a sample's best objective less the recommended plan's objective under that sample's "
-            "figures (GBP of discounted social value net of exit and disruption costs)",
-        },
+        "definitions": DEFINITIONS,
         "sentences": [],
         "workers": 0 if scheduler is not None else workers,
         "persistent_solver": persistent,

@@ -16,13 +16,14 @@ import pyomo.environ as pyo
 
 from vru_model.analysis.decisions import annotate, reductions, unkeepable
 from vru_model.analysis.diagnostics import explain
-from vru_model.analysis.results import GRANT_STEP, make_result, plan_parts, rule_cost_texts
+from vru_model.analysis.objective import ObjectiveParts, gap_slack
+from vru_model.analysis.results import GRANT_STEP, Result, make_result, rule_cost_texts
 from vru_model.core.text import plural
 from vru_model.model.build import apply_rule_bounds, build_model
 from vru_model.model.data import ModelData, prepare
 from vru_model.scenario.schema import Scenario
 from vru_model.solving.solver import open_solver
-from vru_model.solving.status import Status
+from vru_model.solving.status import Status, Strategy
 
 # Rules whose cost is worth a what-if re-solve: the optimum without the rule, less the optimum with it.
 # They act on yes/no decisions, so the LP duals (which hold those decisions fixed) cannot price them.
@@ -63,7 +64,7 @@ class WhatIfs:
         self.candidates = [i for i in dict.fromkeys(candidates) if not scenario.interventions[i].protected]
         kept = protect(scenario, self.candidates)
         self.model = build_model(kept, dataclasses.replace(data, scenario=kept))
-        self.solver = open_solver(kept, self.model, threads, rel_gap=self.gap)
+        self.solver = open_solver(kept, self.model, threads, rel_gap=self.gap, strategy=Strategy.MIP)
         self.kept: dict[str, Any] = {}  # see costs_to_keep
         # All the re-solves together get `budget` seconds (default policy.time_limit_seconds, which also caps
         # each one): a scenario of hundreds of services would otherwise spend hours on them (a minute each,
@@ -117,7 +118,7 @@ class WhatIfs:
         return status, float(pyo.value(self.model.objective)) if has_plan else None
 
     def _slack(self, objective: float) -> float:
-        return 2 * self.gap * max(1.0, abs(objective)) + 1.0
+        return gap_slack(self.gap, objective, pounds=1.0)
 
     def rule_costs(self, objective: float) -> list[dict[str, Any]]:
         """What each grant rule costs in value: the optimum without it, less `objective` (exactly, not at
@@ -170,18 +171,27 @@ class WhatIfs:
         return found
 
 
-def summary_parts(summary: dict[str, Any]) -> dict[str, float]:
-    """`plan_parts` of a solved plan, from its summary's totals (the explorer has no model to read)."""
-    t = summary["totals"]
-    return {"social_value": t["value_discounted"], "exit_costs": t["exit_costs_discounted"],
-            "disruption": t["disruption_weight"], "penalty_weights": t["penalty_weights"]}
+def measured_costs_to_keep(
+    what_if: WhatIfs, result: Result, names: list[str]
+) -> tuple[dict[str, float | None], dict[str, dict[str, float]]]:
+    """What keeping each named service costs a solved plan (`WhatIfs.costs_to_keep`), and each cost in its parts
+    against the plan's own (from its summary, as the explorer, which has no model to read, measures them too)."""
+    assert result.objective is not None, "a plan with no solution has nothing to keep"
+    keep = what_if.costs_to_keep(result.objective, names, read=ObjectiveParts.of)
+    plan = ObjectiveParts.from_totals(result.summary["totals"])
+    return keep, {i: plan.cost_to_keep(kept) for i, kept in what_if.kept.items()}
 
 
-def cost_parts(plan: dict[str, float], kept: dict[str, float]) -> dict[str, float]:
-    """What keeping a service costs in each part: social value lost, and exit costs, disruption penalty and
-    penalty weights added (negative where keeping it saves some); they add up to the cost to keep, less the
-    tie-break's fraction of a penny a pound."""
-    return {k: round(plan[k] - kept[k] if k == "social_value" else kept[k] - plan[k], 2) for k in plan}
+# The names the explorer measures costs to keep with (`measured_costs_to_keep` does the same in one call)
+plan_parts = ObjectiveParts.of
+
+
+def summary_parts(summary: dict[str, Any]) -> ObjectiveParts:
+    return ObjectiveParts.from_totals(summary["totals"])
+
+
+def cost_parts(plan: ObjectiveParts, kept: ObjectiveParts) -> dict[str, float]:
+    return plan.cost_to_keep(kept)
 
 
 def plan_changes(scenario: Scenario, result: Any) -> list[tuple[str, str]]:
@@ -212,7 +222,7 @@ def solve(
     data = data or prepare(scenario)
     model = build_model(scenario, data)
     built = time.perf_counter()
-    solver = open_solver(scenario, model, threads, relaxation_first=True)
+    solver = open_solver(scenario, model, threads)
     status, res = solver.solve()
     solved = time.perf_counter()
     duals: dict[Any, float] = {}
@@ -241,8 +251,7 @@ def solve(
             costs = what_if.rule_costs(result.objective)
             prices = result.summary["shadow_prices"]
             prices["rule_costs"] = costs
-            keep = what_if.costs_to_keep(result.objective, keepable(scenario, data, moves), read=plan_parts)
-            parts = {i: cost_parts(summary_parts(result.summary), kept) for i, kept in what_if.kept.items()}
+            keep, parts = measured_costs_to_keep(what_if, result, keepable(scenario, data, moves))
             prices["text"] = prices.get("text", []) + rule_cost_texts(costs) + [t for t in [what_if.budget_text()] if t]
         annotate(scenario, data, result.summary, result.allocation, keep, keep_parts=parts)
     return result

@@ -57,48 +57,50 @@ class ModelData:
         return outcome.core_amounts.get(fy, 0.0)
 
 
-def prepare(scenario: Scenario, core_amounts: dict[str, float] | None = None, two_stage: bool = False) -> ModelData:
-    """Derive model data. `core_amounts` replaces the core grant (the frontier sweep uses it);
-    `two_stage` plans for the scenario's `uncertainty` outcomes instead of its known amounts."""
+def underwriting_bound(data: ModelData, grant_in_conf_fy: float) -> float:
+    """Underwriting covers only what the grant cannot: zero when the grant exceeds any possible
+    pre-confirmation spend (running costs at full capacity plus the exit costs of services stopped then)."""
+    if data.underwriting is None:
+        return 0.0
+    cap = data.scenario.funding[data.underwriting].cap or 0.0
+    items = data.scenario.interventions
+    covered = {(i, t) for (s, i), months in data.pays.items() if s == data.underwriting for t in months}
+    most = sum(data.cost[i, t] * items[i].scale.max for i, t in covered)
+    most += sum(items[i].exit_cost for i in {i for i, _t in covered})  # a service stopped then pays its exit
+    return min(cap, max(0.0, most - grant_in_conf_fy))
+
+
+def liability_bound(data: ModelData, grant_in_conf_fy: float) -> float:
+    """The most an outcome may owe: what its grant cannot cover of the most the committed months could cost
+    (running at full capacity, plus the exit costs of the services stopped then). Zero when the grant covers
+    it all, so an outcome with enough grant owes nothing."""
+    items = data.scenario.interventions
+    owed = {(i, t) for (s, i), months in data.pays.items() if s == LIABILITY for t in months}
+    most = sum(data.cost[i, t] * items[i].scale.max for i, t in owed)
+    most += sum(items[i].exit_cost for i in {i for i, _t in owed})
+    return max(0.0, most - grant_in_conf_fy)
+
+
+def _outcomes(scenario: Scenario, known: dict[str, float], two_stage: bool) -> tuple[list[Outcome], str | None]:
+    """The grant outcomes to plan for, and the month the grant is confirmed: the scenario's `uncertainty`
+    outcomes when planning two-stage, else the one known grant."""
+    unc = scenario.uncertainty if two_stage else None
+    if unc is None:
+        return [Outcome(BASE_OUTCOME, 1.0, known)], scenario.funding[scenario.core_stream].confirmed_month
+    settled = [fy for fy in scenario.fys if fy == unc.fy or (unc.persists and fy > unc.fy)]
+    outcomes = [Outcome(o.name, o.probability, {**known, **dict.fromkeys(settled, o.amount)}) for o in unc.outcomes]
+    return outcomes, unc.confirmed_month
+
+
+def _stream_payments(
+    scenario: Scenario, fy_of: dict[str, str], conf_month: str | None, two_stage: bool
+) -> tuple[list[str], dict[tuple[str, str], float], dict[tuple[str, str], list[str]]]:
+    """The streams that can pay, the non-core streams' amounts by (stream, FY), and which stream may pay for
+    which service in which months (a ring-fence is a stream paying only for its eligible services)."""
     months = scenario.months
     fys = scenario.fys
-    fy_of = {m: periods.fy_of(m) for m in months}
-    year_index = {fy: k for k, fy in enumerate(fys)}
-    policy = scenario.policy
-    core = scenario.core_stream
-    core_stream = scenario.funding[core]
-    known = {fy: core_stream.amounts.get(fy, 0.0) for fy in fys}
-    if core_amounts is not None:
-        known.update(core_amounts)
-
-    unc = scenario.uncertainty if two_stage else None
-    if unc is not None:
-        settled = [fy for fy in fys if fy == unc.fy or (unc.persists and fy > unc.fy)]
-        outcomes = [
-            Outcome(o.name, o.probability, {**known, **dict.fromkeys(settled, o.amount)}) for o in unc.outcomes
-        ]
-        conf_month: str | None = unc.confirmed_month
-    else:
-        outcomes = [Outcome(BASE_OUTCOME, 1.0, known)]
-        conf_month = core_stream.confirmed_month
     conf_fy = periods.fy_of(conf_month) if conf_month else None
-
     names = list(scenario.interventions)
-    cost, share, value = {}, {}, {}
-    for i, item in scenario.interventions.items():
-        value[i] = monthly_value(scenario, item)
-        for m in months:
-            inflation = (1 + policy.cost_inflation_annual) ** year_index[fy_of[m]]
-            cost[i, m] = item.annual_cost / 12.0 * inflation
-            share[i, m] = item.vru_share(fy_of[m])
-    pickup = {
-        i: (item.pickup if item.pickup is not None else policy.partner_pickup)
-        for i, item in scenario.interventions.items()
-    }
-    start = periods.month_index(months[0])
-    discount = {m: (1 + policy.discount_rate_annual) ** (-(periods.month_index(m) - start) / 12.0) for m in months}
-
-    underwriting = next((k for k, s in scenario.funding.items() if s.kind == "underwriting"), None)
     amounts: dict[tuple[str, str], float] = {}
     pays: dict[tuple[str, str], list[str]] = {}
     streams: list[str] = []
@@ -127,7 +129,7 @@ def prepare(scenario: Scenario, core_amounts: dict[str, float] | None = None, tw
                 amounts[s, fy] = stream.amounts[fy]
             for i in stream.eligible or names:
                 pays[s, i] = [m for m in months if fy_of[m] in funded_fys]
-    if unc is not None:
+    if two_stage:
         # An unfunded liability is what the realised grant cannot cover of what was committed before it was
         # known: spend before confirmation, the notice period of a service stopped then, a contract running on.
         streams.append(LIABILITY)
@@ -138,10 +140,43 @@ def prepare(scenario: Scenario, core_amounts: dict[str, float] | None = None, tw
                     and (m < until or (item.committed_until is not None and m <= item.committed_until))]
             if owed:
                 pays[LIABILITY, i] = owed
+    return streams, amounts, pays
+
+
+def prepare(scenario: Scenario, core_amounts: dict[str, float] | None = None, two_stage: bool = False) -> ModelData:
+    """Derive model data. `core_amounts` replaces the core grant (the frontier sweep uses it);
+    `two_stage` plans for the scenario's `uncertainty` outcomes instead of its known amounts."""
+    months = scenario.months
+    fys = scenario.fys
+    fy_of = {m: periods.fy_of(m) for m in months}
+    year_index = {fy: k for k, fy in enumerate(fys)}
+    policy = scenario.policy
+    core = scenario.core_stream
+    known = {fy: scenario.funding[core].amounts.get(fy, 0.0) for fy in fys}
+    if core_amounts is not None:
+        known.update(core_amounts)
+    two_stage = two_stage and scenario.uncertainty is not None
+    outcomes, conf_month = _outcomes(scenario, known, two_stage)
+
+    cost, share, value = {}, {}, {}
+    for i, item in scenario.interventions.items():
+        value[i] = monthly_value(scenario, item)
+        for m in months:
+            inflation = (1 + policy.cost_inflation_annual) ** year_index[fy_of[m]]
+            cost[i, m] = item.annual_cost / 12.0 * inflation
+            share[i, m] = item.vru_share(fy_of[m])
+    pickup = {
+        i: (item.pickup if item.pickup is not None else policy.partner_pickup)
+        for i, item in scenario.interventions.items()
+    }
+    start = periods.month_index(months[0])
+    discount = {m: (1 + policy.discount_rate_annual) ** (-(periods.month_index(m) - start) / 12.0) for m in months}
+    streams, amounts, pays = _stream_payments(scenario, fy_of, conf_month, two_stage)
+    underwriting = next((k for k, s in scenario.funding.items() if s.kind == "underwriting"), None)
 
     return ModelData(
         scenario=scenario,
-        interventions=names,
+        interventions=list(scenario.interventions),
         months=months,
         fys=fys,
         fy_of=fy_of,
@@ -149,9 +184,9 @@ def prepare(scenario: Scenario, core_amounts: dict[str, float] | None = None, tw
         core=core,
         underwriting=underwriting if underwriting in streams else None,
         outcomes=outcomes,
-        confirmation_fy=conf_fy,
+        confirmation_fy=periods.fy_of(conf_month) if conf_month else None,
         confirmation_month=conf_month,
-        two_stage=unc is not None,
+        two_stage=two_stage,
         cost=cost,
         vru_share=share,
         pickup=pickup,

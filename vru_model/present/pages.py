@@ -23,7 +23,7 @@ from markupsafe import Markup
 from vru_model.core.text import money
 from vru_model.present.glossary import TERMS, link_terms
 from vru_model.present.narrative import finding
-from vru_model.present.reports import cliff_headline, cliff_text, headline, read_cliff_edge, status_label
+from vru_model.present.summaries import cliff_headline, cliff_text, headline, read_cliff_edge, status_label
 
 ENV = Environment(loader=PackageLoader("vru_model.present", "templates"), autoescape=select_autoescape(default=True),
                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 from vru_model.core.errors import ScenarioError
 from vru_model.core.files import atomic_write_bytes
-from vru_model.present.reports import OBJECTIVE, cliff_headline, cliff_text, headline, read_cliff_edge, status_label
+from vru_model.present.summaries import OBJECTIVE, cliff_headline, cliff_text, headline, read_cliff_edge, status_label
 from vru_model.scenario.load import read_yaml
 
 MONEY = "£#,##0"

@@ -37,9 +37,6 @@ import numpy as np
 
 from vru_model.solving import interrupt
 
-INTEGRALITY = 1e-6  # HiGHS's mip_feasibility_tolerance: an integer column this close to an integer is one
-FEASIBILITY = 1e-6  # HiGHS's primal feasibility tolerance, for checking an offered plan
-
 
 @dataclass(frozen=True)
 class Found:
@@ -81,32 +78,61 @@ class _Node:
     basis: Any
 
 
+def mip_tolerance(lp: highspy.Highs) -> float:
+    """`lp`'s `mip_feasibility_tolerance` (HiGHS's default 1e-6): the one tolerance HiGHS's MIP accepts a plan
+    with, on its column bounds, its row bounds and the integrality of its integer columns alike
+    (`HighsMipSolverData::checkSolution`). The LP's own primal feasibility tolerance (1e-7) is not it."""
+    return float(lp.getOptionValue("mip_feasibility_tolerance")[1])
+
+
 def _fractional(x: np.ndarray, integer_cols: np.ndarray) -> np.ndarray:
     xi = x[integer_cols]
     return np.abs(xi - np.round(xi))
 
 
-def whole(x: np.ndarray, integer_cols: np.ndarray) -> bool:
-    """Whether every integer column of `x` is within HiGHS's integrality tolerance of an integer."""
-    return not len(integer_cols) or bool(_fractional(x, integer_cols).max() <= INTEGRALITY)
+def whole(x: np.ndarray, integer_cols: np.ndarray, tolerance: float) -> bool:
+    """Whether every integer column of `x` is within `tolerance` (`mip_tolerance`) of an integer."""
+    return not len(integer_cols) or bool(_fractional(x, integer_cols).max() <= tolerance)
 
 
-def _feasible(model: highspy.HighsLp, x: np.ndarray, integer_cols: np.ndarray) -> bool:
-    """Whether `x` keeps every column bound, row bound and integrality of the model (HiGHS's tolerances)."""
+def _feasible(model: highspy.HighsLp, x: np.ndarray, integer_cols: np.ndarray, tolerance: float) -> bool:
+    """Whether `x` keeps every column bound, row bound and integrality of the model within `tolerance`, as
+    HiGHS's MIP checks a plan offered to it."""
     if len(x) != model.num_col_ or model.a_matrix_.format_ != highspy.MatrixFormat.kColwise:
         return False  # (HiGHS keeps its matrix column-wise; anything else is not read here)
     lower, upper = np.asarray(model.col_lower_), np.asarray(model.col_upper_)
-    if np.any(x < lower - FEASIBILITY) or np.any(x > upper + FEASIBILITY):
+    if np.any(x < lower - tolerance) or np.any(x > upper + tolerance):
         return False
-    if not whole(x, integer_cols):
+    if not whole(x, integer_cols, tolerance):
         return False
     a = model.a_matrix_
-    start, index, value = np.asarray(a.start_), np.asarray(a.index_), np.asarray(a.value_)
+    start, index = np.asarray(a.start_, dtype=np.int64), np.asarray(a.index_, dtype=np.int64)
+    value = np.asarray(a.value_)
     activity = np.zeros(model.num_row_)
     columns = np.repeat(np.arange(model.num_col_), np.diff(start))  # column-wise storage
     np.add.at(activity, index, value * x[columns])
-    return not (np.any(activity < np.asarray(model.row_lower_) - FEASIBILITY)
-                or np.any(activity > np.asarray(model.row_upper_) + FEASIBILITY))
+    return not (np.any(activity < np.asarray(model.row_lower_) - tolerance)
+                or np.any(activity > np.asarray(model.row_upper_) + tolerance))
+
+
+def _solve_node(lp: highspy.Highs, integer_cols: np.ndarray, box: tuple[np.ndarray, np.ndarray],
+                bounds: dict[int, tuple[float, float]], basis: Any, until: float, sign: float
+                ) -> tuple[float, np.ndarray, Any] | None:
+    """The LP with the integer columns' own bounds `box` narrowed to a node's `bounds`, solved from `basis`:
+    its value in the maximising direction (`sign`), solution and basis; None when it is infeasible."""
+    lower, upper = box[0].copy(), box[1].copy()
+    for k, (lo, up) in bounds.items():
+        lower[k], upper[k] = lo, up
+    lp.changeColsBounds(len(integer_cols), integer_cols, lower, upper)
+    lp.setBasis(basis)
+    run_until(lp, until)
+    status = lp.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return None  # nothing below this node
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise _GiveUp  # cut short or unclear: the node cannot be pruned, so nothing is proved
+    x = np.asarray(lp.getSolution().col_value)
+    return sign * float(lp.getInfo().objective_function_value), x, lp.getBasis()
 
 
 def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_limit: int, deadline: float,
@@ -122,6 +148,7 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
     if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # e.g. bounds changed since, by a search
         raise ValueError("search needs the LP relaxation solved to optimality just before it")
     model = lp.getLp()
+    tolerance = mip_tolerance(lp)
     sign = -1.0 if model.sense_ == highspy.ObjSense.kMinimize else 1.0  # work in the maximising direction
     cost, offset = np.asarray(model.col_cost_), float(model.offset_)
     lower0 = np.asarray(model.col_lower_)[integer_cols].copy()
@@ -132,7 +159,7 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
     best_value, best_x = -math.inf, None
     searched = False  # whether the search found a plan itself (for plan_by; an offered start does not count)
     dropped = -math.inf  # the best bound of nodes dropped for being within the gap of the plan of the time
-    if start is not None and _feasible(model, start, integer_cols):
+    if start is not None and _feasible(model, start, integer_cols, tolerance):
         best_value, best_x = sign * float(cost @ start + offset), start
 
     def proved(bound: float) -> bool:
@@ -140,19 +167,7 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
 
     def solve(bounds: dict[int, tuple[float, float]], basis: Any, until: float = deadline
               ) -> tuple[float, np.ndarray, Any] | None:
-        lower, upper = lower0.copy(), upper0.copy()
-        for k, (lo, up) in bounds.items():
-            lower[k], upper[k] = lo, up
-        lp.changeColsBounds(len(integer_cols), integer_cols, lower, upper)
-        lp.setBasis(basis)
-        run_until(lp, until)
-        status = lp.getModelStatus()
-        if status == highspy.HighsModelStatus.kInfeasible:
-            return None  # nothing below this node
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise _GiveUp  # cut short or unclear: the node cannot be pruned, so nothing is proved
-        x = np.asarray(lp.getSolution().col_value)
-        return sign * float(lp.getInfo().objective_function_value), x, lp.getBasis()
+        return _solve_node(lp, integer_cols, (lower0, upper0), bounds, basis, until, sign)
 
     open_nodes: list[_Node] = []
     nodes = created = 0
@@ -160,7 +175,7 @@ def search(lp: highspy.Highs, integer_cols: np.ndarray, *, rel_gap: float, node_
     def consider(bounds: dict[int, tuple[float, float]], solved: tuple[float, np.ndarray, Any]) -> None:
         nonlocal best_value, best_x, created, dropped, searched
         value, x, basis = solved
-        if whole(x, integer_cols):
+        if whole(x, integer_cols, tolerance):
             searched = True
             if value > best_value:
                 best_value, best_x = value, x

@@ -1,4 +1,5 @@
-"""What a solve reports (its Status and SolveInfo) and the HiGHS settings every solve uses.
+"""What a solve reports (its Status and SolveInfo), the HiGHS settings every solve uses and how a solve goes
+(its Strategy).
 
 A leaf module: every solver path and every analysis may import it, and it imports none of them.
 """
@@ -51,6 +52,26 @@ def highs_options() -> dict[str, Any]:
 
 
 _known_options: dict[str, Any] | None = None
+
+
+class Strategy(StrEnum):
+    """How the direct interface settles a MIP (Pyomo's interface always runs HiGHS's MIP).
+
+    `RELAXATION_FIRST`, the default for every kind of solve (`DEFAULT_STRATEGY`): the LP relaxation first, a
+    short branching on it when it is fractional (`lp_branching`), HiGHS's MIP only when those do not settle
+    it. The model's relaxation is tight, so a one-off solve of a plan mostly ends without HiGHS's MIP, and a
+    persistent model re-solved many times (frontier levels, robustness samples, the explorer) gains most: its
+    relaxation re-solves from scratch or from a kept basis, never from the solve before.
+    `MIP`: HiGHS's MIP straight away, for a solve whose relaxation is weak or whose offered plan is a poor start
+    for a search (the two-stage cliff edge, the alternative plans; each says why where it solves), and for the
+    what-if re-solves behind rule costs and costs to keep (`WhatIfs`), whose figures the shipped reports give as
+    differences of HiGHS's MIP optima."""
+
+    RELAXATION_FIRST = "relaxation_first"
+    MIP = "mip"
+
+
+DEFAULT_STRATEGY = Strategy.RELAXATION_FIRST
 
 
 class Status(StrEnum):

@@ -1,0 +1,125 @@
+"""What the explorer shows, as data: each service's fate in a plan and the spend by year (HTML is rendered from it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from vru_model.analysis.results import Result
+from vru_model.apps.explorer.words import month_label
+from vru_model.scenario.schema import Scenario
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    key: str
+    title: str
+    status: str  # runs | closes | not_running | opens | partial
+    text: str  # one phrase a reader understands
+    mean_scale: float | None
+    notice_by: str | None = None
+    closes_from: str | None = None
+    exit_cost: float = 0.0
+    reason: str = ""  # why the plan closes it (summary.json closures[].reason)
+    cost_to_keep: float | None = None  # value lost if it were kept (None: not measured, or `cost_to_keep_note`)
+    cost_to_keep_note: str = ""  # why it has no cost to keep (no core grant that year to keep it with)
+
+
+@dataclass(frozen=True)
+class ExplorerView:
+    """Everything the explorer shows, as data (HTML is rendered from it)."""
+
+    start: str
+    start_title: str
+    overrides: dict[str, Any]
+    status: str
+    status_text: str
+    objective: float | None
+    base_objective: float | None
+    total_value: float | None
+    participants: float | None
+    base_participants: float | None
+    services: list[ServiceRow]
+    closures: list[ServiceRow]
+    spend: dict[str, dict[str, Any]]  # FY -> {core_grant, streams{title: spent}, unspent_core, commissioned_share}
+    compliance: list[dict[str, Any]]
+    changes: list[tuple[str, str, str]]  # (service title, in the starting scenario, now)
+    explanation: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    cliff_edge: list[str] = field(default_factory=list)  # sentences of the two-stage plan, when asked for
+    costs_measurable: bool = False  # an optimal plan that maximises value: its closures have costs to keep
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "optimal"
+
+    @property
+    def value_change(self) -> float | None:
+        if self.objective is None or self.base_objective is None:
+            return None
+        return self.objective - self.base_objective
+
+
+def _strength(running: Any) -> str:
+    """Service level by financial year, when it is not simply design strength throughout."""
+    by_fy = running.groupby("fy", sort=True)["scale"].mean().round(2)
+    if by_fy.empty or all(abs(v - 1.0) < 0.005 for v in by_fy):
+        return ""
+    if by_fy.nunique() == 1:
+        return f" at {by_fy.iloc[0]:.0%} of design strength"
+    return "; strength " + ", ".join(f"{v:.0%} in {fy}" for fy, v in by_fy.items())
+
+
+def service_rows(scenario: Scenario, result: Result) -> list[ServiceRow]:
+    """What happens to each service in the plan."""
+    if result.allocation.empty:
+        return []
+    closes = {}
+    for c in result.summary["closures"]:
+        closes.setdefault(c["intervention"], c)
+    rows = []
+    for key, alloc in result.allocation.groupby("intervention", sort=False):
+        item = scenario.interventions[str(key)]
+        running = alloc["running"].tolist()
+        on = alloc[alloc["running"] == 1]
+        scale = round(float(on["scale"].mean()), 2) if len(on) else None
+        level = _strength(on)
+        c = closes.get(str(key))
+        if c is not None:
+            rows.append(ServiceRow(
+                str(key), item.title, "closes",
+                f"closes from {month_label(c['closes_from'])} (notice by {month_label(c['notice_by'])})",
+                scale, c["notice_by"], c["closes_from"], float(c["exit_cost"]),
+                c.get("reason", ""), c.get("cost_to_keep"), c.get("cost_to_keep_note", ""),
+            ))
+        elif all(running):
+            rows.append(ServiceRow(str(key), item.title, "runs", f"runs throughout{level}", scale))
+        elif not any(running):
+            rows.append(ServiceRow(str(key), item.title, "not_running", "does not run", None))
+        elif not item.running_at_start:
+            first = alloc.loc[alloc["running"] == 1, "period"].iloc[0]
+            rows.append(ServiceRow(str(key), item.title, "opens", f"opens from {month_label(first)}{level}", scale))
+        else:
+            rows.append(ServiceRow(str(key), item.title, "partial", f"runs part of the time{level}", scale))
+    return rows
+
+
+def spend_by_year(scenario: Scenario, result: Result) -> dict[str, dict[str, Any]]:
+    out = {}
+    core = scenario.core_stream
+    for fy, row in result.summary["fy"].items():
+        streams = {
+            (scenario.funding[s].title or s) if s in scenario.funding else s: amount
+            for s, amount in row["spent_by_stream"].items()
+        }
+        out[fy] = {
+            "core_grant": row["core_grant"],
+            "streams": streams,
+            "partners": row.get("partner_spend", 0.0),
+            "unspent_core": row["unspent_by_stream"].get(core, 0.0),
+            "commissioned_share": row["commissioned_share"],
+        }
+    return out
+
