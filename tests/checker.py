@@ -1,6 +1,7 @@
 """An independent feasibility checker for a solved scenario's output folder.
 
-It reads only `resolved.yaml`, `allocation.csv` and `funding.csv` and re-checks every grant rule
+It reads only `resolved.yaml`, `allocation.csv`, `funding.csv` (and a re-plan's actuals file, which
+`resolved.yaml` names) and re-checks every grant rule
 from the written plan, with its own arithmetic (it does not use the model, its data preparation or
 the results code; only `vru_model.core.periods` for month arithmetic and `vru_model.scenario.schema` to parse the
 scenario). `check_folder` returns the violations in words; an empty list means the plan is lawful.
@@ -53,12 +54,34 @@ def check_folder(folder: str | Path) -> list[str]:
     """Every rule violation in the plan written to `folder`, in words."""
     folder = Path(folder)
     sc = Scenario.model_validate(yaml.safe_load((folder / "resolved.yaml").read_text(encoding="utf-8")))
-    return check_plan(sc, _read_csv(folder / "allocation.csv"), _read_csv(folder / "funding.csv"))
+    actuals = _read_actuals(Path(sc.actuals.file)) if sc.actuals is not None else None
+    return check_plan(sc, _read_csv(folder / "allocation.csv"), _read_csv(folder / "funding.csv"), actuals)
 
 
-def check_plan(sc: Scenario, alloc_rows: list[dict[str, str]], fund_rows: list[dict[str, str]]) -> list[str]:
+def _read_actuals(path: Path) -> dict[tuple[str, str, str], float]:
+    """A re-plan's actual spend by (stream, intervention, month), from its CSV (XLSX: the Actuals or first sheet)."""
+    if path.suffix.lower() == ".csv":
+        rows = _read_csv(path)
+    else:
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True)
+        sheet = book["Actuals"] if "Actuals" in book.sheetnames else book.worksheets[0]
+        values = list(sheet.iter_rows(values_only=True))
+        rows = [dict(zip([str(h) for h in values[0]], r, strict=False)) for r in values[1:]]
+    out: dict[tuple[str, str, str], float] = defaultdict(float)
+    for row in rows:
+        out[str(row["stream"]), str(row["intervention"]), str(row["period"])[:7]] += float(row["amount"])
+    return {k: v for k, v in out.items() if v}
+
+
+def check_plan(sc: Scenario, alloc_rows: list[dict[str, str]], fund_rows: list[dict[str, str]],
+               actuals: dict[tuple[str, str, str], float] | None = None) -> list[str]:
+    """Every violation; with `actuals` (a re-plan) the months up to the actuals' as-of month must be what was spent,
+    the rules on changing a service apply from the month after, and notice counts from then."""
     bad: list[str] = []
     months = periods.months(sc.horizon.start, sc.horizon.months)
+    as_of = sc.actuals.as_of if actuals is not None and sc.actuals is not None else None
     fys = periods.fys(sc.horizon.start, sc.horizon.months)
     policy = sc.policy
 
@@ -168,6 +191,18 @@ def check_plan(sc: Scenario, alloc_rows: list[dict[str, str]], fund_rows: list[d
                 bad.append(f"commissioning minimum: {got:.2f} of {y} core grant went to commissioned services, "
                            f"below the required {need:.2f} ({policy.commissioning_basis} basis)")
 
+    # --- a re-plan: the months up to as-of are the actual spend, to the penny ----------------------
+    start = periods.add_months(as_of, 1) if as_of is not None else months[0]  # the first month the plan decides
+    if as_of is not None:
+        written: dict[tuple[str, str, str], float] = defaultdict(float)
+        for row in fund_rows:
+            if row["period"] <= as_of:
+                written[row["stream"], row["intervention"], row["period"]] += float(row["amount"])
+        for key in sorted(set(written) | set(actuals or {})):
+            if abs(written.get(key, 0.0) - (actuals or {}).get(key, 0.0)) > PENNY:
+                bad.append(f"actuals: {key} is {written.get(key, 0.0):.2f} in the plan, "
+                           f"{(actuals or {}).get(key, 0.0):.2f} in the actuals")
+
     # --- per service: scale, taper, money balance, commitments, closures ----------------------
     for i, item in sc.interventions.items():
         before = 1 if item.running_at_start else 0
@@ -184,6 +219,9 @@ def check_plan(sc: Scenario, alloc_rows: list[dict[str, str]], fund_rows: list[d
             row = alloc[i, t]
             y = periods.fy_of(t)
             on, scale = int(row["running"]), row["scale"]
+            if as_of is not None and t <= as_of:  # what happened: its money is checked against the actuals
+                before, before_scale = on, scale
+                continue
             cost = monthly_cost(sc, item, t)
             if on not in (0, 1):
                 bad.append(f"{i} in {t}: running is {row['running']}, not 0 or 1")
@@ -220,7 +258,7 @@ def check_plan(sc: Scenario, alloc_rows: list[dict[str, str]], fund_rows: list[d
                 if y in year_scale and abs(scale - year_scale[y]) > SCALE_EPS:
                     bad.append(f"yearly scale: {i} runs at {scale} in {t}, but at {year_scale[y]} earlier in {y}")
                 year_scale.setdefault(y, scale)
-            if before == 1 and on == 1 and lower and k < variation:
+            if before == 1 and on == 1 and lower and periods.add_months(t, -variation) < start:
                 bad.append(f"notice of reduction: {i} is reduced in {t}, so notice was due by "
                            f"{periods.add_months(t, -variation)}, before the plan starts")
             closes_next = k + 1 < len(months) and on == 1 and int(alloc[i, months[k + 1]]["running"]) == 0
@@ -231,7 +269,9 @@ def check_plan(sc: Scenario, alloc_rows: list[dict[str, str]], fund_rows: list[d
                 bad.append(f"exit cost: {i} in {t} carries exit cost {carried:.2f}, expected {due:.2f}")
             if before == 1 and on == 0:
                 notice_by = periods.add_months(t, -item.notice_months)
-                if notice_by < months[0]:
+                served = item.notice_served is not None and t >= periods.add_months(item.notice_served,
+                                                                                    item.notice_months)
+                if notice_by < start and not served:
                     bad.append(f"notice: {i} closes from {t}, so notice was due by {notice_by}, before the plan starts")
             if before == 0 and on == 1:
                 openings += 1

@@ -11,7 +11,7 @@ from vru_model.apps.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ["baseline", "inflation_erosion", "cut_25", "cut_50", "grant_ends", "late_confirmation",
-           "partner_fails_to_mainstream", "growth_20", "infeasible_example"]
+           "partner_fails_to_mainstream", "growth_20", "infeasible_example", "replan_2021_09"]
 EVIL = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<script>window.__xss=1</script>"]
 XSS_YAML = f"""name: xss_probe
 title: "Hostile {EVIL[0]} {EVIL[1]}"
@@ -32,6 +32,7 @@ def run_shipped(tmp: Path) -> tuple[Path, object]:
     scenarios.mkdir()
     for path in (ROOT / "scenarios").glob("*.yaml"):
         shutil.copy(path, scenarios / path.name)
+    shutil.copytree(ROOT / "scenarios" / "actuals", scenarios / "actuals")  # replan_2021_09's actual spend
     (scenarios / "xss_probe.yaml").write_text(XSS_YAML)
     out = tmp / "outputs"
     result = CliRunner().invoke(main, ["batch", *map(str, sorted(scenarios.glob("*.yaml"))), "--out", str(out),

@@ -33,6 +33,7 @@ RULE_NAMES = {
     "yearly_scale", "yearly_scale_steady", "committed_contracts", "participants_lost", "reduction_notice", "notice",
     "closure_definition", "opening_definition", "no_reopening", "notice_before_horizon",
     "no_new_commitments_before_confirmation", "non_anticipativity", "value_target",
+    "actual_spend", "notice_from_as_of", "variation_from_as_of",  # a re-plan's (tests/analysis/test_replan.py)
 }
 
 Adder = Callable[[pyo.ConcreteModel, Context], None]

@@ -26,11 +26,13 @@ SHIPPED = [
     "partner_fails_to_mainstream",
     "growth_20",
     "infeasible_example",
+    "replan_2021_09",
 ]
 PREFIXES = ("reference:", "public:", "illustrative assumption:")
 NUMERIC_INTERVENTION_FIELDS = {
     "annual_cost",
     "scale",
+    "scale_at_start",
     "participants_per_year",
     "taper",
     "pickup",

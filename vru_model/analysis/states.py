@@ -72,12 +72,22 @@ class ServiceMonths:
     months: tuple[str, ...]
     running: tuple[int, ...]
     scale: tuple[float, ...]
+    as_of: str | None = None  # a re-plan: the months up to here happened, and hold no decision
 
-    def steps(self) -> Iterator[Step]:
+    def _all_steps(self) -> Iterator[Step]:
         ran, before = self.item.running_at_start, self.item.start_scale
         for month, on, scale in zip(self.months, self.running, self.scale, strict=True):
             yield Step(month, ran, before, on == 1, scale)
             ran, before = on == 1, scale
+
+    def steps(self) -> Iterator[Step]:
+        """The months the plan decides (in a re-plan, those after `as_of`), each with the month before it."""
+        return (s for s in self._all_steps() if self.as_of is None or s.month > self.as_of)
+
+    def stopped(self) -> list[str]:
+        """In a re-plan, the months up to `as_of` a service stopped in, having run the month before: what the
+        actuals say happened, not a decision."""
+        return [s.month for s in self._all_steps() if self.as_of is not None and s.month <= self.as_of and s.closes]
 
     def closes_from(self) -> list[str]:
         """Every month the service stops in, having run the month before."""
@@ -95,7 +105,7 @@ class ServiceMonths:
     def scale_set_at_start(self) -> float | None:
         """The first month's scale of a service running at the start whose scale the scenario does not give
         (`scale_at_start`), when the plan sets it away from design strength; else None."""
-        if not self.item.running_at_start or self.item.start_scale is not None or not self.months:
+        if not self.item.running_at_start or self.item.start_scale is not None or not self.months or self.as_of:
             return None
         if self.running[0] == 1 and abs(self.scale[0] - 1.0) > SCALE_STEP:
             return self.scale[0]
@@ -115,11 +125,16 @@ class ServiceMonths:
         return Fate("reduced" if reduced else "kept", None, runs)
 
 
+def as_of(sc: Scenario) -> str | None:
+    """The last month a re-plan's actuals cover (None for a plan from the start)."""
+    return sc.actuals.as_of if sc.actuals is not None else None
+
+
 def plan_states(sc: Scenario, alloc: pd.DataFrame) -> dict[str, ServiceMonths]:
     """Each service's months in an allocation table (one outcome's rows, in month order)."""
     return {
         str(i): ServiceMonths(sc.interventions[str(i)], tuple(rows["period"]), tuple(int(x) for x in rows["running"]),
-                              tuple(float(x) for x in rows["scale"]))
+                              tuple(float(x) for x in rows["scale"]), as_of(sc))
         for i, rows in alloc.groupby("intervention", sort=False)
     }
 
@@ -134,7 +149,7 @@ def model_states(sc: Scenario, d: ModelData, m: pyo.ConcreteModel, w: str | None
         running = tuple(round(_value(m.on[w, i, t])) for t in d.months)
         scale = tuple(round(min(max(_value(m.scale[w, i, t]), 0.0), item.scale.max), 4) + 0.0 if on else 0.0
                       for t, on in zip(d.months, running, strict=True))
-        states[i] = ServiceMonths(item, tuple(d.months), running, scale)
+        states[i] = ServiceMonths(item, tuple(d.months), running, scale, as_of(sc))
     return states
 
 

@@ -17,6 +17,7 @@ from vru_model.model.contracts import CONTRACTS, add_contracts_and_notice
 from vru_model.model.data import ModelData, prepare
 from vru_model.model.decisions import add_decisions, set_grants, set_values
 from vru_model.model.grant_conditions import GRANT_CONDITIONS, add_commissioning_minimum, add_services_kept_running
+from vru_model.model.history import HISTORY, add_history
 from vru_model.model.money import MONEY, add_money
 from vru_model.model.objective import OBJECTIVE, TIE_BREAK, add_objective
 from vru_model.model.rules import apply_rule_bounds, bound_rules_of, render_markdown, rule_texts
@@ -28,7 +29,7 @@ __all__ = [
     "set_grants", "set_values",
 ]
 
-FAMILIES = (MONEY, GRANT_CONDITIONS, SERVICE_LEVELS, CONTRACTS, CLIFF_EDGE, OBJECTIVE)
+FAMILIES = (MONEY, GRANT_CONDITIONS, SERVICE_LEVELS, CONTRACTS, CLIFF_EDGE, HISTORY, OBJECTIVE)
 
 # Human names of each rule, used by diagnostics and reports.
 RULES: dict[str, str] = rule_texts(FAMILIES)
@@ -52,6 +53,7 @@ def build_model(scenario: Scenario, data: ModelData | None = None) -> pyo.Concre
     add_contracts_and_notice(m, c)
     add_services_kept_running(m, c)  # the grant conditions' central capability floor, and protected services
     add_cliff_edge(m, c)
+    add_history(m, c)  # a re-plan only: the months already spent
     apply_rule_bounds(m)
     add_objective(m, c)
     m.data = d  # the derived numbers travel with the model, for results and diagnostics

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from vru_model.core import periods
 from vru_model.model.decisions import Context
 from vru_model.model.rules import Family
 
@@ -79,8 +80,10 @@ def no_reopening(c: Context, w: str, i: str, t: str) -> object:
 @CONTRACTS.rule("no notice (of closure or of a reduction) was served before the plan starts", stated="bounds")
 def notice_before_horizon(c: Context) -> None:
     """No closure before notice served in the plan's first month can run out."""
+    served = {i: periods.add_months(c.items[i].notice_served, c.items[i].notice_months)
+              for i in c.d.interventions if c.items[i].notice_served is not None}  # notice served before the start
     for w, i, t in c.wit:
-        if c.pos[t] < c.items[i].notice_months:
+        if c.pos[t] < c.items[i].notice_months and (i not in served or t < served[i]):
             if i in c.implied:
                 c.bound("notice_before_horizon", c.m.on[w, i, t], "lb", 1)
             else:

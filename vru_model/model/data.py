@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vru_model.core import periods
+from vru_model.scenario.actuals import Actuals
 from vru_model.scenario.schema import Scenario
 from vru_model.scenario.value import monthly_value
 
@@ -45,6 +46,7 @@ class ModelData:
     discount: dict[str, float]
     amounts: dict[tuple[str, str], float]  # non-core stream amounts by (stream, FY)
     pays: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (stream, intervention) -> months
+    actuals: Actuals | None = None  # the actual spend so far, held fixed (a re-plan)
 
     @property
     def shared_months(self) -> list[str]:
@@ -194,4 +196,5 @@ def prepare(scenario: Scenario, core_amounts: dict[str, float] | None = None, tw
         discount=discount,
         amounts=amounts,
         pays=pays,
+        actuals=scenario.actuals.loaded if scenario.actuals is not None else None,
     )

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from vru_model.core import periods
 from vru_model.core.errors import Problem, ScenarioError
+from vru_model.scenario.actuals import read_actuals
 from vru_model.scenario.schema import NAME_PATTERN, Scenario, cross_check
 
 MAX_FILE_BYTES = 1_000_000
@@ -374,8 +375,26 @@ def load_dict(path: str | Path, overrides: Iterable[str] | Mapping[str, Any] | N
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] | Mapping[str, Any] | None = None) -> Scenario:
-    """Load, merge, override and validate a scenario file."""
-    return validate(load_dict(path, overrides), str(path))
+    """Load, merge, override and validate a scenario file; a scenario with `actuals:` has its actuals file found
+    (relative to the scenario file) and checked too, so bad actuals stop here, before anything is solved."""
+    scenario = validate(load_dict(path, overrides), str(path))
+    if scenario.actuals is None:
+        return scenario
+    file = Path(path).parent / scenario.actuals.file
+    return with_actuals(scenario, str(file.resolve()), scenario.actuals.as_of)
+
+
+def with_actuals(scenario: Scenario, file: str, as_of: str | None) -> Scenario:
+    """The scenario re-planned from an actuals file (`vru replan --actuals FILE --as-of MONTH`): validated again,
+    since notice already served is checked against the as-of month."""
+    data = scenario_to_dict(scenario)
+    data["actuals"] = {"file": file, "as_of": as_of}
+    scenario = validate(data, scenario.name)
+    loaded = read_actuals(file, scenario, as_of)
+    if as_of is None:  # the file's latest month: said in resolved.yaml, and checked as the given one would be
+        scenario = validate({**data, "actuals": {"file": file, "as_of": loaded.as_of}}, scenario.name)
+    scenario.actuals._loaded = loaded
+    return scenario
 
 
 def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:

@@ -7,9 +7,9 @@ returns every problem rather than stopping at the first.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from vru_model.core import periods
 
@@ -200,6 +200,10 @@ class Intervention(Strict):
         "scale_at_start, else scale.min)"
     )
     running_at_start: bool = True
+    notice_served: Month | None = Field(
+        None, description="notice of closure already served in this month: the service may close from this month "
+        "plus notice_months (keeping it running after that means withdrawing the notice)"
+    )
     units: Annotated[int, Field(strict=True, ge=1)] = 1
     mandatory: bool = False
     protected: bool = False
@@ -278,7 +282,24 @@ class Reference(Strict):
     source: Text
 
 
+class ActualsFile(Strict):
+    """The actual spend so far (`scenario.actuals`): history the plan cannot change."""
+
+    file: Text = Field(description="CSV or XLSX in funding.csv's columns, relative to the scenario file")
+    as_of: Month | None = Field(None, description="the last month the actuals cover (default: the file's latest)")
+    _loaded: Any = PrivateAttr(default=None)  # the checked figures (scenario.actuals.Actuals), set when loaded
+
+    @property
+    def loaded(self) -> Any:
+        """The actual spend as read and checked by `load_scenario` (None until then)."""
+        return self._loaded
+
+
 class Scenario(Strict):
+    """A validated scenario (the keys of docs/contracts.md), frozen: change one with `vru_model.with_changes`.
+
+    Example: `vru.load_scenario("scenarios/baseline.yaml").interventions["iris"].evidence.effect` is 0.08."""
+
     name: Name
     title: Text
     description: Text = ""
@@ -290,6 +311,7 @@ class Scenario(Strict):
     value: Value | None = None
     uncertainty: Uncertainty | None = None
     reference: Reference | None = None
+    actuals: ActualsFile | None = None
 
     @property
     def months(self) -> list[str]:
@@ -334,6 +356,21 @@ def cross_check(data: Scenario) -> list[tuple[str, str]]:
         if item.committed_until is not None and not item.running_at_start:
             not_running = "a service not running at the start cannot be committed"
             problems.append((f"interventions.{key}.committed_until", not_running))
+    decided_from = data.actuals.as_of if data.actuals is not None and data.actuals.as_of else None
+    for key, item in data.interventions.items():
+        if item.notice_served is None:
+            continue
+        if decided_from is not None and item.notice_served > decided_from:
+            problems.append((f"interventions.{key}.notice_served", f"{item.notice_served} is after the actuals' "
+                             f"as-of month {decided_from}: notice not yet served is the plan's to decide"))
+        elif decided_from is None and data.actuals is None and item.notice_served >= first:
+            problems.append((f"interventions.{key}.notice_served", f"{item.notice_served} is not before the plan "
+                             f"starts ({first}): notice served inside the plan is the plan's to decide"))
+    if data.actuals is not None and data.actuals.as_of is not None and data.actuals.as_of not in months:
+        problems.append(("actuals.as_of", f"{data.actuals.as_of} is outside the horizon {first} to {last}"))
+    if data.actuals is not None and data.uncertainty is not None:
+        problems.append(("actuals", "a re-plan from actuals is for a known grant: remove uncertainty, or re-plan "
+                         "once the grant is confirmed"))
     if data.policy.objective == "min_grant" and data.policy.target_value is None:
         problems.append(("policy.target_value", "objective min_grant needs a target_value"))
     if data.uncertainty is not None:
