@@ -10,6 +10,12 @@ at least 3x faster per sample than a rebuild.
 The rebuild is timed on samples spread evenly over the draw (every fifth of 200), not the first ones: how a
 sample is settled (an integral relaxation, a short branching on it, or HiGHS's MIP) varies from sample to
 sample, and the first ten are not typical.
+
+    .venv/bin/python benchmarks/bench_robustness.py --ratio    # cut_50: 40 samples with ranges against one solve
+
+`--ratio` times `vru robustness scenarios/cut_50.yaml --samples 40 --seed 11` (samples, alternatives and
+ranges.csv) and `vru solve scenarios/cut_50.yaml`, each as a command in one run, and prints the ratio
+(target: at most 20).
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -47,11 +56,35 @@ def settled_by(rows) -> str:  # type: ignore[no-untyped-def]
     return ", ".join(f"{k}: {n}" for k, n in kinds.most_common())
 
 
+def command_seconds(*args: str) -> float:
+    """Wall-clock seconds of one `vru` command (its start-up included, as a user waits for it)."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "vru_model", *args], check=True, cwd=ROOT, capture_output=True)
+    return time.perf_counter() - started
+
+
+def ratio(workers: int) -> None:
+    """40 samples of cut_50 with alternatives and ranges against one `vru solve` of it, both as commands."""
+    with tempfile.TemporaryDirectory() as out:
+        solve = command_seconds("solve", "scenarios/cut_50.yaml", "--out", f"{out}/solve")
+        sure = command_seconds("robustness", "scenarios/cut_50.yaml", "--samples", "40", "--seed", "11",
+                               "--workers", str(workers), "--out", f"{out}/sure")
+        summary = (Path(out) / "sure" / "cut_50" / "robustness" / "summary.json").read_text()
+    print(f"vru solve cut_50: {solve:.1f} s; vru robustness cut_50 --samples 40 --seed 11 --workers {workers}: "
+          f"{sure:.1f} s; ratio {sure / solve:.1f} (target at most 20)")
+    print(summary[summary.index('"ranges"'):][:300])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20 samples (4 for the rebuild)")
     parser.add_argument("--samples", type=int, default=None)
+    parser.add_argument("--ratio", action="store_true", help="cut_50: 40 samples with ranges against one solve")
+    parser.add_argument("--workers", type=int, default=1, help="workers for --ratio")
     args = parser.parse_args()
+    if args.ratio:
+        ratio(args.workers)
+        return
     n = args.samples or (20 if args.quick else 200)
     n_rebuild = 4 if args.quick else 40
     sc = load_scenario(BASELINE)

@@ -15,6 +15,7 @@ import pytest
 import yaml
 from checker import check_folder
 
+from vru_model.analysis.ranges import RANGES_COLUMNS
 from vru_model.analysis.robustness import SERVICES_COLUMNS, robustness
 from vru_model.core.errors import ScenarioError
 from vru_model.scenario.distributions import BAND_RANGES, draw, effect_range, uncertain_inputs
@@ -54,11 +55,27 @@ def test_a_closure_that_flips_with_its_effect_gets_the_hand_worked_share(hand) -
     assert services.loc["steady", "median_closes_from"] == "2021-08"
 
 
-def test_a_closure_in_every_sample_is_robust_and_a_minority_one_fragile(hand) -> None:
-    assert hand.summary["robust_closures"] == ["doomed"]
+def test_five_samples_cannot_call_a_closure_robust_or_fragile(hand) -> None:
+    """Doomed closes in 5 of 5 samples, but the 95% Wilson interval of 5/5 starts at 5 / (5 + 1.96^2) = 57%,
+    below 90%: uncertain, and 35 samples at the same share would settle it (35 / 38.84 = 90.1%; 34 gives 89.8%).
+    The recommended plan closes the flipper, which happens in 2 of 5 samples: 12%-77%, spanning 50%."""
+    assert hand.summary["robust_closures"] == [] and hand.summary["fragile_decisions"] == []
     assert hand.services.set_index("intervention").loc["doomed", "earliest_closes_from"] == "2021-04"
-    # The recommended plan (effect 0.15) closes the flipper, which happens in only 2 of 5 samples.
-    assert hand.summary["fragile_decisions"] == ["flipper"]
+    uncertain = {c["intervention"]: c for c in hand.summary["uncertain_closures"]}
+    assert uncertain["doomed"]["low"] == pytest.approx(5 / (5 + 1.959964**2), abs=1e-4)
+    assert (uncertain["doomed"]["threshold"], uncertain["doomed"]["samples_to_settle"]) == (0.9, 35)
+    assert (uncertain["flipper"]["threshold"], uncertain["flipper"]["low"]) == (0.5, pytest.approx(0.1176, abs=1e-4))
+    assert any("Flipper service closes in 40% (95% interval 12%-77%)" in x for x in hand.summary["sentences"])
+
+
+def test_forty_samples_in_forty_is_robust_and_few_is_fragile() -> None:
+    sc = load_scenario(HAND)
+    many = robustness(sc, draws=[[0.2, e, 0.01, 10000.0] for e in [0.1] * 30 + [0.3] * 10], epsilons=())
+    assert many.summary["robust_closures"] == ["doomed"]  # 40/40: interval from 91.2%
+    # the flipper closes in 30 of 40 (the recommended plan's closure): 60%-86%, neither fragile nor uncertain
+    assert many.summary["fragile_decisions"] == [] and not many.summary["uncertain_closures"]
+    few = robustness(sc, draws=[[0.2, e, 0.01, 10000.0] for e in [0.1] * 4 + [0.3] * 36], epsilons=())
+    assert few.summary["fragile_decisions"] == ["flipper"]  # 4 of 40: 4%-23%, below 50%
 
 
 def test_a_service_the_plan_never_starts_is_not_a_closure() -> None:
@@ -68,7 +85,8 @@ def test_a_service_the_plan_never_starts_is_not_a_closure() -> None:
                        draws=_hand_draws(), epsilons=(0.3,))
     doomed = never.services.set_index("intervention").loc["doomed"]
     assert doomed["closes_share"] == 1.0 and doomed["not_run_share"] == 1.0  # not running at the end, as before
-    assert never.summary["robust_closures"] == [] and never.summary["fragile_decisions"] == ["flipper"]
+    assert never.summary["robust_closures"] == [] and never.summary["fragile_decisions"] == []
+    assert [c["intervention"] for c in never.summary["uncertain_closures"]] == ["flipper"]
     assert not any("Doomed" in sentence for sentence in never.summary["sentences"])
     assert not never.samples["closed"].fillna("").str.contains("doomed").any()
     assert [r["not_started"] for r in never.summary["recommended_closures"] if r["intervention"] == "doomed"] == [True]
@@ -111,9 +129,12 @@ def test_alternatives_stay_within_epsilon_and_are_lawful(hand, tmp_path: Path) -
 
 def test_the_same_seed_gives_the_same_files(tmp_path: Path) -> None:
     sc = load_scenario(FIXTURES / "frontier_small.yaml")
-    runs = [robustness(sc, 6, seed=7, epsilons=(0.05,)).write(tmp_path / name) for name in ("a", "b")]
+    runs = [robustness(sc, 6, seed=7, epsilons=(0.02, 0.05), ranges_for="all").write(tmp_path / name)
+            for name in ("a", "b")]
     other = robustness(sc, 6, seed=8, epsilons=()).write(tmp_path / "c")
-    for name in ("services.csv", "samples.csv", "alternatives/1/allocation.csv", "alternatives/2/funding.csv"):
+    assert len((runs[0] / "ranges.csv").read_text().splitlines()) == 1 + 2 * len(sc.interventions)
+    for name in ("services.csv", "samples.csv", "ranges.csv", "alternatives/1/allocation.csv",
+                 "alternatives/2/funding.csv"):
         assert (runs[0] / name).read_bytes() == (runs[1] / name).read_bytes(), name
     one, two = (json.loads((r / "summary.json").read_text()) for r in runs)
     for s in (one, two):
@@ -209,6 +230,9 @@ def test_cli_writes_the_robustness_folder(tmp_path: Path) -> None:
     folder = tmp_path / "robust_hand" / "robustness"
     summary = json.loads((folder / "summary.json").read_text())
     assert summary.keys() >= SUMMARY_KEYS
+    assert summary["sample_mip_gap"] <= 1e-5
+    assert all(x["median"] == x["value"] for x in summary["inputs"])
+    assert (folder / "ranges.csv").read_text().splitlines()[0] == ",".join(RANGES_COLUMNS)
     assert (summary["scenario"], summary["samples"], summary["seed"]) == ("robust_hand", 8, 3)
     assert set(summary["regret"]) == {"mean", "p50", "p90", "max"}
     assert (folder / "services.csv").read_text().splitlines()[0] == ",".join(SERVICES_COLUMNS)
@@ -260,3 +284,20 @@ def test_report_section_names_a_recommended_service_that_never_starts() -> None:
     result = robustness(sc, draws=[[0.2, e, 0.01, 10000.0] for e in (0.1, 0.3)], epsilons=())
     text = "".join(str(x) for x in robustness_section(result) if isinstance(x, str))
     assert "How sure" not in text and "does not run" in text and "Flipper service" in text
+
+
+def test_spreading_alternatives_move_away_from_every_plan_before_them() -> None:
+    """After the fewest-closures plan, each `most_different` plan maximises its cost-weighted distance from the
+    best plan and the spreading plans before it (SPORES-style), within epsilon."""
+    sure = robustness(load_scenario(HAND), draws=_hand_draws(), epsilons=(0.3,), alternatives=2)
+    entries = sure.summary["alternatives"]
+    assert [(a["kind"], a["spread_step"]) for a in entries] == [
+        ("fewest_closures", None), ("most_different", 1), ("most_different", 2)]
+    first, second = entries[1], entries[2]
+    assert first["distance_weighted"] > 0 and second["distance_weighted"] > 0
+    # the second is measured from both the best plan and the first, so it is not the first again
+    months = [a.result.allocation.groupby("intervention")["running"].sum().to_dict() for a in sure.alternatives]
+    assert months[1] != months[2]
+    for a in entries:
+        assert a["objective"] >= (1 - 0.3) * sure.summary["base_objective"] - 0.01
+    assert "and the alternatives before it" in second["sentence"]

@@ -1,10 +1,12 @@
 """Near-optimal alternatives (modelling to generate alternatives): plans almost as good as the best one.
 
-For each epsilon, two plans whose objective is at least the optimum less epsilon times its size:
+For each epsilon, plans whose objective is at least the optimum less epsilon times its size:
 (a) `fewest_closures`: close as few services as possible, then the best objective with that many closures;
-(b) `most_different`: differ most from the best plan in which services run (the Hamming distance on the
-yearly running decisions: months running differently, each month weighted 1/12 of its year, so the distance
-is in service-years), then the best objective at that distance.
+(b) `most_different`, a sequence of `spread` plans (SPORES-style): each differs most from the best plan and
+every earlier plan of the sequence in which services run, summed over them, then the best objective at that
+distance. A month a service runs differently counts its monthly cost at scale 1, so moving a large service
+counts for more than a small one (`distance_weighted`, GBP a month summed); `distance_service_years` is the
+unweighted distance from the best plan (months running differently, each 1/12 of a year).
 Each is a full plan, written in the result-folder contract under `alternatives/<k>/`.
 """
 
@@ -80,6 +82,20 @@ def _distance(m: pyo.ConcreteModel, d: ModelData, base_on: dict[tuple[str, str],
     )
 
 
+def _weighted_distance(m: pyo.ConcreteModel, d: ModelData, plans: list[dict[tuple[str, str], int]]) -> Any:
+    """The cost-weighted Hamming distance from each of `plans` (their running decisions), summed."""
+    w = d.outcomes[0].name
+    return sum(
+        d.cost[i, t] * (1 - m.on[w, i, t] if plan[i, t] else m.on[w, i, t])
+        for plan in plans for i in d.interventions for t in d.months
+    )
+
+
+def _running(m: pyo.ConcreteModel, d: ModelData) -> dict[tuple[str, str], int]:
+    w = d.outcomes[0].name
+    return {(i, t): round(m.on[w, i, t].value or 0.0) for i in d.interventions for t in d.months}
+
+
 def _solve(sc: Scenario, m: pyo.ConcreteModel, threads: int, seconds: float) -> tuple[Status, Any]:
     """Solve from the plan the model holds (the best plan, or the first stage's), which is feasible: HiGHS
     starts with an incumbent, and a time limit still leaves a plan within epsilon. HiGHS's MIP straight away:
@@ -100,11 +116,12 @@ def _copy_plan(source: pyo.ConcreteModel, target: pyo.ConcreteModel) -> None:
                 own[k].set_value(v.value, skip_validation=True)
 
 
-def find(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, base_on: dict[tuple[str, str], int], optimum: float,
-         eps: float, kind: str, threads: int = 1,
+def find(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, earlier: list[dict[tuple[str, str], int]],
+         optimum: float, eps: float, kind: str, threads: int = 1,
          seconds: float = TIME_LIMIT) -> tuple[Status, pyo.ConcreteModel, Any, float]:
     """The alternative of one kind within `eps` of `optimum` (the objective of the solved `base`): its status,
-    solved model, solver result, and the measure it optimised (closures, or distance in service-years)."""
+    solved model, solver result, and the measure it optimised (closures, or the cost-weighted distance from the
+    `earlier` plans' running decisions)."""
     m = build_model(sc, d)
     _copy_plan(base, m)
     w = d.outcomes[0].name
@@ -114,7 +131,7 @@ def find(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, base_on: dict[tupl
         measure = sum(m.close[w, i, t] for i in d.interventions for t in d.months)
         m.alternative = pyo.Objective(expr=measure, sense=pyo.minimize)
     else:
-        measure = _distance(m, d, base_on)
+        measure = _weighted_distance(m, d, earlier)
         m.alternative = pyo.Objective(expr=measure, sense=pyo.maximize)
     status, res = _solve(sc, m, threads, seconds)
     if status not in (Status.OPTIMAL, Status.TIME_LIMIT):
@@ -141,21 +158,22 @@ def find(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, base_on: dict[tupl
 
 
 def near_optimal(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, optimum: float, epsilons: Sequence[float],
-                 threads: int = 1, seconds: float = TIME_LIMIT) -> list[Alternative]:
-    """Both kinds of alternative for each epsilon, numbered k = 1, 2, ... in that order; each solve stops
-    after `seconds` with the best plan found."""
-    w = d.outcomes[0].name
-    base_on = {(i, t): round(base.on[w, i, t].value or 0.0) for i in d.interventions for t in d.months}
+                 threads: int = 1, seconds: float = TIME_LIMIT, spread: int = 1) -> list[Alternative]:
+    """For each epsilon the fewest-closures plan, then `spread` plans each as far as it can be from the best plan
+    and the ones before it, numbered k = 1, 2, ... in that order; each solve stops after `seconds` with the best
+    plan found."""
+    base_on = _running(base, d)
     base_fates = read_plan(sc, d, base)
     base_closed = {i for i, f in base_fates.items() if f.closed}
     base_idle = {i for i, f in base_fates.items() if not f.runs}  # the best plan neither keeps nor closes them
     found = []
     k = 0
     for eps in epsilons:
-        for kind in KINDS:
+        earlier = [base_on]
+        for kind in ["fewest_closures"] + ["most_different"] * spread:
             k += 1
             started = time.perf_counter()
-            status, m, res, measure = find(sc, d, base, base_on, optimum, eps, kind, threads, seconds)
+            status, m, res, measure = find(sc, d, base, earlier, optimum, eps, kind, threads, seconds)
             took = time.perf_counter() - started  # (not `seconds`: that is every solve's time limit)
             result = make_result(sc, d, m, status, res, {}, None,
                                  {"build_seconds": 0.0, "solve_seconds": took, "total_seconds": took})
@@ -166,8 +184,13 @@ def near_optimal(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, optimum: f
             also = [i for i in d.interventions if i in closed - base_closed - base_idle] if ok else []
             objective = result.objective
             distance = float(pyo.value(_distance(m, d, base_on))) if ok else None
+            step = len(earlier) if kind == "most_different" else None
+            if ok and kind == "most_different":
+                earlier.append(_running(m, d))
             sentence = (describe(sc, eps, kind, objective, optimum, keeps, also) if ok and objective is not None
                         else f"No plan within {eps:.0%} of the best that {KIND_TEXT[kind]} was found ({status.value}).")
+            if step and step > 1:
+                sentence = sentence.replace(KIND_TEXT[kind], KIND_TEXT[kind] + " and the alternatives before it")
             extra = {
                 "k": k,
                 "epsilon": eps,
@@ -179,13 +202,16 @@ def near_optimal(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, optimum: f
                 "keeps_unlike_best": keeps,
                 "closes_unlike_best": also,
                 "distance_service_years": round(distance, 4) if distance is not None else None,
+                "distance_weighted": round(measure, 2) if kind == "most_different" else None,
+                "spread_step": step,
                 "measure": round(measure, 4),
                 "sentence": sentence,
             }
             summary = {**result.summary, **extra}
             entry = {key: extra[key] for key in ("k", "epsilon", "kind", "objective_floor", "share_of_optimum",
                                                 "services_closed", "keeps_unlike_best", "closes_unlike_best",
-                                                "distance_service_years", "sentence")}
+                                                "distance_service_years", "distance_weighted", "spread_step",
+                                                "sentence")}
             rounded = round(objective, 2) if objective is not None else None
             entry = {"k": k, "folder": f"alternatives/{k}", "status": status.value, "objective": rounded, **entry}
             found.append(Alternative(k, eps, kind, Result(sc, status, objective, result.allocation, result.funding,

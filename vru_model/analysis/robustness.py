@@ -6,6 +6,11 @@ re-solved for every sample with only those coefficients changed. The recommended
 the scenario's own figures) is evaluated under each sample exactly: its objective is linear in the
 coefficients, so it is read off once and the regret is the sample's optimum less the plan's value.
 
+Samples are solved to a relative gap of `SAMPLE_MIP_GAP`, and a sample whose optimum the recommended plan
+reaches within the gap of both solves (`objective.gap_slack`) keeps the recommended plan's fates: a fate that
+differs only within the gap is a tie, not a change. Every share carries its 95% Wilson interval, and a
+closure is robust or fragile only when its interval says so.
+
 Samples run in chunks on processes (`workers`) or on a Dask cluster (`scheduler`); a worker receives the
 scenario as YAML text and the samples' coefficients, never a path, and the results come back in sample
 order, so the same seed gives the same files.
@@ -13,6 +18,7 @@ order, so the same seed gives the same files.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
@@ -27,8 +33,10 @@ import pyomo.environ as pyo
 import yaml
 
 from vru_model.analysis import alternatives as mga
+from vru_model.analysis import ranges as room
 from vru_model.analysis.alternatives import read_plan
-from vru_model.analysis.results import dump_json, provenance
+from vru_model.analysis.objective import gap_slack
+from vru_model.analysis.results import check_same_run, dump_json, provenance
 from vru_model.analysis.states import Fate
 from vru_model.core.errors import Problem, ScenarioError
 from vru_model.core.files import atomic_write_text
@@ -36,7 +44,7 @@ from vru_model.core.pools import executor
 from vru_model.core.text import money
 from vru_model.model.build import build_model, set_values
 from vru_model.model.data import ModelData, prepare
-from vru_model.scenario.distributions import draw, uncertain_inputs, unit_values
+from vru_model.scenario.distributions import draw, max_correlation, uncertain_inputs, unit_values
 from vru_model.scenario.load import dump_yaml, scenario_to_dict
 from vru_model.scenario.schema import Scenario
 from vru_model.solving.highs_direct import DirectSolver
@@ -45,12 +53,17 @@ from vru_model.solving.status import SAMPLE_HIGHS_OPTIONS, Status
 
 SERVICES_COLUMNS = [
     "scenario", "intervention", "kept_share", "reduced_share", "closes_share", "earliest_closes_from",
-    "median_closes_from", "not_run_share",
+    "median_closes_from", "not_run_share", "kept_low", "kept_high", "closes_low", "closes_high",
 ]
-ROBUST_SHARE = 0.9  # a closure in at least this share of samples is robust
-FRAGILE_SHARE = 0.5  # a recommended closure in under this share of samples is fragile
+SAMPLE_MIP_GAP = 1e-6  # relative: fates that differ only within it are ties with the recommended plan
+Z95 = 1.959964  # the normal quantile of a two-sided 95% interval
+ROBUST_SHARE = 0.9  # a closure whose share's 95% interval starts at this or above is robust
+FRAGILE_SHARE = 0.5  # a recommended closure whose share's 95% interval ends below this is fragile
 DEFAULT_EPSILONS = (0.01, 0.02, 0.05)
 MAX_SAMPLES = 100_000
+RANGES_FOR = ("unsettled", "all", "none")
+METHOD = ("Latin hypercube (scipy.stats.qmc, random-cd) with its columns reordered to cut their correlation "
+          "(Iman-Conover); two-piece triangular or uniform marginals whose median is the scenario's value")
 
 
 @dataclass(frozen=True)
@@ -62,14 +75,18 @@ class RobustnessResult:
     samples: pd.DataFrame
     summary: dict[str, Any]
     alternatives: list[mga.Alternative] = field(default_factory=list)
+    ranges: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=room.RANGES_COLUMNS))
 
     @property
     def optimal(self) -> bool:
         return self.summary["base_status"] == Status.OPTIMAL.value
 
-    def write(self, directory: str | Path) -> Path:
-        """Write DIR/<name>/robustness/ whole: built in a temporary folder, then swapped in."""
+    def write(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        """Write DIR/<name>/robustness/ whole: built in a temporary folder, then swapped in. Beside another
+        run's result (`check_same_run`) it raises OutputError unless `overwrite`."""
         parent = Path(directory) / self.scenario.name
+        if not overwrite:
+            check_same_run(parent, self.scenario)
         parent.mkdir(parents=True, exist_ok=True)
         final = parent / "robustness"
         tmp = parent / f".robustness-{os.getpid()}"
@@ -78,6 +95,7 @@ class RobustnessResult:
         try:
             atomic_write_text(tmp / "services.csv", self.services.to_csv(index=False, lineterminator="\n"))
             atomic_write_text(tmp / "samples.csv", self.samples.to_csv(index=False, lineterminator="\n"))
+            atomic_write_text(tmp / "ranges.csv", self.ranges.to_csv(index=False, lineterminator="\n"))
             atomic_write_text(tmp / "summary.json", dump_json(self.summary))
             for alt in self.alternatives:
                 alt.write(tmp / "alternatives")
@@ -137,7 +155,7 @@ def solve_samples(scenario_text: str, values: list[dict[str, float]], threads: i
         started = time.perf_counter()
         if m is None or solver is None or not persistent:
             m = build_model(sc, base if persistent else replace(base, value=dict(v)))
-            solver = open_solver(sc, m, threads)
+            solver = open_solver(sc, m, threads, rel_gap=SAMPLE_MIP_GAP)
             solver.set_options(SAMPLE_HIGHS_OPTIONS)
             if isinstance(solver, DirectSolver) and persistent:
                 solver.prime_relaxation()  # at the scenario's own values: the same start in every worker
@@ -203,6 +221,53 @@ def _median_month(months: list[str]) -> str:
     return ordered[(len(ordered) - 1) // 2]
 
 
+def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a share of k in n (0 to 1 when n is 0): right near 0 and 1, where the
+    normal approximation is not."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def samples_to_settle(share: float, threshold: float) -> int | None:
+    """The fewest samples at which the same share's Wilson interval would lie wholly on one side of `threshold`
+    (None: the share is the threshold, or more than MAX_SAMPLES would be needed)."""
+    if share == threshold:
+        return None
+
+    def settled(n: int) -> bool:
+        low, high = wilson(share * n, n)
+        return low >= threshold if share > threshold else high < threshold
+
+    if not settled(MAX_SAMPLES):
+        return None
+    lo, hi = 1, MAX_SAMPLES
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if settled(mid) else (mid + 1, hi)
+    return lo
+
+
+def tie_fates(rows: list[dict[str, Any]], base_fates: dict[str, Fate]) -> int:
+    """Give the recommended plan's fates to every sample whose optimum it reaches within the gap slack (the two
+    plans tie at this gap: a different fate there is solver noise); how many samples that was."""
+    tied = 0
+    for row in rows:
+        opt = row["objective"]
+        if opt is not None and opt - row["plan_objective"] <= gap_slack(SAMPLE_MIP_GAP, opt):
+            row["fates"] = dict(base_fates)
+            tied += 1
+    return tied
+
+
+def _interval(k: int, n: int) -> tuple[float, float]:
+    low, high = wilson(k, n)
+    return round(low, 4), round(high, 4)
+
+
 def _services(sc: Scenario, rows: list[dict[str, Any]]) -> pd.DataFrame:
     solved = [r for r in rows if r["fates"]]
     n = max(1, len(solved))
@@ -210,15 +275,19 @@ def _services(sc: Scenario, rows: list[dict[str, Any]]) -> pd.DataFrame:
     for i in sc.interventions:
         fates = [r["fates"][i] for r in solved]
         months = [f.closes_from for f in fates if f.closes_from]
+        kept = sum(f.fate == "kept" for f in fates)
+        closes = sum(f.fate == "closes" for f in fates)
+        (kept_low, kept_high), (closes_low, closes_high) = _interval(kept, len(solved)), _interval(closes, len(solved))
         records.append({
             "scenario": sc.name,
             "intervention": i,
-            "kept_share": round(sum(f.fate == "kept" for f in fates) / n, 4),
+            "kept_share": round(kept / n, 4),
             "reduced_share": round(sum(f.fate == "reduced" for f in fates) / n, 4),
-            "closes_share": round(sum(f.fate == "closes" for f in fates) / n, 4),
+            "closes_share": round(closes / n, 4),
             "earliest_closes_from": min(months) if months else "",
             "median_closes_from": _median_month(months) if months else "",
             "not_run_share": round(sum(not f.runs for f in fates) / n, 4),
+            "kept_low": kept_low, "kept_high": kept_high, "closes_low": closes_low, "closes_high": closes_high,
         })
     return pd.DataFrame(records, columns=SERVICES_COLUMNS)
 
@@ -236,19 +305,37 @@ def _titles(sc: Scenario, names: list[str]) -> str:
     return titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
 
 
+def _share_text(c: dict[str, Any]) -> str:
+    return f"{c['closes_share']:.0%} (95% interval {c['low']:.0%}-{c['high']:.0%})"
+
+
 def _sentences(sc: Scenario, summary: dict[str, Any], services: pd.DataFrame) -> list[str]:
     n = summary["samples"]
     out = []
     robust = summary["robust_closures"]
     fragile = summary["fragile_decisions"]
+    named = {c["intervention"]: c for c in summary["recommended_closures"]}
     if robust:
-        out.append(f"{_titles(sc, robust)} close{'s' if len(robust) == 1 else ''} in at least "
-                   f"{ROBUST_SHARE:.0%} of {n} samples of the evidence: a robust decision.")
-    if fragile:
-        out.append(f"The recommended closure of {_titles(sc, fragile)} is fragile: it happens in fewer than "
-                   f"{FRAGILE_SHARE:.0%} of samples.")
+        out.append(f"{_titles(sc, robust)} close{'s' if len(robust) == 1 else ''} in so many of {n} samples of "
+                   f"the evidence that the 95% interval of the share is at least {ROBUST_SHARE:.0%}: a robust "
+                   "decision.")
+    for i in fragile:
+        c = named[i]
+        out.append(f"The recommended closure of {sc.interventions[i].title} is fragile: it happens in "
+                   f"{c['closes_share']:.0%} of samples (95% interval {c['closes_low']:.0%}-{c['closes_high']:.0%}),"
+                   f" below {FRAGILE_SHARE:.0%}.")
+    for c in summary["uncertain_closures"]:
+        more = (f"about {c['samples_to_settle']} samples at this share would settle it" if c["samples_to_settle"]
+                else "more samples would not settle it")
+        out.append(f"{sc.interventions[c['intervention']].title} closes in {_share_text(c)} of samples: uncertain "
+                   f"whether {c['threshold']:.0%} or more; more samples needed ({more}).")
+    if summary["samples_tied_with_plan"]:
+        k = summary["samples_tied_with_plan"]
+        out.append(f"In {k} of {n} samples the recommended plan is as good as that sample's best within the solver's "
+                   "gap; there its fates count as the sample's.")
+    settled = set(robust) | set(fragile) | {c["intervention"] for c in summary["uncertain_closures"]}
     closing = services["closes_share"] - services["not_run_share"]
-    flips = services[(closing > 0) & (closing < ROBUST_SHARE) & ~services["intervention"].isin(fragile)]
+    flips = services[(closing > 0) & (closing < ROBUST_SHARE) & ~services["intervention"].isin(settled)]
     if len(flips):
         verb = "services close" if len(flips) != 1 else "service closes"
         out.append(f"{len(flips)} other {verb} in some samples and not in others: the evidence cannot settle them.")
@@ -270,6 +357,10 @@ DEFINITIONS = {
     "not_run_share": "share in which the plan never runs it",
     "regret": "a sample's best objective less the recommended plan's objective under that sample's "
     "figures (GBP of discounted social value net of exit and disruption costs)",
+    "kept_low, kept_high, closes_low, closes_high": "95% Wilson intervals of kept_share and closes_share: the "
+    "sampling error of this many samples, not the choice of ranges",
+    "service_years": "ranges.csv: running months x scale / 12; min and max over plans within epsilon of the "
+    "optimum, each from its own solve, for one service at a time",
 }
 
 
@@ -298,20 +389,93 @@ def _sample_table(rows: list[dict[str, Any]], table: np.ndarray, inputs: list[An
     return pd.DataFrame(records, columns=columns), regret
 
 
-def _closure_verdicts(sc: Scenario, base_fates: dict[str, Fate], services: pd.DataFrame) -> dict[str, Any]:
-    """Which closures hold across the samples (robust), which recommended ones do not (fragile), and the
-    recommended plan's closures with the share of samples that close each."""
+def _closure_verdicts(sc: Scenario, base_fates: dict[str, Fate], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Which closures hold across the samples (robust: the interval of the share that stops the service is at
+    least ROBUST_SHARE), which recommended ones do not (fragile: its interval is below FRAGILE_SHARE), which
+    the samples cannot yet settle (the interval spans a threshold), and the recommended plan's closures."""
     recommended = [i for i, f in base_fates.items() if f.fate == "closes"]
     # a closure is a service that runs and stops: one the plan never starts is not a decision to close it
-    share = dict(zip(services["intervention"], services["closes_share"] - services["not_run_share"], strict=True))
+    solved = [r for r in rows if r["fates"]]
+    n = len(solved)
+    stops = {i: sum(r["fates"][i].closed for r in solved) for i in sc.interventions}
+    bounds = {i: _interval(k, n) for i, k in stops.items()}
+    share = {i: round(k / n, 4) if n else 0.0 for i, k in stops.items()}
     decided = [i for i in recommended if base_fates[i].runs]
+    robust = [i for i in sc.interventions if n and bounds[i][0] >= ROBUST_SHARE]
+    fragile = [i for i in decided if n and bounds[i][1] < FRAGILE_SHARE]
+    uncertain = []
+    for i in sc.interventions:
+        low, high = bounds[i]
+        threshold = (ROBUST_SHARE if stops[i] and low < ROBUST_SHARE <= high and i not in robust
+                     else FRAGILE_SHARE if i in decided and low < FRAGILE_SHARE <= high else None)
+        if n and threshold is not None:
+            uncertain.append({"intervention": i, "threshold": threshold, "closes_share": share[i], "low": low,
+                              "high": high, "samples_to_settle": samples_to_settle(share[i], threshold)})
     return {
-        "robust_closures": [i for i in sc.interventions if share.get(i, 0) >= ROBUST_SHARE],
-        "fragile_decisions": [i for i in decided if share.get(i, 0) < FRAGILE_SHARE],
+        "robust_closures": robust,
+        "fragile_decisions": fragile,
+        "uncertain_closures": uncertain,
         "recommended_closures": [{"intervention": i, "closes_from": base_fates[i].closes_from,
-                                  "closes_share": share.get(i), "not_started": not base_fates[i].runs}
+                                  "closes_share": share.get(i), "closes_low": bounds[i][0],
+                                  "closes_high": bounds[i][1], "not_started": not base_fates[i].runs}
                                  for i in recommended],
     }
+
+
+@dataclass
+class _Solved:
+    """What the solves give, for the files: the samples, the alternatives and the ranges."""
+
+    base_objective: float | None = None
+    base_fates: dict[str, Fate] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    tied: int = 0
+    at_mean: dict[str, Any] | None = None
+    alts: list[mga.Alternative] = field(default_factory=list)
+    ranges: room.Ranges | None = None
+
+
+def _plan_at_mean(sc: Scenario, row: dict[str, Any], base_fates: dict[str, Fate]) -> dict[str, Any]:
+    """The optimum at the samples' mean inputs, against the recommended plan (at the scenario's own values)."""
+    if not row["fates"]:
+        return {"status": row["status"], "objective": None, "differs": [], "sentence": ""}
+    differs = [{"intervention": i, "recommended": base_fates[i].fate, "at_mean": f.fate}
+               for i, f in row["fates"].items() if f.fate != base_fates[i].fate]
+    sentence = ("The plan at the samples' mean inputs gives every service the same fate as the recommended plan."
+                if not differs else
+                f"At the samples' mean inputs (not the scenario's own values) the best plan treats "
+                f"{_titles(sc, [x['intervention'] for x in differs])} differently; the recommended plan is still "
+                "the one at the scenario's values.")
+    return {"status": row["status"], "objective": round(row["objective"], 2), "differs": differs,
+            "sentence": sentence}
+
+
+def _solve_all(sc: Scenario, values: list[dict[str, float]], mean: dict[str, float], epsilons: Sequence[float],
+               ranges_for: str, opts: dict[str, Any]) -> tuple[Status, _Solved]:
+    """The recommended plan, every sample (and the samples' mean, solved last), the alternatives and the ranges."""
+    d = prepare(sc)
+    m = build_model(sc, d)
+    status, _ = solve_model(sc, m, opts["threads"])
+    got = _Solved()
+    if status not in (Status.OPTIMAL, Status.TIME_LIMIT):
+        return status, got
+    got.base_objective = float(pyo.value(m.objective))
+    got.base_fates = read_plan(sc, d, m)
+    c0, slopes = _coefficients(m, d)
+    rows = run_samples(sc, [*values, mean], workers=opts["workers"], scheduler=opts["scheduler"],
+                       persistent=opts["persistent"], start=plan_values(m))
+    got.at_mean = _plan_at_mean(sc, rows.pop(), got.base_fates)
+    for row, v in zip(rows, values, strict=True):
+        row["plan_objective"] = c0 + sum(slopes[i] * v[i] for i in d.interventions)
+    got.rows, got.tied = rows, tie_fates(rows, got.base_fates)
+    got.alts = mga.near_optimal(sc, d, m, got.base_objective, epsilons, opts["threads"], opts["alternative_seconds"],
+                                opts["spread"])
+    if epsilons and ranges_for != "none":
+        unsettled = {i for r in rows if r["fates"] for i, f in r["fates"].items() if f != got.base_fates[i]}
+        got.ranges = room.ranges(sc, d, m, got.base_objective, epsilons,
+                                 services=None if ranges_for == "all" else sorted(unsettled),
+                                 workers=opts["workers"], scheduler=opts["scheduler"], threads=opts["threads"])
+    return status, got
 
 
 def robustness(
@@ -326,14 +490,22 @@ def robustness(
     persistent: bool = True,
     threads: int = 1,
     alternative_seconds: float = mga.TIME_LIMIT,
+    ranges_for: str = "none",
+    alternatives: int = 1,
 ) -> RobustnessResult:
-    """Sample the evidence, re-solve per sample, score the recommended plan, and find near-optimal plans.
+    """Sample the evidence, re-solve per sample, score the recommended plan, find near-optimal plans and each
+    service's room within epsilon.
 
     Each alternative's solve stops after `alternative_seconds` with the best plan found. `draws` replaces the
     Latin hypercube with given rows of input values (one column per uncertain input,
-    in `uncertain_inputs` order): the tests use it for a hand-worked sample set."""
+    in `uncertain_inputs` order): the tests use it for a hand-worked sample set. `ranges_for`: "all" (the
+    command's default), "unsettled" (the services whose fate some sample changes) or "none" (the default
+    here: the batch and the explorer stay quick). `alternatives`: how many spreading plans follow
+    the fewest-closures one at each epsilon."""
     n = len(draws) if draws is not None else samples
     check(scenario, n, epsilons, workers)
+    if ranges_for not in RANGES_FOR:
+        raise ScenarioError([Problem(scenario.name, "--ranges", f"one of {', '.join(RANGES_FOR)} (got {ranges_for})")])
     sc = scenario
     started = time.perf_counter()
     inputs = uncertain_inputs(sc)
@@ -341,42 +513,34 @@ def robustness(
     if table.shape != (n, len(inputs)):
         raise ScenarioError([Problem(sc.name, "draws", f"need {n} rows of {len(inputs)} inputs")])
     values = [unit_values(sc, inputs, row) for row in table]
-
-    d = prepare(sc)
-    m = build_model(sc, d)
-    status, _ = solve_model(sc, m, threads)
-    base_ok = status in (Status.OPTIMAL, Status.TIME_LIMIT)
-    rows: list[dict[str, Any]] = []
-    alts: list[mga.Alternative] = []
-    base_objective = None
-    base_fates: dict[str, Fate] = {}
-    if base_ok:
-        base_objective = float(pyo.value(m.objective))
-        base_fates = read_plan(sc, d, m)
-        c0, slopes = _coefficients(m, d)
-        rows = run_samples(sc, values, workers=workers, scheduler=scheduler, persistent=persistent,
-                           start=plan_values(m))
-        for row, v in zip(rows, values, strict=True):
-            row["plan_objective"] = c0 + sum(slopes[i] * v[i] for i in d.interventions)
-        alts = mga.near_optimal(sc, d, m, base_objective, epsilons, threads, alternative_seconds)
-
+    mean = unit_values(sc, inputs, table.mean(axis=0)) if n else {}
+    opts = {"workers": workers, "scheduler": scheduler, "persistent": persistent, "threads": threads,
+            "alternative_seconds": alternative_seconds, "spread": alternatives}
+    status, got = _solve_all(sc, values, mean, epsilons, ranges_for, opts)
+    rows = got.rows
     samples_table, regret = _sample_table(rows, table, inputs)
     services = _services(sc, rows) if rows else pd.DataFrame(columns=SERVICES_COLUMNS)
+    ranges = got.ranges.table if got.ranges else pd.DataFrame(columns=room.RANGES_COLUMNS)
+    base_objective, alts = got.base_objective, got.alts
     summary: dict[str, Any] = {
         "scenario": sc.name,
         "title": sc.title,
         "samples": n,
         "seed": seed if draws is None else None,
-        "method": "Latin hypercube (scipy.stats.qmc), triangular or uniform marginals" if draws is None
-        else "given sample set",
+        "method": METHOD if draws is None else "given sample set",
         "base_status": status.value,
         "base_objective": round(base_objective, 2) if base_objective is not None else None,
         "statuses": {s: sum(r["status"] == s for r in rows) for s in sorted({r["status"] for r in rows})},
+        "sample_mip_gap": SAMPLE_MIP_GAP,
+        "samples_tied_with_plan": got.tied,
         "regret": _quantiles(regret),
-        **_closure_verdicts(sc, base_fates, services),
+        **_closure_verdicts(sc, got.base_fates, rows),
+        "plan_at_mean": got.at_mean,
         "alternatives": [a.entry for a in alts],
+        "ranges": _ranges_entry(got.ranges, ranges_for),
         "inputs": [inp.as_dict() for inp in inputs],
-        "thresholds": {"robust_closure": ROBUST_SHARE, "fragile_decision": FRAGILE_SHARE},
+        "max_input_correlation": round(max_correlation(table), 4),
+        "thresholds": {"robust_closure": ROBUST_SHARE, "fragile_decision": FRAGILE_SHARE, "interval": "95% Wilson"},
         "definitions": DEFINITIONS,
         "sentences": [],
         "workers": 0 if scheduler is not None else workers,
@@ -384,8 +548,19 @@ def robustness(
         "seconds": 0.0,
         "provenance": provenance(sc),
     }
-    summary["sentences"] = _sentences(sc, summary, services) if base_ok else [
+    summary["sentences"] = _sentences(sc, summary, services) if got.base_fates else [
         f"The scenario has no plan ({status.value}), so there is nothing to test against the evidence."]
-    summary["sentences"] += [a.entry["sentence"] for a in alts]
+    if got.at_mean and got.at_mean["differs"]:
+        summary["sentences"].append(got.at_mean["sentence"])
+    summary["sentences"] += room.sentences(sc, ranges) + [a.entry["sentence"] for a in alts]
     summary["seconds"] = round(time.perf_counter() - started, 2)
-    return RobustnessResult(sc, services, samples_table, summary, alts)
+    return RobustnessResult(sc, services, samples_table, summary, alts, ranges)
+
+
+def _ranges_entry(found: room.Ranges | None, ranges_for: str) -> dict[str, Any]:
+    """How ranges.csv was made, for summary.json."""
+    if found is None:
+        return {"services": "none", "solves": 0}
+    return {"services": ranges_for, "solves": found.solves, "screened_directions": found.screened,
+            "settled_at_bound": found.at_bound,
+            "statuses": found.statuses, "mip_rel_gap": room.RANGE_MIP_GAP, "seconds_per_solve": room.RANGE_SECONDS}

@@ -9,7 +9,14 @@ it does not, one is derived here and its source says how:
 - a harm cost spans +/-30% of the Home Office unit cost (an illustrative assumption: Heeks et al.
   publish point estimates only).
 
-Distributions are triangular, peaking at the scenario's own value, unless a scenario says uniform.
+Every distribution is centred: its median is the scenario's own value, so the samples spread around the
+plan's central estimate instead of shifting it. A triangular range becomes a two-piece triangle (half the
+draws below the value, rising to it; half above, falling from it), a uniform one two uniform halves. The
+range is never narrowed: a band that starts at 0 keeps its 0, and only the weight on each side changes.
+Where the value sits at an end of its range, half the draws equal the value.
+
+The draws are a Latin hypercube (random-cd optimisation), then reordered within each column to cut the
+correlation between inputs (Iman and Conover's rank method): each input keeps its strata.
 """
 
 from __future__ import annotations
@@ -17,8 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
-from scipy.stats import qmc
+from scipy.stats import norm, qmc, rankdata
 
 from vru_model.scenario.schema import Distribution, Evidence, Scenario
 from vru_model.scenario.value import monthly_value
@@ -51,23 +57,29 @@ class UncertainInput:
 
     key: str  # dotted path in the scenario, e.g. interventions.mentoring.evidence.effect
     column: str  # its column in samples.csv
-    kind: str  # triangular | uniform
+    kind: str  # triangular | uniform: each as two pieces meeting at the value
     low: float
-    mode: float  # the scenario's own value
+    mode: float  # the scenario's own value: the median
     high: float
     source: str
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        """Quantiles for uniform draws `u` in [0, 1)."""
-        width = self.high - self.low
-        if width <= 0:
-            return np.full_like(u, self.low, dtype=float)
-        if self.kind == "uniform":
-            return self.low + width * u
-        return stats.triang.ppf(u, (self.mode - self.low) / width, loc=self.low, scale=width)
+        """Quantiles for uniform draws `u` in [0, 1): half the mass on each side of the value."""
+        u = np.asarray(u, dtype=float)
+        below, above = self.mode - self.low, self.high - self.mode
+        lower = 2 * u if self.kind == "uniform" else np.sqrt(2 * u)
+        upper = 2 * (1 - u) if self.kind == "uniform" else np.sqrt(2 * (1 - u))
+        return np.where(u < 0.5, self.low + below * lower, self.high - above * upper)
+
+    @property
+    def mean(self) -> float:
+        """The two pieces' mean: each piece's mean, half each (a triangle's piece sits 2/3 of the way to the peak)."""
+        toward = 0.5 if self.kind == "uniform" else 2 / 3
+        return 0.5 * (self.low + toward * (self.mode - self.low)) + 0.5 * (self.high - toward * (self.high - self.mode))
 
     def as_dict(self) -> dict[str, object]:
-        return {"key": self.key, "column": self.column, "kind": self.kind, "low": self.low, "value": self.mode,
+        return {"key": self.key, "column": self.column, "kind": self.kind, "shape": f"two-piece {self.kind}",
+                "low": self.low, "value": self.mode, "median": self.mode, "mean": round(self.mean, 6),
                 "high": self.high, "source": self.source}
 
 
@@ -115,11 +127,44 @@ def uncertain_inputs(sc: Scenario) -> list[UncertainInput]:
     return found
 
 
+def max_correlation(table: np.ndarray) -> float:
+    """The largest absolute Pearson correlation between two columns (0 with fewer than two columns or rows)."""
+    if table.shape[1] < 2 or table.shape[0] < 2:
+        return 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = np.nan_to_num(np.corrcoef(table.T))
+    np.fill_diagonal(c, 0.0)
+    return float(np.abs(c).max())
+
+
+def decorrelate(u: np.ndarray, rounds: int = 4) -> np.ndarray:
+    """Reorder each column of a Latin hypercube so the columns correlate less (Iman-Conover on normal scores);
+    each column keeps its values, so the strata hold. A round that does not lower the largest correlation ends it."""
+    n, d = u.shape
+    best = u
+    for _ in range(rounds):
+        scores = norm.ppf(np.column_stack([rankdata(best[:, k]) for k in range(d)]) / (n + 1))
+        try:
+            lower = np.linalg.cholesky(np.corrcoef(scores.T))
+        except np.linalg.LinAlgError:  # fewer samples than inputs: no full-rank correlation to undo
+            break
+        target = scores @ np.linalg.inv(lower).T
+        order = [rankdata(target[:, k], method="ordinal").astype(int) - 1 for k in range(d)]
+        new = np.column_stack([np.sort(best[:, k])[order[k]] for k in range(d)])
+        if max_correlation(new) >= max_correlation(best):
+            break
+        best = new
+    return best
+
+
 def draw(inputs: list[UncertainInput], n: int, seed: int) -> np.ndarray:
-    """`n` joint samples (rows) of the inputs (columns): a seeded, scrambled Latin hypercube."""
+    """`n` joint samples (rows) of the inputs (columns): a seeded Latin hypercube, space-filling (random-cd)
+    and decorrelated."""
     if not inputs:
         return np.zeros((n, 0))
-    u = qmc.LatinHypercube(d=len(inputs), rng=np.random.default_rng(seed)).random(n)
+    u = qmc.LatinHypercube(d=len(inputs), optimization="random-cd", rng=np.random.default_rng(seed)).random(n)
+    if n > 2 and len(inputs) > 1:
+        u = decorrelate(u)
     return np.column_stack([inp.ppf(u[:, k]) for k, inp in enumerate(inputs)])
 
 

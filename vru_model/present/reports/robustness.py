@@ -1,11 +1,16 @@
-"""The robustness section, "How sure is this plan?": the evidence sampled, regret, near-optimal alternatives."""
+"""The robustness section, "How sure is this plan?": the evidence sampled, regret, each service's room within a
+few percent of the best value, and near-optimal alternatives."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
+from vru_model.analysis import ranges as room
+from vru_model.analysis.robustness import wilson
 from vru_model.core.periods import month_name
 from vru_model.core.text import money
 from vru_model.present import charts
@@ -27,13 +32,17 @@ def robustness_section(result: Any) -> list[object]:
         return [para(*s["sentences"])]
     n = s["samples"]
     lead = (f"Effect sizes and harm costs are uncertain, and most are illustrative assumptions. The plan was "
-            f"worked out again for {n} joint samples of them (a Latin hypercube, seed {s['seed']}): each effect "
+            f"worked out again for {n} joint samples of them, spread evenly over their ranges (the same samples on "
+            "every run, so the figures below do not change when nothing else does): each effect "
             "from the Youth Endowment Fund Toolkit's impact band for its evidence (high 30%+, moderate 10-30%, low "
-            "2-9%), widened where the evidence is weak, and each harm cost within 30% of the Home Office figure.")
+            "2-9%), widened where the evidence is weak, and each harm cost within 30% of the Home Office figure. "
+            "Each input's median is the scenario's own figure, so the samples spread around the plan's estimate "
+            "without shifting it; each share below comes with its 95% interval.")
     if sc.uncertainty is not None:
         lead += (f" The plan tested is the one made as if the {sc.uncertainty.fy} grant were known from the start, "
                  "not the cliff-edge plan: the evidence is sampled for one grant at a time.")
-    out: list[object] = [para(lead), bullets(s["sentences"])]
+    near = room.sentences(sc, result.ranges)  # shown beside the range chart instead
+    out: list[object] = [para(lead), bullets([x for x in s["sentences"] if x not in near])]
     services = result.services.merge(
         pd.DataFrame({"intervention": list(sc.interventions), "order": range(len(sc.interventions))}))
     # closes_share counts a service the plan never starts (not running at the end); the page says which is which
@@ -42,10 +51,12 @@ def robustness_section(result: Any) -> list[object]:
     out.append(_fates_chart(sc, services, n))
     out += _fates_table(sc, services, s["recommended_closures"], n)
     out += _regret(result.samples, s["regret"])
+    out += ranges_items(sc, result.ranges)
     out += _alternatives(s["alternatives"])
     out.append(Html('<p class="note">The same figures as files: <a href="robustness/services.csv">services.csv</a>, '
-                    '<a href="robustness/samples.csv">samples.csv</a>, <a href="robustness/summary.json">summary.json'
-                    "</a>, and each alternative plan under robustness/alternatives/. " + esc(VALUE_NOTE) + "</p>"))
+                    '<a href="robustness/samples.csv">samples.csv</a>, <a href="robustness/ranges.csv">ranges.csv</a>, '
+                    '<a href="robustness/summary.json">summary.json</a>, and each alternative plan under '
+                    "robustness/alternatives/. " + esc(VALUE_NOTE) + "</p>"))
     return out
 
 
@@ -82,16 +93,74 @@ def _fates_table(sc: Any, services: pd.DataFrame, recommended_closures: list[dic
     rows = [[sc.interventions[r.intervention].title, _evidence_label(sc.interventions[r.intervention]),
              ("keeps" if r.intervention not in recommended else f"closes from {month_name(recommended[r.intervention])}"
               if recommended[r.intervention] else "does not run"),
-             f"{r.stops_share:.0%}", f"{r.not_run_share:.0%}", f"{r.reduced_share:.0%}",
+             f"{r.stops_share:.0%}{_interval(r, n)}", f"{r.not_run_share:.0%}", f"{r.reduced_share:.0%}",
              month_name(r.earliest_closes_from) if r.earliest_closes_from else "–"]
             for r in services.itertuples()
             if r.stops_share > 0 or 0 < r.not_run_share < 1 or r.intervention in recommended]
     if not rows:
         return []
-    return [table(rows, ["Service", "Evidence", "Recommended plan", "Closes in", "Does not run in",
+    return [table(rows, ["Service", "Evidence", "Recommended plan", "Closes in (95% interval)", "Does not run in",
                          "Reduced in", "Earliest closure"],
                   f"Services that close, or do not run, in some of {n} samples",
                   [False, False, False, True, True, True, False])]
+
+
+def _interval(r: Any, n: int) -> str:
+    """The 95% Wilson interval of the share that stops the service (services.csv's closes_* count one never
+    started too: then the two are the same)."""
+    low, high = wilson(round(r.stops_share * n), n)
+    return f" ({low:.0%}-{high:.0%})"
+
+
+def ranges_items(sc: Any, table: pd.DataFrame | None) -> list[object]:
+    """Each service's room within the epsilons (ranges.csv) as a range chart and the board's sentence."""
+    if table is None or table.empty:
+        return []
+    words = room.sentences(sc, table)
+    return [_range_chart(sc, table), *([bullets(words)] if words else [])]
+
+
+def _range_chart(sc: Any, table: pd.DataFrame) -> Chart:
+    """One horizontal bar per service from the least to the most service-years within each epsilon (nested: the
+    widest epsilon palest, drawn first), the best plan a black diamond."""
+    services = list(dict.fromkeys(table["intervention"]))
+    epsilons = sorted(table["epsilon"].unique(), reverse=True)
+    labels = [short_title(sc.interventions[i].title, 40) for i in services]
+    fig = charts._figure(9.0, 1.4 + 0.32 * len(services))
+    ax = fig.subplots()
+    colours = [charts.OKABE_ITO[4], charts.OKABE_ITO[0], "#003B5C"]
+    handles = []
+    for k, eps in enumerate(epsilons):
+        rows = table[table["epsilon"] == eps].set_index("intervention").loc[services]
+        height = 0.75 - 0.2 * k
+        colour = colours[min(k, 2)] if len(epsilons) <= 3 else charts.OKABE_ITO[k % len(charts.OKABE_ITO)]
+        ax.barh(range(len(services)), rows["max_service_years"] - rows["min_service_years"],
+                left=rows["min_service_years"], height=height, color=colour, edgecolor="white",
+                hatch=charts.HATCHES[k % len(charts.HATCHES)])
+        handles.append(Patch(facecolor=colour, hatch=charts.HATCHES[k % len(charts.HATCHES)], edgecolor="white",
+                             label=f"within {eps:.0%}"))
+    best = table.drop_duplicates("intervention").set_index("intervention").loc[services, "best_service_years"]
+    ax.plot(best.to_numpy(), range(len(services)), linestyle="none", marker="D", markersize=6, color=charts.TEXT,
+            markeredgecolor="white")
+    handles.append(Line2D([], [], linestyle="none", marker="D", color=charts.TEXT, label="best plan"))
+    ax.set_yticks(range(len(services)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(1.0, float(table["max_service_years"].max())) * 1.04)
+    ax.set_xlabel("service-years (running months x scale / 12)")
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), frameon=False,
+              fontsize=9)
+    charts._style(ax)
+    wide = table[table["epsilon"] == max(epsilons)]
+    alt = (f"Range bars, one per service, of the fewest and most service-years any plan within "
+           f"{', '.join(f'{e:.0%}' for e in sorted(epsilons))} of the best value gives it, with the best plan "
+           "marked by a diamond. Within the widest: "
+           + "; ".join(f"{sc.interventions[r.intervention].title} {r.min_service_years:.1f} to "
+                       f"{r.max_service_years:.1f} (best {r.best_service_years:.1f})" for r in wide.itertuples())
+           + ".")
+    return Chart(charts._png(fig), alt,
+                 "Room within a few percent of the best value: for each service, the least and the most "
+                 "service-years a plan nearly as good gives it (each bar from its own solve; the diamond is "
+                 "the recommended plan). A short bar means the plans near the best agree on that service.")
 
 
 def _regret(samples: pd.DataFrame, r: dict[str, Any]) -> list[object]:
