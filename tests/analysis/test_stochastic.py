@@ -408,7 +408,8 @@ def test_core_grant_an_outcome_leaves_unspent_is_reported():
     grant continues in full, spends 2.73m of the 3.31m 2022/23 grant (services closed or cut before
     confirmation cannot all come back), where the index showed "£0 left unspent" for the deterministic plan."""
     from vru_model.core.text import money
-    from vru_model.present.reports import Html, describe_cliff_edge
+    from vru_model.present.reports import Html
+    from vru_model.present.reports.cliff import cliff_first
 
     scenario = load_scenario(SCENARIOS / "late_confirmation.yaml")
     result = solve_cliff_edge(scenario, value_of_information=False, costs_to_keep=False)
@@ -419,8 +420,35 @@ def test_core_grant_an_outcome_leaves_unspent_is_reported():
         assert o["core_unspent"].get(y, 0.0) == pytest.approx(max(0.0, o["grant"] - spent.get(y, 0.0)), abs=1.0)
     full = next(o for o in result.summary["outcomes"] if o["name"] == "full")
     assert full["core_unspent"]["2022/23"] > 100_000
-    html = "".join(str(i) for i in describe_cliff_edge(result.summary) if isinstance(i, Html))
-    assert f"{money(full['core_unspent']['2022/23'])} of the 2022/23 core grant goes unspent" in html
+    html = "".join(str(i) for i in cliff_first(result.summary) if isinstance(i, Html))
+    # at first sight, and why in the same sentence (it read as an error without it)
+    assert (f"If the grant continues in full, {money(full['core_unspent']['2022/23'])} of the 2022/23 core grant "
+            "goes unspent, because the contracts for that year are let, and services closed, before June 2022") in html
+
+
+def test_closures_are_counted_over_the_whole_plan_alike_everywhere(late_confirmation):
+    """cliff_edge.json said 2 services close if the grant continues in full while listing 4 closed in every
+    outcome (it counted from the uncertain year on); the index, the report and the file now count one way: each
+    service closed over the whole plan, once (`closure_count`)."""
+    from vru_model.analysis.states import closure_count
+    from vru_model.present.summaries import cliff_headline, record_headline
+
+    _scenario, result = late_confirmation
+    summary = result.summary
+    everywhere = len(summary["closed_in_every_outcome"])
+    assert everywhere > 0
+    headline = cliff_headline(summary)
+    for o in summary["outcomes"]:
+        n = summary["counts_by_outcome"][o["name"]]
+        assert n["closes"] == closure_count(o["closures"]) >= everywhere
+        assert n["closes_from_uncertain_year"] == closure_count(o["closures"], since="2022-04") <= n["closes"]
+        assert next(b for b in headline["by_outcome"] if b["name"] == f"the grant {o['label']}")["closes"] == \
+            n["closes"]
+    record = record_headline({"plan_of_record": "cliff_edge", "status": "optimal", "fy": {}, "totals": {}},
+                             summary)
+    assert record["closed_by_outcome"] == sorted(n["closes"] for n in summary["counts_by_outcome"].values())
+    assert record["value"] == pytest.approx(sum(o["probability"] * o["value"] for o in summary["outcomes"]),
+                                            abs=0.01)
 
 
 def test_a_service_cut_for_a_year_then_let_again_says_when_and_to_what(late_confirmation):

@@ -161,7 +161,8 @@ def test_cliff_edge_figures_for_a_scenario_with_uncertainty(shipped_batch: tuple
     # the page leads with the plan to act on, and the plan made as if the grant were known is labelled so
     assert "so the plan to act on is the cliff-edge plan" in html and "if it is as planned" not in html
     assert html.index("Cliff-edge plan: headline figures") < html.index("Plan status")
-    assert "This is the plan made as if the 2022/23 grant were known from the start, for comparison." in html
+    assert "A plan made as if the grant were known from the start is kept further down, folded, as a comparison." \
+        in html and "The plan made as if the grant were known (a comparison)" in html
     assert "not the cliff-edge plan: the evidence is sampled for one grant at a time" in html
     assert (out / "late_confirmation" / "cliff_edge.json").is_file()
     index = _text((out / "index.html").read_text())
@@ -188,7 +189,7 @@ def test_scenario_text_is_escaped_in_every_page(shipped_batch: tuple[Path, objec
 def test_spreadsheet_and_manifest(shipped_batch: tuple[Path, object]) -> None:
     out, _ = shipped_batch
     wb = load_workbook(out / "allocations.xlsx")
-    assert wb.sheetnames[:2] == ["Summary", "Funding"] and len(wb.sheetnames) == len(SHIPPED) + 3
+    assert wb.sheetnames[:3] == ["Summary", "Funding", "Services by year"] and len(wb.sheetnames) == len(SHIPPED) + 4
     assert all(len(n) <= 31 for n in wb.sheetnames)
     summary = wb["Summary"]
     rows = [[c.value for c in row] for row in summary[summary.tables["Scenarios"].ref]]
@@ -196,14 +197,27 @@ def test_spreadsheet_and_manifest(shipped_batch: tuple[Path, object]) -> None:
     assert len(ids) == len(SHIPPED) + 1 and "Social value, undiscounted" in rows[0]
     notes = dict(zip(ids, (r[rows[0].index("Note")] for r in rows[1:]), strict=True))
     assert notes["infeasible_example"].startswith("No plan") and notes["late_confirmation"].startswith("Cliff-edge")
-    for k, name in enumerate(ids, 2):  # the report column links to a report that exists
-        assert (out / summary.cell(k, rows[0].index("Report") + 1).hyperlink.target).is_file(), name
-    for name in ["baseline", "late_confirmation"]:  # every allocation row, with the CSV's money
-        ws = wb[name]
-        table = [[c.value for c in row] for row in ws[ws.tables[f"Allocation_{name}"].ref]]
-        csv = pd.read_csv(out / name / "allocation.csv")
-        assert len(table) - 1 == len(csv) and table[0][-1] == "Service id"
-        assert sum(r[table[0].index("Spent by the VRU")] for r in table[1:]) == pytest.approx(csv["vru_spend"].sum())
+    for k, name in enumerate(ids, 2):  # an absolute link to the report, its path in words beside it
+        assert summary.cell(k, rows[0].index("Report") + 1).hyperlink.target.startswith("file:///"), name
+        assert Path(summary.cell(k, rows[0].index("Report file") + 1).value).is_file(), name
+    years = wb["Services by year"]
+    by_year = [[c.value for c in row] for row in years[years.tables["Services_by_year"].autoFilter.ref]]
+    for name, file in [("baseline", "allocation.csv"), ("late_confirmation", "plan.csv")]:  # the plan of record
+        ws, tab = wb[name], wb[name].tables[f"Allocation_{name}"]
+        assert (int(ws.page_setup.paperSize), ws.freeze_panes, tab.totalsRowCount) == (9, "A2", 1)
+        table = [[c.value for c in row] for row in ws[tab.autoFilter.ref]]
+        csv = pd.read_csv(out / name / file)
+        assert len(table) - 1 == len(csv) and "Service id" in table[0]
+        spent = table[0].index("Spent by the VRU")
+        assert sum(r[spent] for r in table[1:]) == pytest.approx(csv["vru_spend"].sum())
+        assert str(ws.cell(len(table) + 1, spent + 1).value).startswith("=SUBTOTAL(109,")
+        mine = [r for r in by_year[1:] if r[-1] == name]
+        assert sum(r[by_year[0].index("Spent by the VRU")] for r in mine) == pytest.approx(csv["vru_spend"].sum())
+        if "outcome" in csv:  # every outcome of the cliff-edge plan, VRU spend as plan.csv has it
+            assert table[0][:2] == ["Outcome", "Probability"] and table[0][-1] == "Outcome id"
+            assert {r[-1] for r in table[1:]} == set(csv["outcome"]) and len(set(csv["outcome"])) == 3
+            for oid, want in csv.groupby("outcome")["vru_spend"].sum().items():
+                assert sum(r[spent] for r in table[1:] if r[-1] == oid) == pytest.approx(want)
     assert "No possible plan" in " ".join(str(c.value) for c in wb["infeasible_example"]["A"] if c.value)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["exit_code"] == 0 and "pyomo" in manifest["versions"]

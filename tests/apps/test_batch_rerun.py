@@ -49,8 +49,8 @@ def test_a_changed_scenario_or_notebook_is_run_again(tmp_path: Path) -> None:
     scenario.write_text(text.replace("2022/23: 120000", "2022/23: 50000"))
     assert "tiny: report ready (optimal)" in batch()
     (closure,) = json.loads((out / "tiny" / "summary.json").read_text())["closures"]
-    closes = (f"Mentoring (notice by {month_name(closure['notice_by'])}, "
-              f"closes from {month_name(closure['closes_from'])})")
+    closes = (f"<th scope=\"row\">Mentoring</th><td>{month_name(closure['notice_by'])}</td>"
+              f"<td>{month_name(closure['closes_from'])}</td>")  # the closures table: serve notice by, closes from
     assert closes in html.read_text() and "Every service runs throughout." not in html.read_text()
 
     # a note added to the report notebook: the report is run again with it

@@ -236,3 +236,66 @@ def test_explorer_on_a_narrow_screen_stacks_and_dims_while_working(explorer_url:
             page.screenshot(path=str(ARTIFACTS / f"explorer-{width}px-results.png"))
         finally:
             browser.close()
+
+
+CLIFF_EDGE_MS = 400_000  # the cliff-edge button takes 20 to 120 s on a 2-core machine, more under load
+
+
+def test_the_cliff_edge_plan_is_the_one_answer_on_a_laptop(explorer_url: str, shipped: Path) -> None:
+    """late_confirmation at 1366x768: after "Work out the cliff-edge plan" the top figure is the cliff-edge plan's,
+    labelled, the as-if-known plan is a labelled comparison, outcomes are named in words, and there is one month
+    control."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.goto(explorer_url, timeout=START_SECONDS * 1000)
+            headline = page.locator(".vru-headline-value")
+            expect(headline).to_be_visible(timeout=START_SECONDS * 1000)
+            title = load_scenario(shipped / "late_confirmation.yaml").title
+            page.locator(".vru-start select").select_option(label=f"{title} (late_confirmation)")
+            button = page.locator(".vru-cliff-edge-button")
+            expect(button).to_be_visible(timeout=SOLVE_MS)
+            assert page.locator(".vru-confirmation").count() == 0
+            assert page.locator(".vru-uncertainty-month").count() == 1
+            expect(page.locator(".vru-controls")).to_contain_text("Month the 2022/23 grant becomes known")
+            picker = page.locator(".vru-protect")
+            picker.locator(".vru-protect-filter input").fill("pilot")
+            titles = [i.title for i in load_scenario(shipped / "late_confirmation.yaml").interventions.values()]
+            assert picker.locator("input[type=checkbox]").count() == len(titles)
+            pilots = sum("pilot" in t.lower() for t in titles)
+            assert 0 < pilots < len(titles)
+            expect(picker.locator("input[type=checkbox]:visible")).to_have_count(pilots)
+            picker.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "explorer-protect-1366.png"))
+            picker.locator(".vru-protect-filter input").fill("")
+            button.click()
+            cliff = page.locator(".vru-output .vru-cliff-edge")
+            expect(cliff).to_be_visible(timeout=CLIFF_EDGE_MS)
+            output = page.locator(".vru-output")
+            top = output.locator("h3").first.inner_text()
+            assert top.startswith("Cliff-edge plan (the plan to act on): expected value")
+            assert headline.count() == 1 and headline.inner_text() in top
+            text = output.inner_text()
+            assert "Value of this plan" not in text
+            expect(output.locator(".vru-as-if-known > summary")).to_contain_text(
+                "For comparison: the plan as if the grant were known from the start")
+            for words in ("If the 2022/23 grant continues in full", "If the 2022/23 grant is cut by 25%",
+                          "If the 2022/23 grant ends"):
+                expect(cliff.locator("td", has_text=words)).to_have_count(1)
+            assert not re.search(r"\b(cut_25|full|ends) £", text) and "cut_25" not in text
+            possible = page.locator(".vru-controls p", has_text="Possible outcomes").inner_text()
+            assert "cut_25" not in possible and "the grant is cut by 25% (£2.48m, 30% chance)" in possible
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+            page.get_by_text("Funding scenario explorer").scroll_into_view_if_needed()
+            box = headline.bounding_box()
+            assert box and box["y"] + box["height"] <= 768  # the answer is on the first screen
+            page.screenshot(path=str(ARTIFACTS / "explorer-cliff-edge-1366.png"))
+        finally:
+            browser.close()
+    expected = ExplorerController(shipped, "late_confirmation").cliff_edge().cliff_edge
+    assert expected is not None and [o.closes for o in expected.outcomes] == [
+        int(n) for n in re.findall(r"(\d+) if the 2022/23 grant", text)[:3]]

@@ -53,9 +53,9 @@ def evil_report() -> ScenarioReport:
 
 
 def _sections(report: ScenarioReport) -> list[list[object]]:
-    return [report.introduction(), report.headline_section(), report.feasibility(), report.spending(),
-            report.commissioning(), report.closures(), report.value(), report.shadow_prices(), report.compliance(),
-            report.comparison(), report.cliff_edge(), report.provenance()]
+    return [report.introduction(), report.headline_section(), report.feasibility(), report.changes(),
+            report.spending(), report.commissioning(), report.closures(), report.value(), report.shadow_prices(),
+            report.compliance(), report.comparison(), report.cliff_edge(), report.as_if_known(), report.provenance()]
 
 
 def test_every_section_renders_and_charts_carry_alt_text(tiny_report: ScenarioReport) -> None:
@@ -367,9 +367,14 @@ def test_cliff_edge_story_leads_with_what_to_do_now_and_counts_each_outcome() ->
                               "ends": {"keeps": 1, "reduces": 0, "closes": 1}},
         "closed_in_every_outcome": [], "no_regret_core": [],
     }
-    html = _html(describe_cliff_edge(summary))
-    assert html.index("What to do now, before June 2022") < html.index("Each service in each grant outcome")
-    assert "Let these contracts below design scale for the year: Mentors (50%)" in html
+    from vru_model.present.reports.cliff import cliff_first
+
+    first = _html(cliff_first(summary))  # at first sight: what to do now, then each outcome in a line
+    assert first.index("What to do now, before June 2022") < first.index("Once the grant is known in June 2022")
+    assert "If the grant ends (40% chance): serve notice on 1 more service by June 2022; 1 of 2 services close" in first
+    assert "Let these contracts below design scale for the year: Mentors (50%)" in first
+    html = _html(describe_cliff_edge(summary))  # in full, folded
+    assert "What to do now" not in html
     assert "closes from September 2022 (notice by June 2022)" in html and "reduces to 60%" in html
     assert "if the grant ends, 1 close, 0 are reduced, 1 keep their scale" in html
     why = html[html.index("Why each service closes or is reduced"):]  # every closure's reason and cost to keep
@@ -419,8 +424,7 @@ def test_a_late_grant_leads_with_the_cliff_edge_plan_and_counts_closures_alike_e
     assert "if it continues in full (70% chance), no more services close" in f.sentence
     assert "if it ends (30% chance), two more services close from September 2022" in f.sentence
     assert f.sentence.endswith("Made as if the 2022/23 grant were known from the start to be as planned, the plan "
-                               "closes one service; the sections before the cliff-edge plan describe that plan, for "
-                               "comparison.")
+                               "closes one service: a comparison, kept further down this page.")
     assert f.line.startswith("The 2022/23 grant is not known until June 2022. Cliff-edge plan: one service closes")
     # no decision before the grant is known, and nothing more closes in the worst outcome: words, not "no close"
     quiet = {**cliff, "here_and_now": {"services": [{}] * 5, "notices": []},
@@ -450,7 +454,7 @@ def test_a_contract_cut_in_scale_is_reported_with_its_notice_of_variation() -> N
     # by hand: 2022/23 leaves 100,000 - 24,000 (central team) = 76,000 of 120,000 a year for Mentoring: 63%
     assert cut["scale_before"] == 0.8 and cut["scale"] == pytest.approx(76000 / 120000, abs=1e-4)
     items = report.closures()
-    html = _html(items)
+    html = _html(items) + _html(report.changes())
     assert "Services that keep running at a reduced scale, and when notice of variation must be served" in html
     [timeline] = [i for i in items if isinstance(i, Chart)]
     assert "A service cut in scale keeps its full bar" in timeline.caption
@@ -471,7 +475,8 @@ def test_a_scale_the_plan_sets_from_the_start_is_said(tiny_report: ScenarioRepor
     html = _html(tiny_report.closures())
     assert ("The plan sets the scale of one running service away from design strength from April 2021: Mentoring at "
             "80%.") in html
-    assert "set scale_at_start" in html
+    assert "give that scale in the scenario file (the service&#x27;s scale at the start)" in html
+    assert "scale_at_start" not in html
     stated = {"interventions.mentoring.scale_at_start": 0.8}
     given = ScenarioReport(solve(load_scenario(FIXTURES / "tiny.yaml", stated)))
     assert "The plan sets the scale" not in _html(given.closures())
@@ -547,7 +552,7 @@ def test_grant_left_unspent_is_explained() -> None:
     report = ScenarioReport(solve(load_scenario(FIXTURES / "tiny.yaml", {"funding.core.amounts.2022/23": 200000})))
     html = _html(report.spending())
     assert ("£56k of the 2022/23 core grant is left unspent: every service the plan runs is at its largest scale "
-            "(scale.max) all year, so the grant has nothing more to buy.") in html
+            "all year, so the grant has nothing more to buy.") in html
     assert "2021/22 core grant is left unspent" not in html
 
 
@@ -563,4 +568,119 @@ def test_services_the_plan_starts_or_grows_are_named() -> None:
     assert grown["vru_spend_that_year"] == pytest.approx(120000, abs=1)
     assert ("It starts or grows one service (to agree with providers before each change): Mentoring to 100% from "
             "April 2022.") in report.finding().sentence
-    assert "Services the plan starts or grows, to agree with providers before they begin" in _html(report.closures())
+    assert "Services the plan starts or grows, to agree with providers before they begin" in _html(report.changes())
+
+
+def test_the_plan_of_record_is_in_the_summary_and_leads_every_headline() -> None:
+    """A scenario with an uncertain grant acts on its cliff-edge plan: summary.json says so (`plan_of_record`),
+    and the index and the comparison take their figures from that plan, counted one way."""
+    from vru_model.present.summaries import closed_text, record_headline
+
+    plain = solve(load_scenario(FIXTURES / "tiny.yaml")).summary
+    assert plain["plan_of_record"] == "plan"
+    assert record_headline(plain, None)["expected"] is False
+    uncertain = solve(load_scenario(FIXTURES / "cliff_edge_hand.yaml")).summary
+    assert uncertain["plan_of_record"] == "cliff_edge"
+    cliff = {"status": "optimal", "uncertainty": {"fy": "2022/23", "confirmed_month": "2022-06"},
+             "here_and_now": {"services": [{}] * 5, "notices": []},
+             "outcomes": [{"name": "full", "label": "continues in full", "probability": 0.75, "grant": 4e5,
+                           "value": 8e5, "core_unspent": {"2022/23": 1000.0},
+                           "closures": [{**_closure("a", "2021-04", "2021-05"), "exit_cost": 100.0}]},
+                          {"name": "ends", "label": "ends", "probability": 0.25, "grant": 0.0, "value": 4e5,
+                           "closures": [{**_closure(i, "2022-06", "2022-09"), "exit_cost": 100.0}
+                                        for i in "abc"]}]}
+    summary = {"plan_of_record": "cliff_edge", "status": "optimal", "totals": {"services": 5},
+               "fy": {"2021/22": {"core_grant": 4e5, "spent_by_stream": {}}, "2022/23": {"core_grant": 4e5}}}
+    h = record_headline(summary, cliff)
+    # by hand: 0.75 x 800,000 + 0.25 x 400,000 of value; 400,000 + 0.75 x 400,000 of grant; 1 or 3 closures
+    assert (h["value"], h["core_grant_total"], h["unspent_core_grant"]) == (700000.0, 700000.0, 750.0)
+    assert h["closed_by_outcome"] == [1, 3] and closed_text(h) == "1 to 3 of 5 (by grant outcome)"
+    assert h["exit_costs"] == pytest.approx(0.75 * 100 + 0.25 * 300)
+
+
+def test_a_closure_reason_in_one_line() -> None:
+    from vru_model.present.reports.fragments import one_line
+
+    reason = ("Closes from May 2021 (notice of 1 month by April 2021). It frees £43.8k of VRU money (£13.8k in "
+              "2021/22, £15k in 2022/23) for services that do more with it: a VRU pound here buys £0.22 of value, "
+              "while a pound of 2021/22 core grant is worth £0.55 on the services the plan keeps (value net of exit "
+              "costs and the disruption weight). That outweighs its exit cost.")
+    assert one_line(reason) == ("It frees £43.8k of VRU money for services that do more with it: a VRU pound here "
+                                "buys £0.22 of value, while a pound of 2021/22 core grant is worth £0.55 on the "
+                                "services the plan keeps.")
+    assert one_line("Decided once the grant is known: it ends. Closes from September 2022.") == \
+        "Decided once the grant is known: it ends."
+
+
+def test_folds_show_one_line_at_first_sight_and_print_open() -> None:
+    """Everything but the finding, what to do, the headline and the spending is a <details> fold; the board paper
+    prints the folds open, and the reminder that a weight is not money is said at most twice a page."""
+    from vru_model.present.glossary import limit_weight_notes
+    from vru_model.present.pages import fold_sections, open_folds
+
+    body = ('<div class="cell border-box-sizing code_cell rendered" id="a"><p>first</p></div>\n'
+            '<div class="cell border-box-sizing code_cell rendered" id="b"><div class="output_html">'
+            '<h2 class="fold">Value by system and area</h2><p>inside</p></div></div>\n')
+    folded = fold_sections(body)
+    assert folded.index("<p>first</p>") < folded.index('<details class="fold"><summary><h2>Value by system and '
+                                                       'area</h2></summary>') < folded.index("<p>inside</p>")
+    assert folded.rstrip().endswith("</div></div>\n</details>".rstrip())
+    assert open_folds(folded).count("<details open") == 1 and open_folds('<details open class="x">') == \
+        '<details open class="x">'
+    text = "a (a weight, not money). b (a weight, not money). c (weights, not money). d (a weight, not money)."
+    assert limit_weight_notes(text) == "a (a weight, not money). b (a weight, not money). c. d."
+    css = (Path(pages.__file__).parent / "templates" / "page.css").read_text(encoding="utf-8")
+    printing = css[css.index("@media print"):]
+    assert "details{display:block}" in printing and "details::details-content" in printing
+
+
+def test_the_glossary_explains_every_term_a_page_leans_on() -> None:
+    words = {t.slug: t for t in TERMS}
+    assert "weight, not money" in words["disruption-weight"].meaning
+    linked = link_terms("<p>The disruption weight and the underwriting penalty weights; expected value.</p>", "g")
+    for slug in ("disruption-weight", "penalty-weights", "expected"):
+        assert f'href="g#{slug}"' in linked
+    assert "notice of variation" in words["notice"].meaning
+
+
+def first_sight(html: str) -> str:
+    """A page's text before any fold is opened: outside every <details>, but each fold's summary line."""
+    html = re.sub(r"<(style|script|head)\b.*?</\1>", "", html, flags=re.S)
+    out, depth = [], 0
+    for part in re.split(r"(<details\b[^>]*>|</details>|<summary>.*?</summary>)", html, flags=re.S):
+        if part.startswith("<details"):
+            depth += 1
+        elif part == "</details>":
+            depth -= 1
+        elif depth == 0 or (depth == 1 and part.startswith("<summary>")):
+            out.append(part)
+    parser = _ReadableText()
+    parser.feed("".join(out))
+    return " ".join(parser.parts)
+
+
+BANNED = ("scale_at_start", "scale.max", "Latin hypercube", "seed ", "cut_25", "cut_50", "grant_ends")
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("papermill")
+def test_a_partner_reads_a_report_in_minutes(shipped_batch: tuple[Path, object]) -> None:
+    """cut_50's report was about 12,000 words and late_confirmation's led with the plan made as if the grant were
+    known; now at most 3,000 words show before a fold is opened, no code names show anywhere, and the cliff-edge
+    plan comes first for a late grant, its closures counted as on the index."""
+    out, _ = shipped_batch
+    for name in ("cut_50", "late_confirmation"):
+        html = (out / name / "report.html").read_text(encoding="utf-8")
+        words = len(first_sight(html).split())
+        assert words <= 3000, (name, words)
+        parser = _ReadableText()
+        parser.feed(re.sub(r"<td>[a-z0-9_]+\.yaml</td>", "", html))  # the provenance names the scenario's file
+        text = " ".join(parser.parts)
+        assert not [b for b in BANNED if b in text], name
+        assert html.count("(a weight, not money)") <= 2, name
+        assert html.count("<h1") == 1
+    late = (out / "late_confirmation" / "report.html").read_text(encoding="utf-8")
+    assert late.index("Cliff-edge plan: headline figures") < late.index("The plan made as if the grant were known")
+    assert late.index("What to do now") < late.index("Spending by funding stream")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"\d+ to \d+ of \d+ \(by grant outcome\)", index)

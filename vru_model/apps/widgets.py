@@ -12,8 +12,10 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from vru_model.analysis.cliff_edge.plans import outcome_label
 from vru_model.analysis.robustness import robustness
 from vru_model.apps.explorer import KEEP_BUTTON, ExplorerController, banner, month_label, one_line, render_html
+from vru_model.core import periods
 from vru_model.core.errors import ScenarioError
 from vru_model.core.text import money
 
@@ -28,6 +30,9 @@ CSS = """<style>
 .vru-explorer { max-width: 100%; overflow-x: hidden; }
 .vru-results { min-width: 0; }
 .vru-stale { opacity: 0.4; transition: opacity 0.15s; pointer-events: none; }
+.vru-protect .widget-checkbox label, .vru-protect .widget-checkbox span { white-space: normal; overflow: visible;
+  height: auto; line-height: 1.3; }
+.vru-protect .widget-checkbox { height: auto; margin: 2px 0; }
 .vru-working { margin: 0 0 8px 0; padding: 6px 10px; background: #fff4d6; border-left: 6px solid #8a6100; }
 @media (max-width: 900px) {
   .vru-columns { flex-direction: column !important; }
@@ -71,6 +76,51 @@ def find_control(widget: Any, css_class: str) -> Any:
         if found is not None:
             return found
     return None
+
+
+class ProtectPicker:
+    """'Services that must not close': a box of ticks with a filter above it (typing part of a name shows only the
+    services that match; ticks on hidden services stay)."""
+
+    def __init__(self, services: dict[str, Any], protected: list[str], on_change: Any):
+        self.on_change = on_change
+        self.quiet = False
+        self.filter = widgets.Text(placeholder="Find a service", continuous_update=True, layout=_full())
+        self.filter.add_class("vru-protect-filter")
+        self.filter.observe(lambda ch: self._filter(ch["new"]), names="value")
+        self.boxes: dict[str, widgets.Checkbox] = {}
+        for key, item in services.items():
+            box = widgets.Checkbox(value=key in protected, description=item.title, indent=False,
+                                   layout=widgets.Layout(width="100%", margin="0"))
+            box.add_class(f"vru-protect-{key}")
+            box.observe(self._changed, names="value")
+            self.boxes[key] = box
+        listing = widgets.VBox(list(self.boxes.values()),
+                               layout=widgets.Layout(max_height="260px", overflow="auto", width="100%"))
+        self.root = widgets.VBox([self.filter, listing], layout=_full())
+        self.root.add_class("vru-protect")
+
+    @property
+    def value(self) -> list[str]:
+        return [key for key, box in self.boxes.items() if box.value]
+
+    def show(self, protected: list[str]) -> None:
+        """Tick exactly these services without re-solving (after an undo or a refused value)."""
+        self.quiet = True
+        try:
+            for key, box in self.boxes.items():
+                box.value = key in protected
+        finally:
+            self.quiet = False
+
+    def _changed(self, _: Any) -> None:
+        if not self.quiet:
+            self.on_change(self.value)
+
+    def _filter(self, text: str) -> None:
+        words = text.strip().lower()
+        for box in self.boxes.values():
+            box.layout.display = "" if words in box.description.lower() else "none"
 
 
 class ExplorerApp:
@@ -195,15 +245,9 @@ class ExplorerApp:
             self.grant_box.children = rows
 
             others: list[widgets.Widget] = [widgets.HTML("<h4 style='margin:14px 0 0 0'>Timing and rules</h4>")]
-            core = ctl.scenario.funding[ctl.core_stream]
-            self.confirmation = widgets.Dropdown(
-                options=[(month_label(m), m) for m in ctl.confirmation_months()],
-                value=core.confirmed_month if core.confirmed_month in ctl.confirmation_months() else None,
-                layout=widgets.Layout(width="220px"),
-            )
-            self.confirmation.add_class("vru-confirmation")
-            self.confirmation.observe(self._on_confirmation, names="value")
-            others += [_label("Month the grant is confirmed"), self.confirmation]
+            self.confirmation: widgets.Dropdown | None = None
+            if ctl.base.uncertainty is None:  # else the one month control is the uncertain grant's (cliff edge)
+                others += self._confirmation_control()
             self.underwriting: widgets.IntSlider | None = None
             if ctl.underwriting_stream is not None:
                 cap = round(ctl.scenario.funding[ctl.underwriting_stream].cap or 0)
@@ -236,20 +280,15 @@ class ExplorerApp:
             self.commissioning_text = _percent_box("vru-commissioning-text")
             self.commissioning_text.observe(lambda ch: self._run(lambda: self.ctl.set_commissioning_min(ch["new"])),
                                             names="value")
-            self.protect = widgets.SelectMultiple(
-                options=[(item.title, key) for key, item in ctl.base.interventions.items()],
-                value=tuple(ctl.protected), rows=10, layout=_full(),
-            )
-            self.protect.add_class("vru-protect")
-            self.protect.observe(lambda ch: self._run(lambda: self.ctl.set_protected(ch["new"])), names="value")
+            self.protect = ProtectPicker(ctl.base.interventions, ctl.protected, self._on_protect)
             others += [
                 _label("Partners pick up their promised share",
                        "100% = partners take over services as their tapers promise; type 80, 80% or 0.8"),
                 widgets.HBox([self.pickup_text, self.pickup]),
                 _label("Commissioning minimum", "share of each year's core grant spent on commissioned services"),
                 widgets.HBox([self.commissioning_text, self.commissioning]),
-                _label("Services that must not close", "click one; hold Ctrl (Cmd on a Mac) to choose several"),
-                self.protect,
+                _label("Services that must not close", "tick each one; type to find a service"),
+                self.protect.root,
             ]
             if ctl.base.uncertainty is not None:
                 others += self._cliff_edge_controls()
@@ -259,6 +298,21 @@ class ExplorerApp:
             self._update_pct()
         finally:
             self._quiet = False
+
+    def _confirmation_control(self) -> list[widgets.Widget]:
+        """The month the core grant is confirmed (scenarios without an uncertain grant)."""
+        ctl = self.ctl
+        months = ctl.confirmation_months()
+        core = ctl.scenario.funding[ctl.core_stream]
+        self.confirmation = widgets.Dropdown(
+            options=[(month_label(m), m) for m in months],
+            value=core.confirmed_month if core.confirmed_month in months else None,
+            layout=widgets.Layout(width="220px"),
+        )
+        self.confirmation.add_class("vru-confirmation")
+        self.confirmation.observe(self._on_confirmation, names="value")
+        return [_label(f"Month the {periods.fy_of(months[0])} grant is confirmed" if months else
+                       "Month the grant is confirmed"), self.confirmation]
 
     def _cliff_edge_controls(self) -> list[widgets.Widget]:
         unc = self.ctl.scenario.uncertainty
@@ -276,13 +330,16 @@ class ExplorerApp:
         self.cliff_button.add_class("vru-cliff-edge-button")
         self.cliff_button.on_click(lambda _: self._run(
             self.ctl.cliff_edge, busy=f"Planning for every grant outcome ({self.ctl.cliff_edge_estimate()})…"))
-        outcomes = ", ".join(f"{o.name} {money(o.amount)} ({o.probability:.0%})" for o in unc.outcomes)
+        full = self.ctl.scenario.core_grant(unc.fy)
+        outcomes = "; ".join(f"the grant {outcome_label(o.amount, full)} ("
+                             + (f"{money(o.amount)}, " if o.amount > 0.5 else "") + f"{o.probability:.0%} chance)"
+                             for o in unc.outcomes)
         return [
             widgets.HTML(f"<h4 style='margin:14px 0 0 0'>Cliff edge: the {_e(unc.fy)} grant is uncertain</h4>"
-                         f"<p style='margin:0'>Possible grants: {_e(outcomes)}. The plan shown takes the grant as "
+                         f"<p style='margin:0'>Possible outcomes: {_e(outcomes)}. The plan shown takes the grant as "
                          f"{_e(money(self.ctl.scenario.core_grant(unc.fy)))}, as if it were known from the start; "
                          "the plan to act on before it is known is the cliff-edge plan.</p>"),
-            _label(f"Month the {unc.fy} grant becomes known"),
+            _label(f"Month the {unc.fy} grant becomes known", "the one month the plan waits for"),
             self.uncertainty_month,
             self.cliff_button,
         ]
@@ -298,6 +355,9 @@ class ExplorerApp:
                 self.start.value = self.ctl.start
             finally:
                 self._quiet = False
+
+    def _on_protect(self, names: list[str]) -> None:
+        self._run(lambda: self.ctl.set_protected(names))
 
     def _on_confirmation(self, change: dict[str, Any]) -> None:
         if change["new"]:
@@ -343,10 +403,13 @@ class ExplorerApp:
         self.sure_output.value = (f"<h4 style='margin:8px 0 0 0'>How sure is this plan? ({SURE_SAMPLES} samples of "
                                   f"the evidence)</h4><ul style='margin:4px 0'>{items}</ul>")
 
-    def _run(self, action: Any, rebuild: bool = False, busy: str = "Working out the plan (about a second)…") -> None:
+    def _run(self, action: Any, rebuild: bool = False, busy: str | None = None) -> None:
         """Run a controller action with the busy line showing and the old figures dimmed until it is done."""
         if self._quiet:
             return
+        if busy is None:  # a re-plan from actuals solves twice: the plan it replaces, then the re-plan
+            busy = ("Re-planning from the actual spend (a few seconds)…" if self.ctl.scenario.actuals is not None
+                    else "Working out the plan (about a second)…")
         self.busy.value = f"<p class='vru-working' role='status' aria-live='polite'><em>{_e(busy)}</em></p>"
         self.output.add_class("vru-stale")
         try:
@@ -373,7 +436,8 @@ class ExplorerApp:
                 slider.value = self._slider_value(fy)
                 if not self.ctl.view.error:  # after a refusal the box keeps what was typed, beside the message
                     self.grant_texts[fy].value = f"{sc.core_grant(fy):,.0f}"
-            if sc.funding[self.ctl.core_stream].confirmed_month in self.ctl.confirmation_months():
+            if self.confirmation is not None and (
+                    sc.funding[self.ctl.core_stream].confirmed_month in self.ctl.confirmation_months()):
                 self.confirmation.value = sc.funding[self.ctl.core_stream].confirmed_month
             if self.underwriting is not None and self.ctl.underwriting_stream is not None:
                 self.underwriting.value = round(sc.funding[self.ctl.underwriting_stream].cap or 0)
@@ -382,7 +446,7 @@ class ExplorerApp:
             if not self.ctl.view.error:
                 self.pickup_text.value = _pct(sc.policy.partner_pickup)
                 self.commissioning_text.value = _pct(sc.policy.commissioning_min_share)
-            self.protect.value = tuple(self.ctl.protected)
+            self.protect.show(self.ctl.protected)
             if sc.uncertainty is not None and self.ctl.base.uncertainty is not None:
                 self.uncertainty_month.value = sc.uncertainty.confirmed_month
         finally:

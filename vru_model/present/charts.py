@@ -96,7 +96,8 @@ def stacked_bars(
         handles.append(ax.plot([], [], color=TEXT, linestyle="--", linewidth=2, label=marker_label)[0])
     ax.yaxis.set_major_formatter(millions)
     ax.set_ylabel(ylabel)
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=2, frameon=False, fontsize=8)
+    below = -0.14 if any("\n" in c for c in categories) else -0.08  # clear of two-line bar labels
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, below), ncols=2, frameon=False, fontsize=8)
     _style(ax)
     return Chart(_png(fig), alt, caption)
 
@@ -290,5 +291,38 @@ def regret_histogram(regret: Sequence[float], *, marks: dict[str, float], alt: s
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("value lost by keeping to the recommended plan (discounted objective)")
     ax.set_ylabel("samples")
+    _style(ax)
+    return Chart(_png(fig), alt, caption)
+
+
+def spend_by_month(
+    months: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    *,
+    as_of_index: int,
+    alt: str,
+    caption: str,
+) -> Chart:
+    """Monthly spend lines (planned, actual, re-planned), each with its own marker and dash so colour is never the
+    only cue, and the last month of actuals marked by a labelled line. None leaves a gap in a line."""
+    fig = _figure(9.0, 4.0)
+    ax = fig.add_subplot()
+    styles = [("o", "--"), ("s", "-"), ("^", ":")]
+    xs = list(range(len(months)))
+    for k, (label, ys) in enumerate(series.items()):
+        marker, dash = styles[k % len(styles)]
+        ax.plot(xs, [float("nan") if y is None else y for y in ys], color=OKABE_ITO[k], marker=marker, markersize=3,
+                linestyle=dash, linewidth=1.6, label=label)
+    ax.axvline(as_of_index + 0.5, color=TEXT, linestyle=":", linewidth=1.2)
+    ax.text(as_of_index + 0.6, 0.96, "actuals | re-plan", transform=ax.get_xaxis_transform(), fontsize=8, color=TEXT,
+            va="top", path_effects=[withStroke(linewidth=3, foreground="white")])
+    step = max(1, len(months) // 12)
+    ax.set_xticks(xs[::step], [months[k] for k in xs[::step]], rotation=45, ha="right")
+    ax.yaxis.set_major_formatter(millions)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("VRU spend a month")
+    ax.legend(frameon=False, fontsize=9, loc="lower left")
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
     _style(ax)
     return Chart(_png(fig), alt, caption)

@@ -51,11 +51,24 @@ TERMS: tuple[Term, ...] = (
          "peer support.", r"ring-fenced?|ring-fences?"),
     Term("notice", "Notice and exit costs",
          "A contract can only end after its notice period, so notice must be served months before a service "
-         "closes. Closing also costs money to move service users to other support: the exit (transition) cost.",
-         r"(?:serve|served) notice|notice period|exit (?:\(transition\) )?costs?"),
+         "closes; cutting a contract's scale needs notice too (a notice of variation). Closing also costs money to "
+         "move service users to other support: the exit (transition) cost.",
+         r"(?:serve|served) notice|notice (?:period|of variation)|exit (?:\(transition\) )?costs?"),
     Term("design-strength", "Scale and design strength",
          "How much of a service runs, as a percentage of what it was designed for (100%). Some services can run "
          "below it, down to a minimum, or above it where demand is high.", r"design strength|scale"),
+    Term("disruption-weight", "Disruption weight (disruption penalty)",
+         "What the model counts against a plan for each participant who loses support when a service closes or is "
+         "cut. It is a weight, not money: nobody pays it, but it makes the plan close a service only when the money "
+         "does clearly more elsewhere. Figures “net of disruption” have it taken off.",
+         r"disruption (?:weight|penalty)"),
+    Term("penalty-weights", "Underwriting and liability penalty weights",
+         "What the cliff-edge plan counts against drawing on the OPCC underwriting or leaving an unfunded "
+         "liability, so it uses them only as a last resort. Like the disruption weight, a weight, not money.",
+         r"(?:underwriting|liability) penalt(?:y|ies)(?: weights?)?|penalty weights?"),
+    Term("expected", "Expected (over the grant outcomes)",
+         "For a cliff-edge plan: each grant outcome's figure weighted by its chance and added up, e.g. £10m with a "
+         "50% chance and £0 with a 50% chance is £5m expected.", r"expected(?: value)?"),
     Term("underwriting", "OPCC underwriting",
          "The Office of the Police and Crime Commissioner promises to pay for services, up to a cap, while the "
          "grant is not yet confirmed, as it did in 2020/21. In the model it is a last resort.",
@@ -125,6 +138,22 @@ def _compiled() -> list[tuple[Term, re.Pattern[str]]]:
 
 
 COMPILED = _compiled()
+
+
+WEIGHT_NOTES = re.compile(r" ?\((?:a weight|weights), not money\)")
+
+
+def limit_weight_notes(html: str, keep: int = 2) -> str:
+    """The reminder that a weight is not money, on its first KEEP uses on a page only: the glossary's disruption
+    weight entry says it once for all, and a page that repeats it in every reason reads as noise."""
+    seen = 0
+
+    def once(m: re.Match[str]) -> str:
+        nonlocal seen
+        seen += 1
+        return m.group(0) if seen <= keep else ""
+
+    return WEIGHT_NOTES.sub(once, html)
 
 
 def link_terms(html: str, glossary_href: str) -> str:

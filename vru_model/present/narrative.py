@@ -192,8 +192,8 @@ def finding(summary: dict[str, Any], baseline: dict[str, Any] | None = None,
     if uncertain:
         as_known = (f"Made as if the {uncertain.fy} grant were known from the start to be as planned, the plan "
                     f"{'closes ' + services if n else 'closes no service'}"
-                    f"{f' and cuts {words(len(cut))} in scale' if cut else ''}; the sections before the "
-                    "cliff-edge plan describe that plan, for comparison.")
+                    f"{f' and cuts {words(len(cut))} in scale' if cut else ''}: a comparison, kept further "
+                    "down this page.")
         heading = uncertain.heading
         sentence = f"{uncertain.sentence} {as_known}"
         line = f"{uncertain.line} As if the grant were known: {line[:1].lower()}{line[1:]}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import uuid
@@ -21,9 +22,16 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from vru_model.core.text import money
-from vru_model.present.glossary import TERMS, link_terms
+from vru_model.present.glossary import TERMS, limit_weight_notes, link_terms
 from vru_model.present.narrative import finding
-from vru_model.present.summaries import cliff_headline, cliff_text, headline, read_cliff_edge, status_label
+from vru_model.present.summaries import (
+    cliff_headline,
+    cliff_text,
+    closed_text,
+    read_cliff_edge,
+    record_headline,
+    status_label,
+)
 
 ENV = Environment(loader=PackageLoader("vru_model.present", "templates"), autoescape=select_autoescape(default=True),
                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
@@ -79,9 +87,27 @@ def notebook_html(nb: Any, title: str, home: str | None, glossary: str | None = 
     exporter.register_preprocessor(SanitizeHTML(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, strip=False),
                                    enabled=True)
     body, _ = exporter.from_notebook_node(nb)
+    body = limit_weight_notes(fold_sections(body))
     if glossary:
         body = link_terms(body, glossary)
     return page(title, body, home=home, glossary=glossary, print_hint=True)
+
+
+_CELL = re.compile(r'(?=<div class="(?:cell|jp-Cell)\b)')
+_FOLD = re.compile(r'<h2 class="fold">(.*?)</h2>', re.S)
+
+
+def fold_sections(body: str) -> str:
+    """Fold each notebook cell whose output opens with `<h2 class="fold">` (`fragments.fold`) into a <details>
+    whose summary is that heading, so the page shows the finding, what to do and the spending first and the rest
+    one line each until opened (the board paper prints them open: `write_pdfs`)."""
+    parts = _CELL.split(body)
+    for k, cell in enumerate(parts):
+        m = _FOLD.search(cell)
+        if m:
+            parts[k] = (f'<details class="fold"><summary><h2>{m.group(1)}</h2></summary>'
+                        + cell[:m.start()] + cell[m.end():] + "</details>\n")
+    return "".join(parts)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -104,7 +130,8 @@ def index_page(out_dir: Path, tasks: Sequence[Any], outcomes: dict[str, Any], co
         folder, o = out_dir / t.name, outcomes[t.name]
         report_state = "ok" if o.state == "skipped" else o.state
         summary = _read_json(folder / "summary.json") if report_state == "ok" else None
-        h = headline(summary) if summary else None
+        cliff = read_cliff_edge(folder, summary) if summary else None
+        h = record_headline(summary, cliff) if summary else None
         row: dict[str, Any] = {
             "title": (summary or {}).get("title", t.title),
             "href": f"{t.name}/report.html" if (folder / "report.html").is_file() else "",
@@ -119,7 +146,6 @@ def index_page(out_dir: Path, tasks: Sequence[Any], outcomes: dict[str, Any], co
             earlier = "files from an earlier run" if (folder / "stamp.json").is_file() else "no files yet"
             row["pending"] = {"tag": tag, "what": what, "why": "; ".join(filter(None, [why, earlier]))}
         elif summary:
-            cliff = read_cliff_edge(folder, summary)
             row["line"] = finding(summary, baseline if t.name != "baseline" else None, cliff).line
             c = cliff_headline(cliff)
             row["cliff"] = cliff_text(c) if c else ""
@@ -161,10 +187,10 @@ def _cell(h: dict[str, Any] | None, key: str) -> str:
     if value is None:
         return "–"
     if key == "services_closed":
-        return f"{value} of {h['services']}"  # type: ignore[index]
+        return closed_text(h)  # type: ignore[arg-type]
     if key == "lowest_commissioned_share":
         return f"{value:.0%}"
-    return money(value)
+    return money(value) + (" expected" if h.get("expected") else "")  # type: ignore[union-attr]
 
 
 
@@ -210,9 +236,18 @@ def write_pdfs(out_dir: Path, names: Sequence[str], browser: str | None = None) 
         if pdf.is_file() and pdf.stat().st_mtime_ns >= html.stat().st_mtime_ns:
             done.append(pdf)
             continue
+        opened = html.with_name(f".{html.stem}-print-{uuid.uuid4().hex}.html")
         try:
-            print_pdf(html, pdf, browser)
+            opened.write_text(open_folds(html.read_text(encoding="utf-8")), encoding="utf-8")
+            print_pdf(opened, pdf, browser)
             done.append(pdf)
         except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
             problems.append(f"{name}: the PDF could not be printed ({type(exc).__name__})")
+        finally:
+            opened.unlink(missing_ok=True)
     return done, problems
+
+
+def open_folds(html: str) -> str:
+    """The page with every fold open: the board paper prints the whole report, not its first sight."""
+    return re.sub(r"<details(?![^>]*\bopen\b)", "<details open", html)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from vru_model.analysis.states import closure_count
 from vru_model.core.periods import month_name
 from vru_model.core.text import money, plural
 from vru_model.present.narrative import common_reductions, core_grant_total, has_plan
@@ -71,6 +72,50 @@ def headline(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def is_cliff_edge(summary: dict[str, Any]) -> bool:
+    """Whether the scenario's plan of record (summary.json `plan_of_record`) is its cliff-edge plan."""
+    return summary.get("plan_of_record") == "cliff_edge"
+
+
+def record_headline(summary: dict[str, Any], cliff: dict[str, Any] | None) -> dict[str, Any]:
+    """The headline of the plan of record: `headline` for a plan; for a cliff-edge plan the same keys, each
+    outcome's figure weighted by its probability (`expected`), and the closures over the whole plan counted once
+    each by outcome (`closed_by_outcome`, least to most)."""
+    h = headline(summary)
+    if not is_cliff_edge(summary) or not cliff or not has_plan(cliff) or not cliff.get("outcomes"):
+        return h | {"expected": False}
+    outcomes = cliff["outcomes"]
+    unc = cliff.get("uncertainty") or {}
+
+    def expected(figure: Any) -> float:
+        return round(sum(o["probability"] * figure(o) for o in outcomes), 2)
+
+    grant = sum(row["core_grant"] for y, row in summary.get("fy", {}).items() if y != unc.get("fy"))
+    closed = sorted(closure_count(o.get("closures") or []) for o in outcomes)
+    return h | {
+        "status": cliff.get("status", h["status"]),
+        "core_grant_total": round(grant + expected(lambda o: o["grant"]), 2),
+        "value": expected(lambda o: o["value"]),
+        "participants": None,
+        "services_closed": closed[0],
+        "closed_by_outcome": closed,
+        "exit_costs": expected(lambda o: sum(c.get("exit_cost", 0.0) for c in o.get("closures") or [])),
+        "lowest_commissioned_share": None,
+        "unspent_core_grant": expected(lambda o: sum((o.get("core_unspent") or {}).values())),
+        "expected": True,
+    }
+
+
+def closed_text(h: dict[str, Any]) -> str:
+    """'12 of 25', or for a cliff-edge plan '4 to 25 of 25 (by grant outcome)'."""
+    if h.get("services_closed") is None:
+        return "–"
+    by = h.get("closed_by_outcome")
+    if by and by[0] != by[-1]:
+        return f"{by[0]} to {by[-1]} of {h['services']} (by grant outcome)"
+    return f"{h['services_closed']} of {h['services']}"
+
+
 def outcome_name(o: dict[str, Any]) -> str:
     """A grant outcome of the cliff-edge plan as a reader says it: "the grant ends"."""
     return f"the grant {o['label']}" if o.get("label") else o["name"].replace("_", " ")
@@ -89,7 +134,7 @@ def cliff_headline(cliff: dict[str, Any] | None) -> dict[str, Any] | None:
         do not close, in one outcome's plan."""
         closing = {c["intervention"] for c in o.get("closures") or []}
         cut = {r["intervention"] for r in o.get("reductions") or []} - closing
-        return {"name": outcome_name(o), "closes": len(closing), "reduces": len(cut)}
+        return {"name": outcome_name(o), "closes": closure_count(o.get("closures") or []), "reduces": len(cut)}
 
     return {
         "fy": unc.get("fy", ""),

@@ -162,9 +162,12 @@ def solve_cliff_edge(
 
     by_service = service_outcomes(sc, d, plans, reports)
     start = next(t for t in d.months if d.fy_of[t] == unc.fy)
-    counts = {r["name"]: {state: closure_count(r["closures"], since=start) if state == "closes" else
+    # `closes` over the whole plan (never fewer than closed_in_every_outcome); the other states, as the
+    # services-by-outcome table shows them, from the uncertain year on (`closes_from_uncertain_year` likewise)
+    counts = {r["name"]: {state: closure_count(r["closures"]) if state == "closes" else
                           sum(1 for row in by_service if row["outcomes"][r["name"]]["status"] == state)
-                          for state in STATES} for r in reports}
+                          for state in STATES} | {"closes_from_uncertain_year": closure_count(r["closures"], start)}
+              for r in reports}
     sentences = plan_sentences(sc, d, here, reports, core, figures)
     summary = plan_summary(sc, d, status, res, figures, here=here, reports=reports, core=core,
                            closed_everywhere=closed_everywhere, by_service=by_service, counts=counts,

@@ -20,7 +20,7 @@ from vru_model.apps.explorer.launch import (
 )
 from vru_model.apps.explorer.render import KEEP_BUTTON, banner, render_html
 from vru_model.apps.explorer.saving import SHIPPED, check_save, shipped_names
-from vru_model.apps.explorer.view import ExplorerView, ServiceRow
+from vru_model.apps.explorer.view import CliffEdgeView, ExplorerView, OutcomeRow, ServiceRow
 from vru_model.apps.explorer.words import month_label, one_line
 
 __all__ = [
@@ -29,8 +29,10 @@ __all__ = [
     "SCENARIOS_ENV",
     "SHIPPED",
     "VOILA_DIR",
+    "CliffEdgeView",
     "ExplorerController",
     "ExplorerView",
+    "OutcomeRow",
     "ServiceRow",
     "banner",
     "check_save",

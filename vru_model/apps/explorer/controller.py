@@ -16,17 +16,26 @@ from pathlib import Path
 from typing import Any
 
 from vru_model.analysis.decisions import annotate
+from vru_model.analysis.replan import replan
 from vru_model.analysis.results import Result
 from vru_model.analysis.solve import WhatIfs, cost_parts, keepable, plan_changes, plan_parts, solve, summary_parts
-from vru_model.apps.explorer.saving import write_scenario
-from vru_model.apps.explorer.view import ExplorerView, service_rows, spend_by_year
+from vru_model.apps.explorer.saving import shipped_names, shipped_refusal, write_scenario
+from vru_model.apps.explorer.view import ExplorerView, cliff_edge_view, service_rows, spend_by_year
 from vru_model.apps.explorer.warm import WarmModel
 from vru_model.apps.explorer.words import one_line, parse_grant, parse_share
 from vru_model.core import periods
 from vru_model.core.errors import Problem, ScenarioError
-from vru_model.core.text import money
+from vru_model.core.resources import working_scenarios
 from vru_model.model.data import prepare
-from vru_model.scenario.load import apply_overrides, dump_yaml, load_dict, read_yaml, scenario_to_dict, validate
+from vru_model.scenario.load import (
+    apply_overrides,
+    dump_yaml,
+    load_dict,
+    read_yaml,
+    scenario_to_dict,
+    validate,
+    with_actuals,
+)
 from vru_model.scenario.schema import NAME_PATTERN, Scenario
 from vru_model.solving.status import Status
 
@@ -36,7 +45,7 @@ CACHE_SIZE = 32
 # on the 2-core development machine: 20 s (issue 13's test) to 105-124 s (three runs with load 15-19 from other
 # jobs). The explorer says this range until it has timed a run of its own.
 CLIFF_EDGE_SECONDS = (20, 120)
-REPO_SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
+REPO_SCENARIOS = working_scenarios()
 
 
 def _plain(value: Any) -> Any:
@@ -114,7 +123,7 @@ class ExplorerController:
             raise ScenarioError([Problem(str(self.scenarios_dir), "start", f"no scenario named {name!r}")])
         path = self.scenarios_dir / f"{name}.yaml"
         start_dict = load_dict(path)
-        base = validate(start_dict, str(path))  # a broken file raises here, leaving the explorer as it was
+        base = self._validated(start_dict, path)  # a broken file raises here, leaving the explorer as it was
         self.start, self.path, self._start_dict, self.base = name, path, start_dict, base
         self._base_plain = scenario_to_dict(self.base)
         self._cache.clear()
@@ -225,20 +234,16 @@ class ExplorerController:
         return self._set({"uncertainty.confirmed_month": month})
 
     def cliff_edge(self) -> ExplorerView:
-        """The two-stage plan for the current settings, with VSS and EVPI, in sentences (slower: on request)."""
+        """The two-stage plan for the current settings, with VSS and EVPI (slower: on request); once worked out,
+        it is the plan the page leads with, and the plan as if the grant were known is shown for comparison."""
         from vru_model.analysis.cliff_edge import solve_cliff_edge
 
         if self.scenario.uncertainty is None:
             raise ValueError(f"scenario {self.start!r} has no uncertain grant (no uncertainty block)")
         started = time.perf_counter()
-        found = solve_cliff_edge(self.scenario, costs_to_keep=False)  # the explorer shows sentences, not costs
+        found = solve_cliff_edge(self.scenario, costs_to_keep=False)  # the explorer shows the plan, not costs
         self.cliff_seconds = time.perf_counter() - started
-        if found.optimal:
-            head = f"Expected value of the cliff-edge plan: {money(found.expected_value or 0.0)}."
-            sentences = [head, *found.sentences]
-        else:
-            sentences = [found.summary.get("status_text", "No cliff-edge plan was found."), *found.sentences]
-        self.view = replace(self.view, cliff_edge=sentences, seconds=self.cliff_seconds)
+        self.view = replace(self.view, cliff_edge=cliff_edge_view(found), seconds=self.cliff_seconds)
         return self.view
 
     def measure_costs_to_keep(self) -> ExplorerView:
@@ -298,6 +303,8 @@ class ExplorerController:
         where = str(target)
         if not re.fullmatch(NAME_PATTERN[1:-1], name) or len(name) > 64:
             raise ScenarioError([Problem(where, "name", "use lower-case letters, digits and _ (e.g. grant_cut_30)")])
+        if target.exists() and name in shipped_names(self.scenarios_dir):
+            raise ScenarioError([Problem(where, "name", shipped_refusal(name))])
         if name == self.start:
             raise ScenarioError([Problem(where, "name", "a scenario cannot extend itself; choose another name")])
         write_scenario(self.scenarios_dir, name, self.scenario_yaml(name, title), overwrite=overwrite,
@@ -334,7 +341,7 @@ class ExplorerController:
         started = time.perf_counter()
         try:
             merged = apply_overrides(self._start_dict, overrides)
-            scenario = validate(merged, str(self.path)) if overrides else self.base
+            scenario = self._validated(merged, self.path) if overrides else self.base
         except ScenarioError as exc:
             return self._refuse(one_line(exc, self.titles))
         self.overrides = overrides
@@ -343,12 +350,24 @@ class ExplorerController:
         self.view = self._make_view(time.perf_counter() - started)
         return self.view
 
+    @staticmethod
+    def _validated(data: dict[str, Any], path: Path) -> Scenario:
+        """A scenario from its settings; one with `actuals:` has its actuals file (beside the scenario) read too."""
+        scenario = validate(data, str(path))
+        if scenario.actuals is None:
+            return scenario
+        return with_actuals(scenario, str((path.parent / scenario.actuals.file).resolve()), scenario.actuals.as_of)
+
     def _solve(self, scenario: Scenario) -> Result:
+        """The plan for these settings; re-planned from the actual spend so far when the scenario has actuals."""
         key = json.dumps(scenario_to_dict(scenario), sort_keys=True)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        result = self.warm.solve(scenario) if self.warm else solve(scenario, shadow_prices=False)
+        if scenario.actuals is not None:
+            result = replan(scenario).result
+        else:
+            result = self.warm.solve(scenario) if self.warm else solve(scenario, shadow_prices=False)
         self._cache[key] = result
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -394,6 +413,7 @@ class ExplorerController:
             seconds=seconds,
             notes=notes,
             costs_measurable=res.status == Status.OPTIMAL and sc.policy.objective == "max_value",
+            as_of=res.summary.get("as_of"),
         )
 
 

@@ -10,7 +10,9 @@ import time
 import webbrowser
 from pathlib import Path
 
-NOTEBOOK = Path(__file__).resolve().parents[3] / "notebooks" / "explorer.ipynb"
+from vru_model.core.resources import shipped
+
+NOTEBOOK = shipped("notebooks") / "explorer.ipynb"
 VOILA_DIR = NOTEBOOK.parent / "jupyter"  # voila.py settings and voila/templates/vru
 KERNEL_IDLE_SECONDS = 3600  # a kernel with no open page and no activity for an hour is shut down
 KERNEL_CULL_INTERVAL = 120

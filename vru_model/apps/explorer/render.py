@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import html
 
-from vru_model.apps.explorer.view import ExplorerView
+from vru_model.apps.explorer.view import CliffEdgeView, ExplorerView, OutcomeRow
 from vru_model.apps.explorer.words import month_label
+from vru_model.core import periods
 from vru_model.core.text import money
 
 _e = html.escape
@@ -46,22 +47,76 @@ def render_html(view: ExplorerView) -> str:
         parts.append(banner("error", "No workable plan with these settings.",
                              view.explanation or view.status_text))
         parts.append("<p>Change a setting (for example, raise the grant) to see a plan again.</p>")
+    elif view.cliff_edge is not None:
+        parts.append(_as_of(view))
+        parts.append(cliff_edge_html(view.cliff_edge))
+        parts.append(f'<details class="vru-as-if-known"><summary><strong>{_e(_as_if_known_title(view))}</strong>'
+                     "</summary>" + _plan(view) + "</details>")
     else:
+        parts.append(_as_of(view))
         parts.append(_headline(view))
-        if view.cliff_edge:
-            items = "".join(f"<li>{_e(t)}</li>" for t in view.cliff_edge)
-            parts.append('<h4>Cliff-edge plan: what to do before the grant is known</h4>'
-                         f'<ul class="vru-cliff-edge">{items}</ul>')
-        parts.append(_closures(view))
-        parts.append(_changes(view))
-        parts.append(_spend_table(view))
-        parts.append(_ledger(view))
-        parts.append(_all_services(view))
-    for note in view.notes:
-        parts.append(f"<p><em>{_e(note)}</em></p>")
+        parts.append(_plan(view))
     parts.append(f'<p style="color:#555">Solved in {view.seconds:.1f} s. Values are discounted social value '
                  "(harm avoided) minus exit costs, from the scenario's evidence figures.</p></div>")
     return "".join(parts)
+
+
+def _plan(view: ExplorerView) -> str:
+    """The plan on the settings as they stand: what closes, what changed, spend, conditions, every service."""
+    notes = "".join(f"<p><em>{_e(note)}</em></p>" for note in view.notes)
+    return _closures(view) + _changes(view) + _spend_table(view) + _ledger(view) + _all_services(view) + notes
+
+
+def _as_of(view: ExplorerView) -> str:
+    """The month the actual spend runs to, when the plan is re-planned from it."""
+    if not view.as_of:
+        return ""
+    return (f'<p class="vru-as-of" style="margin:0 0 8px 0"><strong>Actual spend to {_e(month_label(view.as_of))}; '
+            f"the plan below is re-planned from {_e(month_label(periods.add_months(view.as_of, 1)))}.</strong></p>")
+
+
+def _as_if_known_title(view: ExplorerView) -> str:
+    closing = len(view.closures)
+    return (f"For comparison: the plan as if the grant were known from the start (value {money(view.objective or 0.0)}"
+            f", {closing} {'service closes' if closing == 1 else 'services close'})")
+
+
+def cliff_edge_html(cliff: CliffEdgeView) -> str:
+    """The cliff-edge plan as the page's answer: the expected value, what each outcome means, the notices to serve
+    now, and the rest in sentences under a fold."""
+    if not cliff.optimal:
+        return banner("error", "No cliff-edge plan was found.", " ".join([cliff.status_text, *cliff.sentences]))
+    known = month_label(cliff.known_in)
+    closing = "; ".join(f"{o.closes} {o.words}" for o in cliff.outcomes)
+    head = (f'<h3 style="margin:0 0 4px 0">Cliff-edge plan (the plan to act on): expected value '
+            f'<span class="vru-headline-value">{_e(money(cliff.expected_value or 0.0))}</span></h3>'
+            f'<p class="vru-headline" style="margin:0 0 8px 0">One plan for every {_e(cliff.fy)} grant outcome, '
+            f"made before the grant becomes known in {_e(known)}. "
+            f'<span class="vru-services-count">Services closing: {_e(closing)}.</span> '
+            f"Notices to serve now, whatever the grant: {len(cliff.notices_now)}.</p>")
+    rows = [[_e(o.words[0].upper() + o.words[1:]), _e(f"{o.probability:.0%}"), _e(money(o.value)), str(o.closes),
+             str(o.notices_now), str(len(o.notices_later))] for o in cliff.outcomes]
+    table = _table(["Outcome", "Chance", "Value of the plan", "Services closing", "Notices to serve now",
+                    f"Notices once the grant is known ({known})"], rows, {1, 2, 3, 4, 5})
+    now = ("<p>None: every closure can wait until the grant is known.</p>" if not cliff.notices_now else
+           _table(["Service", "Serve notice by", "Closes from"],
+                  [[_e(n.title), _e(month_label(n.notice_by)), _e(month_label(n.closes_from))]
+                   for n in cliff.notices_now]))
+    folds = "".join(_outcome_fold(o) for o in cliff.outcomes)
+    more = "".join(f"<li>{_e(t)}</li>" for t in cliff.sentences)
+    return (f'<div class="vru-cliff-edge">{head}<h4>What each outcome means</h4>{table}'
+            f"<h4>Notices to serve now, whatever the grant</h4>{now}{folds}"
+            f"<details><summary>The cliff-edge plan in full</summary><ul>{more}</ul></details></div>")
+
+
+def _outcome_fold(outcome: OutcomeRow) -> str:
+    """The services one outcome closes, folded: a long list (most services, if the grant ends) stays out of sight."""
+    later = {n.title: f"serve by {month_label(n.notice_by)}; closes from {month_label(n.closes_from)}"
+             for n in outcome.notices_later}
+    rows = [[_e(t), _e(later.get(t, "served before the grant is known"))] for t in outcome.closing]
+    body = _table(["Service", "Notice"], rows) if rows else "<p>None.</p>"
+    return (f'<details class="vru-outcome-closures"><summary>Services closing {_e(outcome.words)} '
+            f"({outcome.closes})</summary>{body}</details>")
 
 
 def _headline(view: ExplorerView) -> str:

@@ -24,8 +24,9 @@ try:
 except ImportError:  # not on Windows: saves there are not locked against each other
     fcntl = None  # type: ignore[assignment]
 
+# what scenarios/ ships (a test keeps it in step)
 SHIPPED = ("baseline", "cut_25", "cut_50", "grant_ends", "growth_20", "infeasible_example", "inflation_erosion",
-           "late_confirmation", "partner_fails_to_mainstream")  # what scenarios/ ships (a test keeps it in step)
+           "late_confirmation", "partner_fails_to_mainstream", "replan_2021_09")
 HISTORY = ".history"
 
 
@@ -51,13 +52,18 @@ def _extends(path: Path) -> list[str]:
     return [p for p in parents if isinstance(p, str)] if isinstance(parents, list) else []
 
 
+def shipped_refusal(name: str) -> str:
+    """Why a shipped scenario is not saved over, in words (the same whichever way the save was asked for)."""
+    return f"{name} is a shipped scenario and cannot be replaced: save under another name"
+
+
 def replace_refusal(folder: Path, name: str) -> str | None:
     """Why scenarios/<name>.yaml must not be replaced from the explorer, or None when it may be."""
     path = folder / f"{name}.yaml"
     if not path.is_file():
         return f"{path.name} is not a scenario file; choose another name"
     if name in shipped_names(folder):
-        return f"{name} is a shipped scenario and cannot be replaced from the explorer; save under another name"
+        return shipped_refusal(name)
     children = sorted(p.stem for p in folder.glob("*.yaml") if p.stem != name and name in _extends(p))
     if children:
         verb = "extends" if len(children) == 1 else "extend"

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vru_model.analysis.results import Result
+from vru_model.analysis.states import closure_count
 from vru_model.apps.explorer.words import month_label
+from vru_model.core.text import money
 from vru_model.scenario.schema import Scenario
 
 
@@ -23,6 +25,67 @@ class ServiceRow:
     reason: str = ""  # why the plan closes it (summary.json closures[].reason)
     cost_to_keep: float | None = None  # value lost if it were kept (None: not measured, or `cost_to_keep_note`)
     cost_to_keep_note: str = ""  # why it has no cost to keep (no core grant that year to keep it with)
+
+
+@dataclass(frozen=True)
+class Notice:
+    title: str
+    notice_by: str
+    closes_from: str
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    """One grant outcome of the cliff-edge plan, in the director's words (never the scenario's outcome id)."""
+
+    words: str  # "if the 2022/23 grant is cut by 25% (£2.48m)"
+    probability: float
+    value: float  # the objective of this outcome's plan
+    closes: int  # services the plan closes, over the whole plan (`closure_count`, as every surface counts them)
+    closing: list[str]  # their titles
+    notices_now: int  # notices served before the grant is known (the same in every outcome)
+    notices_later: list[Notice]  # notices served once the grant is known
+
+
+@dataclass(frozen=True)
+class CliffEdgeView:
+    """The cliff-edge plan as the explorer shows it: the plan to act on while the grant is uncertain."""
+
+    fy: str
+    known_in: str  # the month the grant becomes known
+    expected_value: float | None
+    status_text: str
+    outcomes: list[OutcomeRow]
+    notices_now: list[Notice]  # to serve before the grant is known, whatever it turns out to be
+    sentences: list[str]  # the rest of the plan in sentences (underwriting, liability, what planning is worth)
+
+    @property
+    def optimal(self) -> bool:
+        return self.expected_value is not None
+
+
+def cliff_edge_view(found: Any) -> CliffEdgeView:
+    """A `CliffEdgeResult` as the explorer shows it."""
+    sc = found.scenario
+    unc = sc.uncertainty
+    if not found.optimal:
+        return CliffEdgeView(unc.fy, unc.confirmed_month, None, found.summary.get("status_text", ""), [], [],
+                             list(found.sentences))
+    conf = found.here_and_now.get("confirmed_month") or unc.confirmed_month
+    rows = []
+    for r in found.outcomes:
+        closing = dict.fromkeys(c["intervention"] for c in r["closures"])
+        later = [Notice(c["title"], c["notice_by"], c["closes_from"]) for c in r["notices_after_confirmation"]]
+        rows.append(OutcomeRow(
+            f"if the {unc.fy} grant {r['label']} ({money(r['grant'])})" if r["grant"] > 0.5 else
+            f"if the {unc.fy} grant {r['label']}",
+            r["probability"], r["objective"], closure_count(r["closures"]),
+            [sc.interventions[i].title for i in closing],
+            len({c["intervention"] for c in r["closures"] if c["notice_by"] < conf}), later,
+        ))
+    now = [Notice(n["title"], n["notice_by"], n["closes_from"]) for n in found.here_and_now["notices"]]
+    return CliffEdgeView(unc.fy, conf, found.expected_value, found.summary.get("status_text", ""), rows, now,
+                         list(found.sentences))
 
 
 @dataclass(frozen=True)
@@ -48,7 +111,8 @@ class ExplorerView:
     error: str | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-    cliff_edge: list[str] = field(default_factory=list)  # sentences of the two-stage plan, when asked for
+    cliff_edge: CliffEdgeView | None = None  # the two-stage plan, when asked for: then the plan to act on
+    as_of: str | None = None  # the last month of actual spend, when the plan is re-planned from actuals
     costs_measurable: bool = False  # an optimal plan that maximises value: its closures have costs to keep
 
     @property

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from vru_model.analysis.states import closure_count
 from vru_model.core.periods import month_name
 from vru_model.core.text import money, plural
 from vru_model.present import charts
 from vru_model.present.narrative import words
-from vru_model.present.reports.fragments import Html, bullets, esc, figure_text, para, table
+from vru_model.present.reports.fragments import Html, bullets, esc, figure_text, one_line, para, table
 from vru_model.present.summaries import OBJECTIVE, UNDISCOUNTED, outcome_name
 
 
 def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
-    """The cliff-edge plan as one story: what to do now, then each service in each grant outcome (a table),
-    counts per outcome, and what the uncertainty costs (VSS, EVPI) split into value and penalty weights."""
+    """The cliff-edge plan in full, for its fold (what to do now is `cliff_first`, at first sight): each service in
+    each grant outcome (a table), counts per outcome, and what the uncertainty costs (VSS, EVPI) split into value
+    and penalty weights."""
     if summary.get("status") not in ("optimal", "time_limit"):
         why = (summary.get("explanation") or {}).get("text", "")
         return [para("The cliff-edge plan has no solution:", summary.get("status_text", ""), why)]
     sentences = summary.get("sentences") or []
     here = summary.get("here_and_now") or {}
     out: list[object] = [para(sentences[0])] if sentences else []
-    out += _what_to_do_now(here)
     outcomes = summary.get("outcomes") or []
     services = summary.get("services_by_outcome") or []
     if outcomes and services:
@@ -42,11 +43,43 @@ def describe_cliff_edge(summary: dict[str, Any]) -> list[object]:
     return out
 
 
+def cliff_first(summary: dict[str, Any]) -> list[object]:
+    """The cliff-edge plan at first sight: what to do now, each notice to serve whatever the grant with its reason
+    in one line, then what follows in each grant outcome (the by-outcome table and the rest are folded)."""
+    if summary.get("status") not in ("optimal", "time_limit"):
+        return []
+    here = summary.get("here_and_now") or {}
+    outcomes = summary.get("outcomes") or []
+    confirmed = here.get("confirmed_month") or ""
+    reasons = {x["intervention"]: x.get("reason", "") for o in outcomes for x in o.get("closures") or []}
+    out = _what_to_do_now(here)
+    notices = here.get("notices") or []
+    if notices:
+        out.append(table([[n["title"], month_name(n["notice_by"]), month_name(n["closes_from"]),
+                           one_line(reasons.get(n["intervention"], ""))] for n in notices],
+                         ["Service", "Serve notice by", "Closes from", "Why, in one line"],
+                         "Services that close whatever the grant, and when notice must be served",
+                         [False, False, False, False]))
+    then = []
+    for o in outcomes:
+        later = [c for c in o.get("closures") or [] if c["notice_by"] >= confirmed]
+        by = sorted({c["notice_by"] for c in later})
+        then.append(f"If {outcome_name(o)} ({o['probability']:.0%} chance): "
+                    + (f"serve notice on {plural(len(later), 'more service')} by {month_name(by[0])}"
+                       if later else "no more notices") + f"; {closure_count(o.get('closures') or [])} of "
+                    f"{len(here.get('services', []))} services close over the plan.")
+    out += [para(f"Once the grant is known in {month_name(confirmed) if confirmed else 'the confirmation month'}:"),
+            bullets(then), *[para(t) for t in unspent_texts(outcomes, confirmed)]]
+    return out
+
+
 def _what_to_do_now(here: dict[str, Any]) -> list[object]:
-    """The decisions taken before the grant is confirmed: notices, contracts let below design scale, the rest kept."""
+    """The decisions taken before the grant is confirmed: the notices (listed in a table below), contracts let below
+    design scale, the rest kept."""
     conf = month_name(here["confirmed_month"]) if here.get("confirmed_month") else "confirmation"
-    now = [f"Serve notice on {n['title']} by {month_name(n['notice_by'])} (it closes from "
-           f"{month_name(n['closes_from'])} whatever the grant)." for n in here.get("notices", [])]
+    notices = here.get("notices", [])
+    now = [f"Serve notice on the {plural(len(notices), 'service')} in the table below, whatever the grant."
+           ] if notices else []
     lower = [f"{x['title']} ({x['scale_min']:.0%})" for x in here.get("services", [])
              if x.get("runs_until_confirmation") and x.get("scale_min", 1.0) < 0.995]
     if lower:
@@ -71,23 +104,32 @@ def _services_by_outcome(summary: dict[str, Any], outcomes: list[dict[str, Any]]
     # the table's counts, from the uncertain year on; closures before it are the same in every outcome
     counts = summary.get("counts_by_outcome") or {}
     fy = (summary.get("uncertainty") or {}).get("fy", "the uncertain year")
-    earlier = {len(o.get("closures") or []) - counts.get(o["name"], {}).get("closes", 0) for o in outcomes}
+    def later(n: dict[str, int]) -> int:  # closures from the uncertain year on (an older file counted only those)
+        return n.get("closes_from_uncertain_year", n.get("closes", 0))
+
+    earlier = {closure_count(o.get("closures") or []) - later(counts.get(o["name"], {})) for o in outcomes}
 
     def tally(o: dict[str, Any]) -> str:
         n = counts.get(o["name"], {})
-        return (f"if {outcome_name(o)}, {n.get('closes', 0)} close, {n.get('reduces', 0)} are reduced, "
+        return (f"if {outcome_name(o)}, {later(n)} close, {n.get('reduces', 0)} are reduced, "
                 f"{n.get('keeps', 0)} keep their scale"
                 + (f", {n['starts']} start{'s' if n['starts'] == 1 else ''}" if n.get("starts") else ""))
 
     out.append(para(f"In the table, from {fy} on: " + "; ".join(tally(o) for o in outcomes) + "."
                     + (f" {plural(next(iter(earlier)), 'more service', 'closes')} before {fy} in every "
                        "outcome (not in the table)." if len(earlier) == 1 and next(iter(earlier)) > 0 else "")))
-    unused = [f"If {outcome_name(o)}, " + " and ".join(f"{money(v)} of the {y} core grant" for y, v in
-                                                        o["core_unspent"].items()) + " goes unspent"
-              for o in outcomes if o.get("core_unspent")]
-    if unused:
-        out.append(para("; ".join(unused) + " (nothing carries over to a later year)."))
     return out
+
+
+def unspent_texts(outcomes: list[dict[str, Any]], confirmed: str) -> list[str]:
+    """Grant an outcome's plan leaves unspent, and why, in the same sentence: the contracts for the uncertain year
+    are let before the grant is known, at what every outcome can afford."""
+    when = month_name(confirmed) if confirmed else "the grant is confirmed"
+    return [f"If {outcome_name(o)}, " + " and ".join(f"{money(v)} of the {y} core grant" for y, v in
+                                                    o["core_unspent"].items())
+            + f" goes unspent, because the contracts for that year are let, and services closed, before {when}, at "
+            "what every grant outcome can afford, and those closed cannot come back in time to spend it; nothing "
+            "carries over to a later year." for o in outcomes if o.get("core_unspent")]
 
 
 def _uncertainty_costs(summary: dict[str, Any]) -> list[object]:

@@ -8,17 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from vru_model.core.periods import month_name
-from vru_model.core.text import money, plural
+from vru_model.core.text import money
 from vru_model.present import charts
 from vru_model.present.narrative import core_grant_total, has_plan, words
 from vru_model.present.reports.fragments import VALUE_NOTE, Html, esc, figure_text, para, short_title, table
 from vru_model.present.summaries import (
     UNDISCOUNTED,
     cliff_headline,
+    closed_text,
     closing_counts,
-    headline,
     load_summaries,
     read_cliff_edge,
+    record_headline,
     status_label,
 )
 
@@ -59,19 +60,21 @@ class Comparison:
     def headline_table(self) -> list[object]:
         rows = []
         for s in self.summaries:
-            h = headline(s)
-            rows.append([s.get("title", s["scenario"]), status_label(h["status"]), figure_text(h["core_grant_total"]),
-                         figure_text(h["value"]), figure_text(h["participants"], "count"),
-                         "–" if h["services_closed"] is None else f"{h['services_closed']} of {h['services']}",
+            h = record_headline(s, self.cliffs.get(s["scenario"]))
+            title = s.get("title", s["scenario"]) + (" (cliff-edge plan, expected)" if h["expected"] else "")
+            rows.append([title, status_label(h["status"]), figure_text(h["core_grant_total"]),
+                         figure_text(h["value"]), figure_text(h["participants"], "count"), closed_text(h),
                          figure_text(h["exit_costs"]), figure_text(h["lowest_commissioned_share"], "share")])
         out: list[object] = [table(rows, ["Scenario", "Plan", "Core grant", "Social value (undiscounted)",
                                           "Participants", "Services closing", "Exit costs",
-                                          "Lowest commissioned share"], "Headline figures by scenario",
-                                   [False, False, True, True, True, True, True, True])]
+                                          "Lowest commissioned share"], "Headline figures by scenario: the plan to "
+                                   "act on", [False, False, True, True, True, True, True, True])]
         uncertain = [(s, c) for s in self.summaries if (c := cliff_headline(self.cliffs.get(s["scenario"])))]
         if uncertain:
-            out.append(para("For a scenario whose grant is confirmed late, the row above takes the grant as known "
-                            "from the start. Its cliff-edge plan, which plans for every grant outcome at once:"))
+            out.append(para("For a scenario whose grant is confirmed late, the plan to act on is its cliff-edge plan, "
+                            "made for every grant outcome at once: its row above gives each figure expected over the "
+                            "outcomes (weighted by their chances) and the closures in the outcomes with the fewest "
+                            "and the most. By grant outcome:"))
             out.append(table(
                 [[s.get("title", s["scenario"]), money(c["expected_value"]),
                   closing_counts(c), f"{c['no_regret_core']} of {c['services']}",
@@ -89,28 +92,33 @@ class Comparison:
         if not planned:
             return [para("No scenario has a plan.")]
         labels = [short_title(s.get("title", s["scenario"]), 44) for s in planned]
-        values = [float(s["totals"]["value"]) for s in planned]
-        grants = [core_grant_total(s) for s in planned]
+        record = [record_headline(s, self.cliffs.get(s["scenario"])) for s in planned]
+        values = [float(h["value"] or 0.0) for h in record]
+        grants = [float(h["core_grant_total"] or core_grant_total(s)) for h, s in zip(record, planned, strict=True)]
         alt = "Two bar charts by scenario. " + "; ".join(
             f"{s.get('title', s['scenario'])}: social value {money(v)} ({UNDISCOUNTED}), core grant {money(g)}"
             for s, v, g in zip(planned, values, grants, strict=True)) + "."
         return [charts.horizontal_bars([(f"Social value over the plan ({UNDISCOUNTED})", labels, values),
                                         ("Core grant over the plan", labels, grants)], shared=True,
                                        alt=alt, caption=f"Social value ({UNDISCOUNTED}) and core grant over the "
-                                                        "plan, by scenario.")]
+                                                        "plan, by scenario; for a cliff-edge plan, expected over its "
+                                                        "grant outcomes.")]
 
     def closures_chart(self) -> list[object]:
         planned = [s for s in self.summaries if has_plan(s)]
         if not planned:
             return []
         labels = [short_title(s.get("title", s["scenario"]), 44) for s in planned]
-        closed = [float(s["totals"]["services_closed"]) for s in planned]
-        exits = [float(s["totals"]["exit_costs"] or 0.0) for s in planned]
+        record = [record_headline(s, self.cliffs.get(s["scenario"])) for s in planned]
+        closed = [float(h["services_closed"] or 0) for h in record]
+        exits = [float(h["exit_costs"] or 0.0) for h in record]
         alt = "Two bar charts by scenario. " + "; ".join(
-            f"{s.get('title', s['scenario'])}: {plural(int(c), 'service', 'closes')}, exit costs {money(e)}"
-            for s, c, e in zip(planned, closed, exits, strict=True)) + "."
+            f"{s.get('title', s['scenario'])}: {closed_text(h)} services close, exit costs {money(e)}"
+            + (" expected" if h["expected"] else "") for s, h, e in zip(planned, record, exits, strict=True)) + "."
         return [charts.horizontal_bars([("Services closing", labels, closed), ("Exit costs", labels, exits)],
-                                       alt=alt, caption="Services closing and their exit costs, by scenario.",
+                                       alt=alt, caption="Services closing and their exit costs, by scenario; for a "
+                                       "cliff-edge plan, the services closing in its grant outcome with the fewest "
+                                       "closures, and the exit costs expected over its outcomes.",
                                        fmt=_count_or_money, shared=True)]
 
     def commissioning_table(self) -> list[object]:

@@ -7,6 +7,7 @@ before it reaches any page.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 
 from vru_model.core.text import money
@@ -102,6 +103,31 @@ def figure_text(value: object, kind: str = "money") -> str:
     if kind == "share":
         return f"{float(value):.0%}"  # type: ignore[arg-type]
     return f"{float(value):,.0f}"  # type: ignore[arg-type]
+
+
+def fold(title: str, lead: str, items: list[object]) -> list[object]:
+    """A section a partner opens when they want it: its <h2 class="fold"> becomes the summary of a <details> that
+    holds the rest of the notebook cell (`pages.fold_sections`), so the page shows one line for it at first sight.
+    A section with nothing to show is left out."""
+    if not items:
+        return []
+    return [Html(f'<h2 class="fold">{esc(title)}</h2>'), *([para(lead)] if lead else []), *items]
+
+
+def one_line(reason: str, limit: int = 40) -> str:
+    """A closure's reason in one line for the closures table: its first sentence that gives a reason (not the
+    dates, which have their own columns) without its brackets, cut at its colon when long; the full reason is
+    folded below the table."""
+    sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z])", reason.strip())
+    skip = ("Closes from", "Reduced from", "From ", "Decided before")
+    chosen = next((x for x in sentences if not x.startswith(skip)), sentences[0] if sentences else "")
+    chosen = re.sub(r"\s*\([^()]*\)", "", chosen).strip().rstrip(".")
+    head = chosen.split(":")[0]
+    if head == "A hedge":  # the decisions taken before the grant is known that trade one outcome against another
+        chosen = "A hedge across the grant outcomes: better in some, worse in others"
+    elif len(chosen.split()) > limit:
+        chosen = head if len(head.split()) >= 5 else " ".join(chosen.split()[:limit]) + "…"
+    return chosen + ("." if chosen and not chosen.endswith("…") else "")
 
 
 def months_text(n: int) -> str:

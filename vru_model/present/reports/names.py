@@ -20,6 +20,13 @@ RULE_NAMES = {  # the ledger's rules as a reader knows them (summary.json keeps 
 }
 
 
+FILE_KEYS = {  # scenario-file keys that sentences from the analysis name, as a reader says them
+    " (scale_at_start)": "",
+    "scale_at_start": "the scale at the start",
+    " (scale.max)": "",
+}
+
+
 class Names:
     """A scenario's ids (services, funding streams, rules) and the titles a reader knows them by.
 
@@ -54,6 +61,8 @@ class Names:
             title = self._title(m.group(1))
             return esc(title) if escape else title
 
+        for key, words_ in FILE_KEYS.items():
+            text = text.replace(key, words_)
         return self._bare.sub(bare, self._bracketed.sub(bracketed, text))
 
     def source_label(self, key: str) -> str:

@@ -11,42 +11,59 @@ from vru_model.core.text import money, plural
 from vru_model.present import charts
 from vru_model.present.charts import Chart
 from vru_model.present.narrative import has_plan, words
-from vru_model.present.reports.fragments import Html, esc, months_text, para, short_title, table
-from vru_model.present.summaries import cliff_headline, now_text
+from vru_model.present.reports.fragments import Html, esc, months_text, one_line, para, short_title, table
 
 
-def closures_section(summary: dict[str, Any], allocation: pd.DataFrame, scenario: Any,
-                     cliff: dict[str, Any] | None) -> list[object]:
-    """Which services close or are cut, when notice must be served, and why: a timeline, then the tables."""
+def changes_section(summary: dict[str, Any]) -> list[object]:
+    """What to do and by when, at first sight: each closure and each cut in scale with its notice date and its
+    reason in one line (the full reasons, costs to keep and the timeline are in `closures_section`, folded)."""
     if not has_plan(summary):
         return [para("There is no plan, so no closures are scheduled.")]
     closed = summary["closures"]
-    chart, every = _timeline(summary, allocation, scenario)
-    out: list[object] = [chart]
-    uncertain = cliff_headline(cliff)
-    if uncertain:
-        out.insert(0, para(f"This is the plan made as if the {uncertain['fy']} grant were known from the start, "
-                           "for comparison. The plan to act on is the cliff-edge plan at the end of this report: "
-                           f"{now_text(uncertain)}."))
+    out: list[object] = []
     if closed:
         out.append(table(
-            [[c["title"], month_name(c["notice_by"]), month_name(c["closes_from"]), months_text(c["notice_months"]),
-              money(c["exit_cost"]), f"{c.get('participants_lost_per_year', c['participants_per_year']):,.0f}",
-              _keep_cell(c)]
-             for c in closed],
-            ["Service", "Serve notice by", "Closes from", "Notice period", "Exit cost",
-             "Participants losing support a year", "Cost to keep (value lost if kept)"],
-            "Services that close, and when notice must be served", [False, False, False, True, True, True, True]))
-        out.append(_reasons("Why each service closes", closed))
+            [[c["title"], month_name(c["notice_by"]), month_name(c["closes_from"]), money(c["exit_cost"]),
+              one_line(c.get("reason", ""))] for c in closed],
+            ["Service", "Serve notice by", "Closes from", "Exit cost", "Why, in one line"],
+            "Services that close, and when notice must be served", [False, False, False, True, False]))
     else:
         out.append(para("No service closes in this plan."))
+    cut = summary.get("reductions") or []
+    if cut:
+        out.append(table(
+            [[r["title"], month_name(r["notice_by"]), month_name(r["from"]),
+              f"{r['scale_before']:.0%} to {r['scale']:.0%}", one_line(r.get("reason", ""))] for r in cut],
+            ["Service", "Serve notice of variation by", "Reduced from", "Scale (of design strength)",
+             "Why, in one line"],
+            "Services that keep running at a reduced scale, and when notice of variation must be served",
+            [False, False, False, True, False]))
+    return out + _starts_and_growth(summary)
+
+
+def closures_section(summary: dict[str, Any], allocation: pd.DataFrame, scenario: Any) -> list[object]:
+    """Each change in full, folded: a timeline, each closure's and cut's cost to keep and full reason, scales set
+    at the start, and every service's months running."""
+    if not has_plan(summary):
+        return []
+    closed = summary["closures"]
+    chart, every = _timeline(summary, allocation, scenario)
+    out: list[object] = [chart]
+    if closed:
+        out.append(table(
+            [[c["title"], months_text(c["notice_months"]),
+              f"{c.get('participants_lost_per_year', c['participants_per_year']):,.0f}", _keep_cell(c)]
+             for c in closed],
+            ["Service", "Notice period", "Participants losing support a year", "Cost to keep (value lost if kept)"],
+            "Services that close: what closing them costs", [False, True, True, True]))
+        out.append(_reasons("Why each service closes", closed))
     out += _reductions(summary)
-    out += _starts_and_growth(summary)
     out += _scales_set_at_start(summary)
-    out.append(Html("<details><summary>Show every service's months running (the timeline as a table)</summary>"
-                    + table(every, ["Service", "Months running",
-                                   "Average scale when running (% of design strength)", "Closes from"],
-                            "Every service in the plan", [False, True, True, False]) + "</details>"))
+    out.append(Html('<details class="no-print"><summary>Show every service\'s months running (the timeline as a '
+                    "table)</summary>" + table(every, ["Service", "Months running", "Average scale when running (% "
+                                                       "of design strength)", "Closes from"],
+                                               "Every service in the plan", [False, True, True, False])
+                    + "</details>"))
     return out
 
 
@@ -89,19 +106,16 @@ def _timeline(summary: dict[str, Any], allocation: pd.DataFrame, scenario: Any) 
 
 
 def _reductions(summary: dict[str, Any]) -> list[object]:
-    """Contracts the plan cuts in scale: each needs a notice of variation by a date, as a closure needs notice."""
+    """Contracts the plan cuts in scale: what each cut costs the participants, its cost to keep and its reason."""
     cut = summary.get("reductions") or []
     if not cut:
         return []
     return [
-        table([[r["title"], month_name(r["notice_by"]), month_name(r["from"]),
-                f"{r['scale_before']:.0%} to {r['scale']:.0%}", months_text(r["notice_months"]),
-                f"{r['participants_lost_per_year']:,.0f}", _keep_cell(r)]
-               for r in cut],
-              ["Service", "Serve notice of variation by", "Reduced from", "Scale (of design strength)",
-               "Notice period", "Participants losing support a year", "Cost to keep (value lost if kept at scale)"],
-              "Services that keep running at a reduced scale, and when notice of variation must be served",
-              [False, False, False, True, True, True, True]),
+        table([[r["title"], months_text(r["notice_months"]), f"{r['participants_lost_per_year']:,.0f}",
+                _keep_cell(r)] for r in cut],
+              ["Service", "Notice period", "Participants losing support a year",
+               "Cost to keep (value lost if kept at scale)"],
+              "Services that keep running at a reduced scale: what the cut costs", [False, True, True, True]),
         _reasons("Why each service is reduced", cut),
     ]
 
@@ -129,9 +143,9 @@ def _scales_set_at_start(summary: dict[str, Any]) -> list[object]:
     return [para(
         f"The plan sets the scale of {words(k)} running service{'s' if k > 1 else ''} away from design strength "
         f"from {month_name(set_now[0]['from'])}: {named}. The scenario gives no contract scale at the start for "
-        f"{'them' if k > 1 else 'it'} (scale_at_start), so the plan treats the first month's scale as its own "
-        "choice, with no notice. If a contract already runs at another scale, set scale_at_start and the "
-        "plan will serve the notice of variation a cut needs.")]
+        f"{'them' if k > 1 else 'it'}, so the plan treats the first month's scale as its own choice, with no "
+        "notice. If a contract already runs at another scale, give that scale in the scenario file (the "
+        "service's scale at the start) and the plan will serve the notice of variation a cut needs.")]
 
 
 def _keep_cell(change: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from vru_model.analysis import cliff_edge, frontier, robustness
+from vru_model.analysis.replan import replan
 from vru_model.analysis.results import input_hash
 from vru_model.analysis.solve import solve
 from vru_model.scenario.load import load_scenario
@@ -29,6 +30,8 @@ class ScenarioRun(NamedTuple):
     baseline: dict[str, Any] | None
     kernel: dict[str, str]
     cliff: dict[str, Any] | None
+    replan: Any = None  # vru_model.analysis.replan.Replan, for a scenario re-planned from actuals
+    cliff_funding: Any = None  # the cliff-edge plan's plan_funding.csv as a DataFrame, when it has a plan
 
 
 def run_scenario(scenario_path: str, overrides: dict[str, Any] | None, output_dir: str, baseline_path: str,
@@ -36,13 +39,15 @@ def run_scenario(scenario_path: str, overrides: dict[str, Any] | None, output_di
     """Load, solve and write the scenario's result files (and cliff_edge.json when the grant is uncertain); then
     find the baseline to compare with."""
     scenario = load_scenario(scenario_path, overrides or None)
-    result = solve(scenario, threads=threads, price_rules=True)
-    result.write(output_dir)
+    plan = replan(scenario, threads=threads, price_rules=True) if scenario.actuals is not None else None
+    result = plan.result if plan is not None else solve(scenario, threads=threads, price_rules=True)
+    (plan or result).write(output_dir, overwrite=True)
     baseline = None
     if baseline_path and Path(baseline_path).resolve() != Path(scenario_path).resolve():
         baseline = baseline_summary(baseline_path, output_dir, threads)
-    cliff = cliff_edge_summary(scenario, output_dir, threads) if scenario.uncertainty is not None else None
-    return ScenarioRun(result, baseline, kernel_info(), cliff)
+    cliff, funding = cliff_edge_plan(scenario, output_dir, threads) if scenario.uncertainty is not None else (
+        None, None)
+    return ScenarioRun(result, baseline, kernel_info(), cliff, plan, funding)
 
 
 def kernel_info() -> dict[str, str]:
@@ -70,15 +75,16 @@ def baseline_summary(baseline_path: str, output_dir: str, threads: int = 1) -> d
     return solve(scenario, threads=threads, shadow_prices=False).summary
 
 
-def cliff_edge_summary(scenario: Any, output_dir: str, threads: int = 1) -> dict[str, Any]:
+def cliff_edge_plan(scenario: Any, output_dir: str, threads: int = 1) -> tuple[dict[str, Any], Any]:
     """Solve the cliff-edge plan once, write it next to the scenario's results (cliff_edge.json, plan.csv,
-    plan_funding.csv) for the index and the comparison, and return its summary; a failure becomes a summary."""
+    plan_funding.csv) for the index and the comparison, and return its summary and funding table (None without
+    a plan); a failure becomes a summary."""
     try:
         plan = cliff_edge.solve_cliff_edge(scenario, threads=threads)
-        plan.write(output_dir)
-        return plan.summary
+        plan.write(output_dir, overwrite=True)
+        return plan.summary, (plan.funding if plan.summary.get("status") in ("optimal", "time_limit") else None)
     except Exception as exc:  # the report must still render when the extra analysis fails
-        return {"status": "error", "status_text": f"The cliff-edge analysis failed: {type(exc).__name__}: {exc}"}
+        return {"status": "error", "status_text": f"The cliff-edge analysis failed: {type(exc).__name__}: {exc}"}, None
 
 
 def run_frontier(baseline_path: str, output_dir: str, threads: int = 1) -> Any:
@@ -87,7 +93,7 @@ def run_frontier(baseline_path: str, output_dir: str, threads: int = 1) -> Any:
     if not baseline_path:
         return None
     result = frontier.frontier(load_scenario(baseline_path), *FRONTIER_LEVELS, threads=threads)
-    result.write(output_dir)
+    result.write(output_dir, overwrite=True)
     return result
 
 
@@ -102,5 +108,5 @@ def run_robustness(scenario: Any, output_dir: str, samples: int = ROBUSTNESS_SAM
                 "grant, so there is no plan value to test against the evidence.")
     result = robustness.robustness(scenario, samples, seed, epsilons=ROBUSTNESS_EPSILONS, threads=threads,
                                    alternative_seconds=ROBUSTNESS_ALTERNATIVE_SECONDS)
-    result.write(output_dir)
+    result.write(output_dir, overwrite=True)
     return result

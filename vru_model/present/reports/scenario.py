@@ -11,25 +11,37 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from vru_model.core.periods import month_name
 from vru_model.core.text import money, plural
 from vru_model.present import charts
 from vru_model.present.narrative import Finding, finding, has_plan, narrative, words
-from vru_model.present.reports.cliff import describe_cliff_edge
+from vru_model.present.reports.cliff import cliff_first, describe_cliff_edge
 from vru_model.present.reports.fragments import (
     Html,
     bullets,
     esc,
     figure_text,
+    fold,
     para,
     short_title,
     table,
     value_note,
 )
 from vru_model.present.reports.names import RULE_NAMES, Names, area_label, sources_of, system_label
-from vru_model.present.reports.plan_changes import closures_section
+from vru_model.present.reports.plan_changes import changes_section, closures_section
 from vru_model.present.reports.runs import run_scenario
-from vru_model.present.summaries import OBJECTIVE, UNDISCOUNTED, cliff_headline, cliff_rows, headline, status_label
+from vru_model.present.reports.year import year_section
+from vru_model.present.summaries import (
+    OBJECTIVE,
+    UNDISCOUNTED,
+    cliff_headline,
+    cliff_rows,
+    headline,
+    outcome_name,
+    status_label,
+)
 
 
 def _plain(section: Callable[[ScenarioReport], list[object]]) -> Callable[[ScenarioReport], list[object]]:
@@ -51,6 +63,8 @@ class ScenarioReport:
     kernel: dict[str, str] = field(default_factory=dict)
     threads: int = 1
     cliff: dict[str, Any] | None = None  # the cliff-edge plan's summary (cliff_edge.json), for uncertain grants
+    cliff_funding: pd.DataFrame | None = None  # the cliff-edge plan's plan_funding.csv, for its spending chart
+    replan: Any = None  # vru_model.analysis.replan.Replan: where the year stands, for a re-plan from actuals
 
     @classmethod
     def run(
@@ -64,7 +78,8 @@ class ScenarioReport:
         """Load, solve and write the scenario's result files (docs/contracts.md), and cliff_edge.json when the grant
         is uncertain; then find the baseline to compare with."""
         run = run_scenario(scenario_path, overrides, output_dir, baseline_path, threads)
-        return cls(run.result, run.baseline, run.kernel, threads, run.cliff)
+        return cls(run.result, run.baseline, run.kernel, threads, run.cliff, cliff_funding=run.cliff_funding,
+                   replan=run.replan)
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -95,32 +110,43 @@ class ScenarioReport:
         ]
         if sc.description:
             out.append(Html(f'<p class="quiet"><strong>The scenario:</strong> {esc(sc.description)}</p>'))
-        return out
+        return out + year_section(self.replan)  # a re-plan: where the year stands comes first
+
+    @property
+    def on_record(self) -> dict[str, Any] | None:
+        """The cliff-edge plan's headline when it is the plan of record (a grant confirmed late, solved), else None:
+        the page then leads with it and shows the plan made as if the grant were known as a comparison, folded."""
+        return cliff_headline(self.cliff) if self.scenario.uncertainty is not None else None
+
+    def fold(self, title: str, lead: str, items: list[object], as_if_known: bool = False) -> list[object]:
+        """A folded section (`fragments.fold`); one about the plan made as if the grant were known says so when the
+        page's plan of record is the cliff-edge plan."""
+        if as_if_known and self.on_record:
+            title += " (the plan made as if the grant were known)"
+        return fold(title, lead, [self.names.item(i) for i in items])
 
     @_plain
     def headline_section(self) -> list[object]:
+        """The plan of record's headline: the cliff-edge plan's for a grant confirmed late, else the plan's."""
+        unc, c = self.scenario.uncertainty, self.on_record
+        if unc is not None and c:
+            return [para(f"The {unc.fy} grant is confirmed only in {month_name(unc.confirmed_month)}, so the plan to "
+                         "act on is the cliff-edge plan, made for every grant outcome at once. A plan made as if "
+                         "the grant were known from the start is kept further down, folded, as a comparison."),
+                    table(cliff_rows(c), ["Figure", "Value"], "Cliff-edge plan: headline figures", [False, True])]
         out: list[object] = []
-        unc = self.scenario.uncertainty
         if unc is not None:
-            grant = money(self.scenario.core_grant(unc.fy))
-            confirmed = month_name(unc.confirmed_month)
-            c = cliff_headline(self.cliff)
-            if c:
-                out += [para(f"The {unc.fy} grant is confirmed only in {confirmed}, so the plan to act on is the "
-                             "cliff-edge plan, made for every grant outcome at once (in full at the end of this "
-                             "report):"),
-                        table(cliff_rows(c), ["Figure", "Value"], "Cliff-edge plan: headline figures",
-                              [False, True])]
-            if c:
-                out.append(para(f"The summary and figures below, and the sections up to the cliff-edge plan, are for "
-                                f"a plan made as if the {unc.fy} grant were known from the start to be {grant}: a "
-                                f"comparison, not the plan to act on before {confirmed}."))
-            else:
-                out.append(para(f"The cliff-edge plan could not be worked out (see the end of this report), so the "
-                                f"summary and figures below are for a plan made as if the {unc.fy} grant were known "
-                                f"from the start to be {grant}: read them knowing it is confirmed only in "
-                                f"{confirmed}."))
-        out.append(Html(f'<p class="narrative">{esc(narrative(self.summary, self.baseline))}</p>'))
+            out.append(para(f"The cliff-edge plan could not be worked out (see the end of this report), so the "
+                            f"summary and figures below are for a plan made as if the {unc.fy} grant were known "
+                            f"from the start to be {money(self.scenario.core_grant(unc.fy))}: read them knowing it "
+                            f"is confirmed only in {month_name(unc.confirmed_month)}."))
+        return out + self._plan_headline(in_words=unc is not None)
+
+    def _plan_headline(self, in_words: bool = False) -> list[object]:
+        """The plan's headline figures; IN_WORDS adds the plan in a few sentences (for the plan made as if the grant
+        were known, which has no finding of its own at the top of the page)."""
+        out: list[object] = [Html(f'<p class="narrative">{esc(narrative(self.summary, self.baseline))}</p>')
+                             ] if in_words else []
         h = headline(self.summary)
         fy = self.summary["fy"]
         rows = [["Plan status", status_label(h["status"])]]
@@ -131,7 +157,7 @@ class ScenarioReport:
                 [f"Value net of exit and disruption costs ({OBJECTIVE})", _objective_cell(self.summary)],
                 ["Participants supported over the plan", figure_text(h["participants"], "count")],
                 ["Services closing", f"{h['services_closed']} of {h['services']}"],
-                ["Exit (transition) costs", figure_text(h["exit_costs"])],
+                [f"Exit (transition) costs ({UNDISCOUNTED})", figure_text(h["exit_costs"])],
                 ["Lowest commissioned share of the core grant",
                  f"{figure_text(h['lowest_commissioned_share'], 'share')} (minimum "
                  f"{self.scenario.policy.commissioning_min_share:.0%})"],
@@ -142,6 +168,22 @@ class ScenarioReport:
             rate = self.scenario.policy.discount_rate_annual
             out.append(Html(f'<p class="note">{esc(value_note(rate))}</p>'))
         return out
+
+    @_plain
+    def changes(self) -> list[object]:
+        """What to do and by when: the plan of record's notices, each with its reason in one line."""
+        if self.on_record:
+            return cliff_first(self.cliff or {})
+        return changes_section(self.summary)
+
+    def as_if_known(self) -> list[object]:
+        """For a grant confirmed late, the plan made as if it were known from the start: a comparison, folded."""
+        if not self.on_record:
+            return []
+        return self.fold("The plan made as if the grant were known (a comparison)",
+                         "Not the plan to act on: what the plan would be if the grant were known from the start.",
+                         [*self._plan_headline(in_words=True), *changes_section(self.summary),
+                          *self._plan_spending()])
 
     @_plain
     def feasibility(self) -> list[object]:
@@ -167,6 +209,51 @@ class ScenarioReport:
 
     @_plain
     def spending(self) -> list[object]:
+        """The plan of record's spending by stream and year."""
+        if self.on_record and self.cliff_funding is not None:
+            return self._cliff_spending()
+        return self._plan_spending()
+
+    def _cliff_spending(self) -> list[object]:
+        """The cliff-edge plan's spending: one bar per year while every outcome spends alike, then one per grant
+        outcome; the dashed line is the core grant each bar has."""
+        unc, f, cliff = self.scenario.uncertainty, self.cliff_funding, self.cliff or {}
+        assert unc is not None and f is not None
+        titles = {k: (v.title or k) for k, v in self.scenario.funding.items()} | {"unfunded_liability":
+                                                                                "Unfunded liability"}
+        core = self.scenario.core_stream
+        bars: list[tuple[str, str, dict[str, Any] | None]] = []
+        for y in self.summary["fy"]:
+            if y < unc.fy:
+                bars.append((y, y, None))
+            else:
+                bars += [(f"{y}\n{_short_label(o)}", y, o) for o in cliff["outcomes"]]
+        first = cliff["outcomes"][0]["name"]
+        sums = f.groupby(["outcome", "fy", "stream"])["amount"].sum()
+
+        def spent(o: dict[str, Any] | None, y: str, stream: str) -> float:
+            return float(sums.get((o["name"] if o else first, y, stream), 0.0))
+
+        streams = [k for k in dict.fromkeys(f["stream"]) if k]
+        series = {short_title(titles.get(k, k), 64): [spent(o, y, k) for _c, y, o in bars] for k in streams}
+        grant = {c: spent(o, y, core) + float(((o or cliff["outcomes"][0]).get("core_unspent") or {}).get(y, 0.0))
+                 for c, y, o in bars}
+        names = {c: (f"{y} if {outcome_name(o)} ({o['probability']:.0%} chance)" if o else y) for c, y, o in bars}
+        alt = "Stacked bar chart of the cliff-edge plan's spending by funding stream, by year and grant outcome. " + \
+            " ".join(f"{names[c]}: " + ", ".join(f"{n} {money(v[k])}" for n, v in series.items() if v[k] > 0)
+                     + f"; core grant {money(grant[c])}." for k, c in enumerate(names))
+        chart = charts.stacked_bars(
+            [c for c, _y, _o in bars], series, ylabel="spend per year", marker=grant,
+            marker_label="core grant that year", alt=alt,
+            caption="The cliff-edge plan's spending by funding stream: one bar a year until the grant is known, "
+                    "then one for each grant outcome; the dashed black line marks the core grant that bar has.")
+        rows = [[names[c], money(grant[c]), money(sum(v[k] for v in series.values())),
+                 money(grant[c] - spent(o, y, core))] for k, (c, y, o) in enumerate(bars)]
+        return [chart, table(rows, ["Year and grant outcome", "Core grant", "VRU spend (all streams)",
+                                    "Core grant unspent (no carry-over)"],
+                             "The cliff-edge plan's spending by year and grant outcome", [False, True, True, True])]
+
+    def _plan_spending(self) -> list[object]:
         if not has_plan(self.summary):
             return [para("There is no plan, so there is no spending to show.")]
         fy = self.summary["fy"]
@@ -211,7 +298,7 @@ class ScenarioReport:
                             if s < sc.interventions[str(i)].scale.max - 0.005})
             idle = [i for i in sc.interventions if i not in set(running["intervention"])]
             if not below:
-                why = ("every service the plan runs is at its largest scale (scale.max) all year, so the grant has "
+                why = ("every service the plan runs is at its largest scale all year, so the grant has "
                        "nothing more to buy" + (f", and the {plural(len(idle), 'service')} it does not run are not "
                                                "worth their cost to the plan" if idle else ""))
             else:
@@ -249,7 +336,8 @@ class ScenarioReport:
 
     @_plain
     def closures(self) -> list[object]:
-        return closures_section(self.summary, self.result.allocation, self.scenario, self.cliff)
+        """Each closure and cut in full (folded): timeline, costs to keep, reasons."""
+        return closures_section(self.summary, self.result.allocation, self.scenario)
 
     @_plain
     def value(self) -> list[object]:
@@ -344,7 +432,7 @@ class ScenarioReport:
     @_plain
     def cliff_edge(self) -> list[object]:
         if self.scenario.uncertainty is None:
-            return [para("This scenario treats every year's grant as known, so there is no cliff-edge plan.")]
+            return []
         return describe_cliff_edge(self.cliff or {"status_text": "The cliff-edge plan was not worked out."})
 
     @_plain
@@ -360,8 +448,15 @@ class ScenarioReport:
         out: list[object] = [table(rows, ["Item", "Value"], "Provenance of this report")]
         if sources:
             out += [para("Sources and assumptions behind the figures, as the scenario file states them:"),
-                    Html('<details><summary>Show all sources</summary>' + bullets(sources) + "</details>")]
+                    Html('<details class="no-print"><summary>Show all sources</summary>' + bullets(sources)
+                         + "</details>")]
         return out
+
+
+def _short_label(outcome: dict[str, Any]) -> str:
+    """A grant outcome under a bar: 'in full', 'cut by 25%', 'ends'."""
+    label = outcome.get("label") or outcome_name(outcome)
+    return label.removeprefix("is ").replace("continues in full", "in full")
 
 
 def _objective_cell(summary: dict[str, Any]) -> str:
@@ -370,11 +465,12 @@ def _objective_cell(summary: dict[str, Any]) -> str:
     t = summary.get("totals") or {}
     if summary.get("objective") is None or t.get("disruption_weight") is None:
         return figure_text(summary.get("objective"))
-    less = [f"{money(t['exit_costs_discounted'])} of exit and start-up costs"] if t["exit_costs_discounted"] else []
+    less = [f"{money(t['exit_costs_discounted'])} of exit and start-up costs {OBJECTIVE}"] if t[
+        "exit_costs_discounted"] else []
     if t["disruption_weight"]:
         less.append(f"{money(t['disruption_weight'])} of the disruption weight on participants who lose support (a "
                     "weight, not money)")
     if t.get("penalty_weights"):
         less.append(f"{money(t['penalty_weights'])} of underwriting penalty weight (not money)")
-    return (f"{money(summary['objective'])}: {money(t['value_discounted'])} of social value"
+    return (f"{money(summary['objective'])}: {money(t['value_discounted'])} of social value {OBJECTIVE}"
             + (" less " + " and ".join(less) if less else ""))

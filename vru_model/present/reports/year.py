@@ -57,6 +57,7 @@ def year_lines(plan: Any) -> list[str]:
     if share is not None and year.get("commissioned_share") is not None:
         lines.append(f"Commissioned services have had {share:.0%} of the core grant claimed so far; the re-plan "
                      f"brings {fy} to {year['commissioned_share']:.0%} (the minimum is {minimum:.0%}).")
+    lines.append("")  # what happened to services, and what to do now
     for s in summary.get("stopped") or []:
         lines.append(f"{s['title']} stopped from {periods.month_name(s['stopped_from'])} (the actuals show no "
                      "spend after it).")
@@ -139,8 +140,10 @@ def year_section(plan: Any) -> list[object]:
     if plan is None:
         return []
     as_of = periods.month_name(plan.actuals.as_of)
+    lines = year_lines(plan)
+    split = lines.index("")
     out: list[object] = [Html(f"<h2 id=\"year\">Where the year stands: actual spend to {esc(as_of)}</h2>"),
-                         para(*year_lines(plan)), para(*changes(plan)), spend_chart(plan)]
+                         para(*lines[:split]), para(*lines[split + 1:]), para(*changes(plan)), spend_chart(plan)]
     out.append(table(_stream_rows(plan), ["Stream", "Planned to date", "Actual to date", "Variance"],
                      f"Spend to the end of {as_of} against the plan it replaces, by stream", [False, True, True, True]))
     out.append(table(_service_rows(plan), ["Service", "Planned to date", "Actual to date", "Variance"],
