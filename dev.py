@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Set up and run the workbench with nothing but Python 3.11+: `python3 dev.py run|test|bench|lint`.
+"""Set up and run the workbench with nothing but Python 3.11+: `python3 dev.py run|test|bench|lint|docs`.
 
-Creates `.venv`, installs the package with its test extra (again whenever pyproject.toml changes),
+Creates `.venv`, installs the package with its test and docs extras (again whenever pyproject.toml changes),
 registers the Jupyter kernel inside the venv, then runs the chosen job.
 """
 
@@ -11,6 +11,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
+EXECUTED_NOTEBOOK = ROOT / "docs" / "guides" / "analyst_guide.ipynb"  # made by `dev.py docs`, not kept in git
 
 
 def _run(*cmd: str | Path) -> int:
@@ -36,7 +38,7 @@ def setup() -> None:
         venv.create(VENV, with_pip=True)
     steps = [
         (BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip"),
-        (BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[test]"),
+        (BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[test,docs]"),
         (BIN / "python", "-m", "ipykernel", "install", "--prefix", VENV, "--name", "python3"),
     ]
     for step in steps:
@@ -63,9 +65,15 @@ def main(argv: list[str]) -> int:
         return _run(BIN / "python", "benchmarks/run.py", *extra)
     if job == "lint":
         return _run(BIN / "ruff", "check", ".") or _run(BIN / "lint-imports")
+    if job == "docs":  # the site in site/, with the analyst's notebook executed; any warning fails the build
+        os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's banner about MkDocs 2, not a build warning
+        with tempfile.TemporaryDirectory() as results:
+            code = _run(BIN / "python", "-m", "papermill", "--no-progress-bar", "--cwd", "notebooks", "-k", "python3",
+                        "-p", "outputs", results, "notebooks/analyst_guide.ipynb", EXECUTED_NOTEBOOK)
+        return code or _run(BIN / "mkdocs", "build", "--strict", "--site-dir", "site", *extra)
     if job == "setup":
         return 0
-    print(f"unknown job {job!r}; use run, test, bench, lint or setup", file=sys.stderr)
+    print(f"unknown job {job!r}; use run, test, bench, lint, docs or setup", file=sys.stderr)
     return 2
 
 

@@ -32,6 +32,7 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("scenarios")
     for path in (FIXTURES.parent.parent / "scenarios").glob("*.yaml"):
         shutil.copy(path, folder / path.name)
+    shutil.copytree(FIXTURES.parent.parent / "scenarios" / "actuals", folder / "actuals")
     return folder
 
 

@@ -17,7 +17,7 @@ def _name(requirement: str) -> str:
 
 def _pyproject() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = project["dependencies"] + project["optional-dependencies"]["test"]
+    reqs = project["dependencies"] + [r for extra in ("test", "docs") for r in project["optional-dependencies"][extra]]
     return {_name(r): r.replace(" ", "") for r in reqs}
 
 

@@ -77,6 +77,7 @@ def test_the_baseline_re_planned_from_its_own_figures(tmp_path: Path) -> None:
     """The acceptance case: the baseline's own April-September figures, one service 40% under in July-September
     and another stopped after July."""
     from checker import check_folder
+
     from vru_model.analysis.solve import solve
 
     baseline = load_scenario(ROOT / "scenarios" / "baseline.yaml")

@@ -215,7 +215,8 @@ def test_the_headline_objective_is_shown_with_its_parts():
     assert t["value_discounted"] - t["exit_costs_discounted"] - t["disruption_weight"] - t["penalty_weights"] == \
         pytest.approx(result.objective, abs=tie_break)
     cell = _objective_cell(result.summary)
-    assert cell.startswith(f"{money(result.objective)}: {money(t['value_discounted'])} of social value less ")
+    assert cell.startswith(f"{money(result.objective)}: {money(t['value_discounted'])} of social value in today's "
+                           "money less ")
     assert "of the disruption weight on participants who lose support (a weight, not money)" in cell
     from vru_model.present.reports import ScenarioReport
 

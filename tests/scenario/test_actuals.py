@@ -45,7 +45,8 @@ def test_xlsx_reads_the_actuals_sheet_or_the_first(tiny, tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(("row", "where", "words"), [
-    ("tiny,core,mentoring,2021-05,2021/22,\"3,000\"", "row 4, column amount", "'3,000' is text, not a number: write 3000"),
+    ("tiny,core,mentoring,2021-05,2021/22,\"3,000\"", "row 4, column amount",
+     "'3,000' is text, not a number: write 3000"),
     ("tiny,core,nobody,2021-05,2021/22,10", "row 4, column intervention", "unknown service 'nobody'"),
     ("tiny,lottery,mentoring,2021-05,2021/22,10", "row 4, column stream", "unknown stream 'lottery'"),
     ("tiny,core,mentoring,2021-05,2021/22,-5", "row 4, column amount", "negative"),
@@ -92,5 +93,5 @@ def test_notice_served_after_as_of_is_the_plan_s_to_decide(tiny, tmp_path: Path)
     path = _file(tmp_path, GOOD)
     served = tiny.model_copy(update={"interventions": {**tiny.interventions, "mentoring": tiny.interventions[
         "mentoring"].model_copy(update={"notice_served": "2021-06"})}})
-    with pytest.raises(ScenarioError, match="interventions.mentoring.notice_served: 2021-06 is after the actuals"):
+    with pytest.raises(ScenarioError, match=r"interventions\.mentoring\.notice_served: 2021-06 is after the actuals"):
         with_actuals(served, str(path), "2021-05")

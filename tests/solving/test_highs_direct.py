@@ -25,6 +25,9 @@ from vru_model.solving.status import SolveInfo, Status, Strategy, status_text
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 EVERY_SCENARIO = sorted((ROOT / "scenarios").glob("*.yaml")) + sorted(FIXTURES.glob("*.yaml"))
+# A re-plan's history switches off rows, so a few variables sit in no row at all: Pyomo's interface keeps them as
+# columns (with no value), the direct one leaves them out. Every other scenario must give HiGHS the same model.
+SAME_LP = [p for p in EVERY_SCENARIO if "\nactuals:" not in p.read_text(encoding="utf-8")]
 
 
 def interface(scenario: Scenario, name: str) -> Scenario:
@@ -57,7 +60,7 @@ def assert_same_lp(one, other) -> None:
         np.testing.assert_array_equal(x[key], y[key], err_msg=key)
 
 
-@pytest.mark.parametrize("path", EVERY_SCENARIO, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SAME_LP, ids=lambda p: p.stem)
 def test_both_interfaces_hand_highs_the_same_model(path: Path):
     """The same columns, rows, bounds, costs and integrality in the same order: with HiGHS's fixed random
     seed, the same plan follows, even where several plans are equally good."""
@@ -69,7 +72,7 @@ def test_both_interfaces_hand_highs_the_same_model(path: Path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", EVERY_SCENARIO, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SAME_LP, ids=lambda p: p.stem)
 def test_both_interfaces_give_identical_plans_from_highs_mip(path: Path):
     """With the relaxation-first path off, both interfaces run HiGHS's MIP on the same model: the same plan,
     to the last digit, even where several plans are equally good."""
@@ -281,7 +284,8 @@ def test_when_highs_mip_runs_out_of_time_the_better_plan_and_the_tighter_bound_a
         body = pyo.value(c.body)
         assert c.lower is None or body >= pyo.value(c.lower) - 1e-5, c.name
         assert c.upper is None or body <= pyo.value(c.upper) + 1e-5, c.name
-    assert "policy.time_limit_seconds" in status_text(status, info) and "within 0.06%" in status_text(status, info)
+    gap = (info.objective_bound - info.incumbent_objective) / info.incumbent_objective
+    assert "policy.time_limit_seconds" in status_text(status, info) and f"within {gap:.2%}" in status_text(status, info)
 
 
 def test_a_time_limit_with_a_plan_reports_its_gap():

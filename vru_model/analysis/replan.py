@@ -124,8 +124,8 @@ def forecast_table(scenario: Scenario, funding: pd.DataFrame, as_of: str) -> pd.
                 continue
             available = (stream.cap or 0.0) if stream.kind == "underwriting" else stream.amounts.get(fy, 0.0)
             in_year = spent[(spent["fy"] == fy) & (spent["stream"] == s)]
-            if not available and in_year.empty:
-                continue
+            if in_year.empty and (not available or stream.kind == "underwriting"):
+                continue  # underwriting shows where it is drawn, not in every year
             to_date = round(float(in_year.loc[in_year["done"], "amount"].sum()), 2)
             remaining = round(float(in_year.loc[~in_year["done"], "amount"].sum()), 2)
             outturn = round(to_date + remaining, 2)

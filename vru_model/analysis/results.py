@@ -18,9 +18,11 @@ from typing import Any, ClassVar
 
 import pandas as pd
 import pyomo.environ as pyo
+import yaml
 
 from vru_model.analysis.objective import ObjectiveParts
-from vru_model.analysis.states import plan_states
+from vru_model.analysis.states import closure_count, plan_states
+from vru_model.core.errors import OutputError
 from vru_model.core.files import atomic_write_text
 from vru_model.core.text import money
 from vru_model.model.data import LIABILITY, ModelData
@@ -49,7 +51,11 @@ VALUE_DEFINITIONS = {
 
 
 def input_hash(scenario: Scenario) -> str:
+    """The scenario's inputs, merged, with a re-plan's actual spend (its file may change while the YAML does not)."""
     text = json.dumps(scenario_to_dict(scenario), sort_keys=True)
+    actuals = scenario.actuals.loaded if scenario.actuals is not None else None
+    if actuals is not None:
+        text += json.dumps([[*key, amount] for key, amount in actuals.amounts.items()])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -80,11 +86,12 @@ class WrittenResult:
     FILES: ClassVar[dict[str, str]]
     scenario: Scenario
 
-    def write(self, directory: str | Path, folder: str | None = None) -> Path:
-        """Write the files atomically; the folder is returned."""
+    def write(self, directory: str | Path, folder: str | None = None, *, overwrite: bool = False) -> Path:
+        """Write the files atomically into DIR/<scenario name>/ and return that folder. A folder holding another
+        run's result (`check_same_run`) raises OutputError unless `overwrite`."""
         tables = {name: getattr(self, key) for name, key in self.FILES.items() if name.endswith(".csv")}
         documents = {name: getattr(self, key) for name, key in self.FILES.items() if not name.endswith(".csv")}
-        return write_outputs(directory, self.scenario, tables, documents, folder)
+        return write_outputs(directory, self.scenario, tables, documents, folder, overwrite=overwrite)
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,27 @@ class Result(WrittenResult):
     def optimal(self) -> bool:
         return self.status == Status.OPTIMAL
 
+    @property
+    def closures(self) -> list[dict[str, Any]]:
+        """Services that close during the plan, with notice dates (summary.json's `closures`)."""
+        return list(self.summary.get("closures") or [])
+
+
+def check_same_run(out: Path, scenario: Scenario) -> None:
+    """Refuse to write into a folder holding another run's result: one whose resolved.yaml is not this
+    scenario's (another scenario of the same name, or the same one with other inputs), so a changed scenario
+    never silently replaces the batch's folder."""
+    resolved = out / "resolved.yaml"
+    if not resolved.is_file():
+        return
+    try:
+        held = yaml.safe_load(resolved.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        held = None
+    if held != scenario_to_dict(scenario):
+        raise OutputError(f"{out} holds another run's result (its resolved.yaml is not {scenario.name}'s inputs): "
+                          "write to another folder, name the scenario differently, or pass overwrite=True")
+
 
 def write_outputs(
     directory: str | Path,
@@ -112,12 +140,16 @@ def write_outputs(
     tables: dict[str, pd.DataFrame],
     documents: dict[str, Any],
     folder: str | None = None,
+    *,
+    overwrite: bool = False,
 ) -> Path:
     """DIR/<scenario name>/ (or DIR/<folder>/) with resolved.yaml, CSV tables and JSON documents, each
-    written atomically.
+    written atomically; without `overwrite`, never over another run's result (`check_same_run`).
 
     CSVs use "\n" line ends whatever the platform, so identical inputs give identical bytes."""
     out = Path(directory) / (folder or scenario.name)
+    if not overwrite:
+        check_same_run(out, scenario)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "resolved.yaml", dump_yaml(scenario_to_dict(scenario)))
     for name, table in tables.items():
@@ -225,6 +257,8 @@ def plan_tables(sc: Scenario, d: ModelData, m: pyo.ConcreteModel) -> tuple[pd.Da
                 closes_next = _val(m.close[w, i, months[k + 1]]) if k + 1 < len(months) else 0.0
                 closes_now = _val(m.close[w, i, t]) if k == 0 else 0.0
                 exit_cost = round(items[i].exit_cost * round(closes_next + closes_now), 2)
+                if d.actuals is not None and t <= d.actuals.as_of:
+                    exit_cost = 0.0  # a stop the actuals show: what it cost is in the actual spend
                 arows.append((
                     w, sc.name, i, t, d.fy_of[t], running, _round(scale, 4),
                     _round(d.cost[i, t] * scale, 2),
@@ -548,6 +582,8 @@ def make_result(
         "title": sc.title,
         "status": status.value,
         "status_text": status_text(status, res),
+        # the plan to act on: the cliff-edge plan (cliff_edge.json) when a year's grant is uncertain
+        "plan_of_record": "cliff_edge" if sc.uncertainty is not None else "plan",
         "objective": round(objective, 2) if objective is not None else None,
         "objective_sense": "least core grant (GBP)" if sc.policy.objective == "min_grant"
         else "discounted social value minus exit and disruption costs (GBP)",
@@ -562,7 +598,7 @@ def make_result(
             "value_discounted": parts.get("value_discounted"),
             "participants": round(float(alloc["participants"].sum()), 1) if has_plan else None,
             "services": len(sc.interventions),
-            "services_closed": len(closed),
+            "services_closed": closure_count(closed),
             "exit_costs": round(float(alloc["exit_cost"].sum()), 2) if has_plan else None,
             # the objective's parts in today's money: value_discounted less these (and the tie-break's pennies)
             "exit_costs_discounted": parts.get("exit_costs_discounted"),

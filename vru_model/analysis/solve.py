@@ -213,14 +213,16 @@ def solve(
     data: ModelData | None = None,
     shadow_prices: bool = True,
     price_rules: bool = False,
+    model: pyo.ConcreteModel | None = None,
 ):
     """Build, solve and read back one scenario. Returns a `Result` whatever the outcome.
 
     `price_rules` adds a what-if re-solve per grant rule (a few tenths of a second each on the baseline),
-    for reports; the explorer and the tests leave it off."""
+    for reports; the explorer and the tests leave it off. `model`, from `build_model(scenario)`, is solved
+    instead of a new one (an analyst's model with rules of their own)."""
     started = time.perf_counter()
-    data = data or prepare(scenario)
-    model = build_model(scenario, data)
+    data = model.data if model is not None else data or prepare(scenario)
+    model = model if model is not None else build_model(scenario, data)
     built = time.perf_counter()
     solver = open_solver(scenario, model, threads)
     status, res = solver.solve()

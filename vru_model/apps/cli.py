@@ -11,9 +11,10 @@ from typing import Any
 
 import click
 
-from vru_model.core.errors import OutputError, ScenarioError
+from vru_model.core.errors import OutputError, Problem, ScenarioError
 from vru_model.core.files import PLAIN_ERRORS, check_output_dir, plain_os_error
-from vru_model.scenario.load import load_scenario
+from vru_model.scenario.changes import overrides_name
+from vru_model.scenario.load import load_scenario, with_actuals
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_CODES = ("Exit codes: 0 all done; 1 a solve or report failed (infeasible is an answer, but exit 1); 2 bad "
@@ -92,27 +93,27 @@ def validate(paths: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
         raise ScenarioError(problems)
 
 
+@main.command("init", epilog=EXIT_CODES)
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@_user_errors
+def init_command(folder: Path) -> None:
+    """Make FOLDER a working folder: the shipped scenarios, the analyst's notebook, a README and outputs/.
+
+    Refuses a folder that already has scenarios/, outputs/ or a README (exit 2, nothing written).
+
+    \b
+    Example:
+      vru init myvru && cd myvru && vru batch scenarios/baseline.yaml --out outputs --workers 1
+    """
+    from vru_model.apps.init import init_folder
+
+    written = init_folder(folder)
+    click.echo(f"Made {folder}/ with {sum(p.suffix == '.yaml' for p in written)} scenarios; next: cd {folder} "
+               "and read README.md")
+
+
 SET_HELP = ("Override a key (dotted path), e.g. --set funding.home_office_grant.amounts.2022/23=2500000 or "
             "--set policy.partner_pickup=0.5; repeat for several.")
-
-
-def overrides_name(base: str, overrides: tuple[str, ...]) -> str:
-    """A folder name for a solve with overrides, so it never replaces the plain solve's folder: the scenario
-    name, then each override's last key part and value (e.g. baseline_set_2022_23_2500000). The same
-    overrides always give the same name; a long one is cut and ends in a short hash to stay unique."""
-    import hashlib
-    import re
-
-    parts = []
-    for text in overrides:
-        key, _, value = text.partition("=")
-        parts.append(f"{key.strip().split('.')[-1]}_{value.strip()}")
-    slug = re.sub(r"[^a-z0-9]+", "_", "_".join(parts).lower()).strip("_") or "changed"
-    name = f"{base}_set_{slug}"
-    if len(name) > 64:
-        digest = hashlib.sha256("\n".join(overrides).encode()).hexdigest()[:8]
-        name = f"{name[:55].rstrip('_')}_{digest}"
-    return name
 
 
 def solve_headline(summary: dict[str, Any], core_stream: str) -> list[str]:
@@ -168,6 +169,7 @@ def solve_command(scenario: Path, overrides: tuple[str, ...], name: str | None, 
       vru solve scenarios/baseline.yaml --set funding.home_office_grant.amounts.2022/23=2500000
       vru solve scenarios/cut_25.yaml --set policy.commissioning_min_share=0.3 --name cut_25_min_30
     """
+    from vru_model.analysis.replan import replan
     from vru_model.analysis.solve import solve
     from vru_model.core.files import atomic_write_text
 
@@ -175,10 +177,11 @@ def solve_command(scenario: Path, overrides: tuple[str, ...], name: str | None, 
     if overrides or name:
         loaded = load_scenario(scenario, [*overrides, f"name={name or overrides_name(loaded.name, overrides)}"])
     check_output_dir(out_dir)
-    result = solve(loaded, price_rules=True)
+    plan = replan(loaded, price_rules=True) if loaded.actuals is not None else None  # a scenario with actuals:
+    result = plan.result if plan is not None else solve(loaded, price_rules=True)
     if overrides:
         result.summary["overrides"] = list(overrides)
-    where = result.write(out_dir)
+    where = (plan or result).write(out_dir, overwrite=True)  # the command's own folder, as it always was
     if overrides:
         resolved = where / "resolved.yaml"
         head = "".join(f"#   --set {o}\n" for o in overrides)
@@ -190,11 +193,69 @@ def solve_command(scenario: Path, overrides: tuple[str, ...], name: str | None, 
         click.echo(f"  with --set {o}")
     for line in lines[1:]:
         click.echo(line)
-    explanation = result.summary.get("explanation")
-    if explanation:
-        click.echo(explanation["text"])
+    _year_and_explanation(plan, result.summary)
     click.echo(f"Written to {where}/")
     sys.exit(EXIT_OK if result.optimal else EXIT_FAILED)
+
+
+def _year_and_explanation(plan: Any, summary: dict[str, Any]) -> None:
+    """A re-plan's year in sentences, then why there is no plan (when there is none)."""
+    if plan is not None:
+        from vru_model.present.reports.year import year_lines
+
+        click.echo("Where the year stands:")
+        for line in year_lines(plan):
+            if line:
+                click.echo(f"  {line}")
+    explanation = summary.get("explanation")
+    if explanation:
+        click.echo(explanation["text"])
+
+
+@main.command("replan", epilog=EXIT_CODES)
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--actuals", "actuals_file", type=click.Path(path_type=Path), default=None,
+              help="CSV or XLSX of the actual spend so far, in funding.csv's columns (stream, intervention, period, "
+                   "amount) [default: the scenario's actuals:].")
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM",
+              help="The last month the actuals cover [default: the latest month in the file].")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True,
+              help="Where to write: the results go into OUT/<name>/ (with --actuals: <scenario>_replan_<as-of>).")
+@_user_errors
+def replan_command(scenario: Path, actuals_file: Path | None, as_of: str | None, overrides: tuple[str, ...],
+                   out_dir: Path) -> None:
+    """Re-plan the rest of the horizon from the actual spend so far: months up to --as-of are held at the
+    actuals, notice counts from the month after, every grant rule counts whole years. Writes the result folder
+    plus variance.csv (actual against the plan it replaces) and forecast.csv (outturn, grant at risk).
+
+    \b
+    Examples:
+      vru replan scenarios/replan_2021_09.yaml
+      vru replan scenarios/baseline.yaml --actuals actuals/2021-09.xlsx --as-of 2021-09
+    """
+    from vru_model.analysis.replan import check_payable, replan
+
+    loaded = load_scenario(scenario, list(overrides))
+    if actuals_file is not None:
+        name = f"{loaded.name}_replan" + (f"_{as_of.replace('-', '_')}" if as_of and len(as_of) == 7 else "")
+        loaded = load_scenario(scenario, [*overrides, f"name={name}"])
+    elif loaded.actuals is None:
+        raise ScenarioError([Problem(str(scenario), "actuals", "no actuals to re-plan from: give --actuals FILE, "
+                                     "or actuals: {file: ..., as_of: YYYY-MM} in the scenario")])
+    file = actuals_file or (Path(loaded.actuals.file) if as_of and loaded.actuals else None)  # --as-of alone:
+    if file is not None:  # the scenario's own file, to another month; read and checked before any output
+        loaded = with_actuals(loaded, str(file.resolve()), as_of)
+    check_payable(loaded)
+    check_output_dir(out_dir)
+    plan = replan(loaded, price_rules=True)
+    where = plan.write(out_dir, overwrite=True)
+    lines = solve_headline(plan.summary, loaded.core_stream)
+    for line in lines:
+        click.echo(line)
+    _year_and_explanation(plan, plan.summary)
+    click.echo(f"Written to {where}/")
+    sys.exit(EXIT_OK if plan.result.optimal else EXIT_FAILED)
 
 
 @main.command(epilog=EXIT_CODES)
@@ -329,7 +390,7 @@ def cliff_edge_command(scenario: Path, overrides: tuple[str, ...], out_dir: Path
         result = solve_cliff_edge(loaded, value_of_information=not no_vss)
     except ScenarioError as exc:
         raise _named_file(scenario, exc) from None
-    where = result.write(out_dir)
+    where = result.write(out_dir, overwrite=True)  # the command's own folder, as it always was
     click.echo(f"{loaded.name}: {result.status.value} -> {where}")
     for sentence in result.sentences:
         click.echo(f"- {sentence}")
@@ -359,7 +420,7 @@ def frontier_command(
         result = frontier(loaded, start, stop, steps)
     except ScenarioError as exc:
         raise _named_file(scenario, exc) from None
-    where = result.write(out_dir)
+    where = result.write(out_dir, overwrite=True)  # the command's own folder, as it always was
     statuses = result.summary["statuses"]
     click.echo(f"{loaded.name}: {len(result.table)} levels {statuses} -> {where}")
     for sentence in result.summary["sentences"]:
@@ -388,11 +449,18 @@ def _epsilons(_ctx: click.Context, _param: click.Parameter, text: str) -> tuple[
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Solve the samples on a Dask cluster instead.")
 @click.option("--epsilon", "epsilons", default="0.01,0.02,0.05", show_default=True, callback=_epsilons,
               help="Near-optimal alternatives within these shares of the optimum (empty: none).")
+@click.option("--ranges", "ranges_for", type=click.Choice(["all", "unsettled", "none"]), default="all",
+              show_default=True, help="Which services get ranges.csv (least and most service-years within each "
+              "epsilon): every service, those whose fate some sample changes, or none.")
+@click.option("--alternatives", "spread", type=click.IntRange(0, 20), default=1, show_default=True,
+              help="Plans after the fewest-closures one at each epsilon, each as far as it can be from the best "
+              "plan and those before it (distance weighted by each service's cost).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key (dotted path).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True)
 @_user_errors
 def robustness_command(scenario: Path, samples: int, seed: int, workers: int, scheduler: str | None,
-                       epsilons: tuple[float, ...], overrides: tuple[str, ...], out_dir: Path) -> None:
+                       epsilons: tuple[float, ...], ranges_for: str, spread: int, overrides: tuple[str, ...],
+                       out_dir: Path) -> None:
     """How sure is the plan? Re-solve under samples of the evidence and find near-optimal alternatives:
     write DIR/<name>/robustness/ (exit 1 when the scenario has no plan or a sample's solve failed)."""
     from vru_model.analysis.robustness import robustness
@@ -400,10 +468,11 @@ def robustness_command(scenario: Path, samples: int, seed: int, workers: int, sc
     loaded = load_scenario(scenario, list(overrides))
     check_output_dir(out_dir)
     try:
-        result = robustness(loaded, samples, seed, workers=workers, scheduler=scheduler, epsilons=epsilons)
+        result = robustness(loaded, samples, seed, workers=workers, scheduler=scheduler, epsilons=epsilons,
+                            ranges_for=ranges_for, alternatives=spread)
     except ScenarioError as exc:
         raise _named_file(scenario, exc) from None
-    where = result.write(out_dir)
+    where = result.write(out_dir, overwrite=True)  # the command's own folder, as it always was
     s = result.summary
     click.echo(f"{loaded.name}: {s['samples']} samples {s['statuses']} in {s['seconds']:.1f} s -> {where}")
     for sentence in s["sentences"]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from vru_model.core.errors import OutputError
 
+QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
 KERNELS: set[int] = set()  # this worker's running kernels (each leads its own process group), for SIGTERM
 
 
@@ -60,6 +61,11 @@ def _stop_worker(*_: Any) -> None:
 def local_pool(workers: int) -> Iterator[tuple[Executor, int]]:
     """A spawn-based process pool whose workers die with the batch; on any exception (Ctrl-C included) its
     workers are stopped at once rather than left to finish."""
+    # Workers stopped mid-task leave the pool's queue semaphores to multiprocessing's resource tracker, which frees
+    # them and then warns on stderr under the user's one-line "interrupted" message. The tracker takes its -W
+    # options from this process when it starts, so it is told here that the freeing needs no warning.
+    if QUIET_TRACKER not in sys.warnoptions:
+        sys.warnoptions.append(QUIET_TRACKER)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_worker_init, initargs=(os.getpid(),))
     try:

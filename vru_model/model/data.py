@@ -66,9 +66,10 @@ def underwriting_bound(data: ModelData, grant_in_conf_fy: float) -> float:
         return 0.0
     cap = data.scenario.funding[data.underwriting].cap or 0.0
     items = data.scenario.interventions
-    covered = {(i, t) for (s, i), months in data.pays.items() if s == data.underwriting for t in months}
+    covered = dict.fromkeys((i, t) for (s, i), months in data.pays.items() if s == data.underwriting for t in months)
     most = sum(data.cost[i, t] * items[i].scale.max for i, t in covered)
-    most += sum(items[i].exit_cost for i in {i for i, _t in covered})  # a service stopped then pays its exit
+    # a service stopped then pays its exit; sums in a fixed order, so the bound is the same in every process
+    most += sum(items[i].exit_cost for i in dict.fromkeys(i for i, _t in covered))
     return min(cap, max(0.0, most - grant_in_conf_fy))
 
 
@@ -77,9 +78,9 @@ def liability_bound(data: ModelData, grant_in_conf_fy: float) -> float:
     (running at full capacity, plus the exit costs of the services stopped then). Zero when the grant covers
     it all, so an outcome with enough grant owes nothing."""
     items = data.scenario.interventions
-    owed = {(i, t) for (s, i), months in data.pays.items() if s == LIABILITY for t in months}
+    owed = dict.fromkeys((i, t) for (s, i), months in data.pays.items() if s == LIABILITY for t in months)
     most = sum(data.cost[i, t] * items[i].scale.max for i, t in owed)
-    most += sum(items[i].exit_cost for i in {i for i, _t in owed})
+    most += sum(items[i].exit_cost for i in dict.fromkeys(i for i, _t in owed))
     return max(0.0, most - grant_in_conf_fy)
 
 

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from vru_model import __version__
+from vru_model.analysis.results import input_hash
 from vru_model.core.errors import Problem, ScenarioError
+from vru_model.core.resources import shipped, working_scenarios
 from vru_model.scenario.load import load_scenario, read_yaml, scenario_to_dict
 
-ROOT = Path(__file__).resolve().parents[3]
-REPORT_NOTEBOOK = ROOT / "notebooks" / "scenario_report.ipynb"
-COMPARE_NOTEBOOK = ROOT / "notebooks" / "compare_scenarios.ipynb"
+PACKAGE = Path(__file__).resolve().parents[2]
+REPORT_NOTEBOOK = shipped("notebooks") / "scenario_report.ipynb"
+COMPARE_NOTEBOOK = shipped("notebooks") / "compare_scenarios.ipynb"
 SCENARIO_FILES = ("resolved.yaml", "allocation.csv", "funding.csv", "summary.json", "report.ipynb", "report.html")
 CLIFF_EDGE_FILES = ("cliff_edge.json", "plan.csv", "plan_funding.csv")  # written only when the grant is uncertain
 FRONTIER_FILES = ("frontier.csv", "breakpoints.csv", "frontier.json")  # the baseline's, written by the comparison
@@ -60,9 +62,10 @@ def is_template(path: Path) -> bool:
     return any("template" in str(raw.get(k, "")).lower() for k in ("name", "title"))
 
 
-def discover(paths: Sequence[Path], scenarios_dir: Path = ROOT / "scenarios") -> list[Path]:
+def discover(paths: Sequence[Path], scenarios_dir: Path | None = None) -> list[Path]:
     if paths:
         return list(paths)
+    scenarios_dir = scenarios_dir or working_scenarios()
     found = [p for p in sorted(scenarios_dir.glob("*.yaml")) if not is_template(p)]
     if not found:
         raise ScenarioError([Problem(str(scenarios_dir), "", "no scenario files found")])
@@ -76,7 +79,7 @@ def sha256_file(path: Path) -> str:
 def code_hash() -> str:
     """The model's source code, so that a change to it re-runs every report."""
     h = hashlib.sha256(__version__.encode())
-    package = ROOT / "vru_model"
+    package = PACKAGE
     for path in sorted(package.rglob("*.py")):
         h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
@@ -114,7 +117,8 @@ def plan(
             base = load_scenario(base_path)
         compare_with = base is not None and sc.name != "baseline"
         key = hashlib.sha256(json.dumps({
-            "scenario": scenario_to_dict(sc), "baseline": scenario_to_dict(base) if compare_with else None,
+            "scenario": scenario_to_dict(sc), "inputs": input_hash(sc),  # with a re-plan's actual spend
+            "baseline": scenario_to_dict(base) if compare_with else None,
             "code": code, "notebook": nb_hash, "samples": samples,
         }, sort_keys=True).encode()).hexdigest()
         tasks.append(Task(sc.name, sc.title, str(path.resolve()), str(base_path.resolve()) if compare_with else "",
