@@ -174,6 +174,19 @@ def unkeepable(d: ModelData, month: str, grant_of: GrantOf) -> str | None:
     return f"none: there is no core grant in {fy} to keep it with"
 
 
+def _record_cost_to_keep(entry: dict[str, Any], cost: float | None, parts: dict[str, float] | None,
+                         why_not: str | None) -> dict[str, float] | None:
+    """Write a closure's or reduction's cost to keep, its parts (when there is a cost) and why there is none;
+    return the parts its reason goes on to split."""
+    entry["cost_to_keep"] = None if cost is None else round(max(0.0, cost), 2)
+    parts = parts if cost is not None and cost > 0.5 else None
+    if parts:
+        entry["cost_to_keep_parts"] = parts
+    if why_not:
+        entry["cost_to_keep_note"] = why_not
+    return parts
+
+
 def _keep(cost: float | None, scope: str = "", parts: dict[str, float] | None = None) -> str:
     if cost is None:
         return ""
@@ -250,13 +263,7 @@ def annotate(
         c["participants_lost_per_year"] = round(sc.interventions[i].participants_per_year * scale, 1)
         freed = _freed(sc, d, i, c["closes_from"], scale)
         why_not = None if c["notice_by"] < shared_before else unkeepable(d, c["closes_from"], grant_of)
-        cost = None if why_not else keep_costs.get(i)
-        c["cost_to_keep"] = None if cost is None else round(max(0.0, cost), 2)
-        parts = keep_parts.get(i) if cost is not None and cost > 0.5 else None
-        if parts:
-            c["cost_to_keep_parts"] = parts
-        if why_not:
-            c["cost_to_keep_note"] = why_not
+        parts = _record_cost_to_keep(c, None if why_not else keep_costs.get(i), keep_parts.get(i), why_not)
         first = set_at_start.get(i)
         text = [
             f"Closes from {periods.month_name(c['closes_from'])} (notice of {plural(c['notice_months'], 'month')} by "
@@ -277,12 +284,7 @@ def annotate(
         freed = _freed(sc, d, i, r["from"], r["scale_before"] - r["scale"])
         why_not = None if r["notice_by"] < shared_before else unkeepable(d, r["from"], grant_of)
         cost = None if why_not else keep_costs.get(f"{i}@{r['from']}", keep_costs.get(i))
-        r["cost_to_keep"] = None if cost is None else round(max(0.0, cost), 2)
-        parts = keep_parts.get(i) if cost is not None and cost > 0.5 else None
-        if parts:
-            r["cost_to_keep_parts"] = parts
-        if why_not:
-            r["cost_to_keep_note"] = why_not
+        parts = _record_cost_to_keep(r, cost, keep_parts.get(i), why_not)
         text = [
             f"Reduced from {r['scale_before']:.0%} to {r['scale']:.0%} of design scale from "
             f"{periods.month_name(r['from'])} (notice of variation by {periods.month_name(r['notice_by'])}).",
