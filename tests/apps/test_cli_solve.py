@@ -89,3 +89,14 @@ def test_help_is_not_cut_short(args: list[str]) -> None:
         flat = " ".join(run.output.split())
         assert "vru solve scenarios/baseline.yaml --set funding.home_office_grant.amounts.2022/23=2500000" in flat
         assert "--name NAME" in flat and "Exit 0 when a plan is found, 1 when" in flat
+
+
+def test_a_solve_of_an_uncertain_grant_says_it_is_the_comparison_not_the_plan_to_act_on() -> None:
+    from vru_model.apps.cli import solve_headline
+
+    summary = {"title": "Late grant", "status": "optimal", "plan_of_record": "cliff_edge",
+               "totals": {"value": 1.0e6}, "objective": 9.0e5, "closures": []}
+    first, value = solve_headline(summary, "core")[:2]
+    assert "a comparison: the plan to act on is the cliff-edge plan" in first
+    assert "in today's money, net of exit costs and the model's disruption weight (a weight, not money)" in value
+    assert "a comparison" not in solve_headline({**summary, "plan_of_record": "plan"}, "core")[0]

@@ -123,11 +123,15 @@ def solve_headline(summary: dict[str, Any], core_stream: str) -> list[str]:
     from vru_model.present.reports import status_label
 
     lines = [f"{summary['title']}: {status_label(summary['status']).lower()}."]
+    if summary.get("plan_of_record") == "cliff_edge":  # vru solve makes the comparison, not the plan to act on
+        lines[0] += (" This is the plan made as if the uncertain grant were known from the start, a comparison: "
+                     "the plan to act on is the cliff-edge plan (vru cliff-edge, or the batch's report).")
     totals = summary.get("totals") or {}
     if totals.get("value") is None:
         return lines
     lines.append(f"Value: {money(totals['value'])} of social value over the plan (undiscounted); "
-                 f"{money(summary.get('objective') or 0.0)} net of exit and disruption costs (discounted).")
+                 f"{money(summary.get('objective') or 0.0)} in today's money, net of exit costs and the model's "
+                 "disruption weight (a weight, not money).")
     used = []
     for fy, row in (summary.get("fy") or {}).items():
         grant = row.get("core_grant") or 0.0
