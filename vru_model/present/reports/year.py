@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from vru_model.analysis.results import commissioned_core_spend
 from vru_model.core import periods
 from vru_model.core.text import money, plural
 from vru_model.present import charts
@@ -26,14 +27,15 @@ def _titles(scenario: Any) -> dict[str, str]:
 
 
 def _share_to_date(plan: Any) -> float | None:
-    """Commissioned share of the core grant claimed so far (running costs of commissioned services)."""
+    """Commissioned share of the core grant claimed so far, counted as the grant's minimum counts it."""
     sc, funding = plan.result.scenario, plan.result.funding
     core = funding[(funding["stream"] == sc.core_stream) & (funding["period"] <= plan.actuals.as_of)]
     claimed = float(core["amount"].sum())
     if claimed <= 0:
         return None
     commissioned = {i for i, item in sc.interventions.items() if item.is_commissioned}
-    return float(core[core["intervention"].isin(commissioned)]["amount"].sum()) / claimed
+    alloc = plan.result.allocation
+    return commissioned_core_spend(sc, alloc[alloc["period"] <= plan.actuals.as_of], core, commissioned) / claimed
 
 
 def year_lines(plan: Any) -> list[str]:
