@@ -154,7 +154,7 @@ class ScenarioReport:
         if has_plan(self.summary):
             rows += [
                 [f"Social value over the plan ({UNDISCOUNTED}; illustrative)", figure_text(h["value"])],
-                [f"Value net of exit and disruption costs ({OBJECTIVE})", _objective_cell(self.summary)],
+                [f"Value net of exit costs and the disruption weight ({OBJECTIVE})", _objective_cell(self.summary)],
                 ["Participants supported over the plan", figure_text(h["participants"], "count")],
                 ["Services closing", f"{h['services_closed']} of {h['services']}"],
                 [f"Exit (transition) costs ({UNDISCOUNTED})", figure_text(h["exit_costs"])],
