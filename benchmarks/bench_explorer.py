@@ -3,8 +3,9 @@
 Measures, with the median of several runs each: opening the explorer (first solve), a grant
 slider move through the real widget tree (controller re-solve + HTML render) with the persistent
 model (grant and underwriting cap are mutable parameters) and the same moves rebuilding the model
-each time, the other controls (these rebuild), and revisiting a setting already seen (cache). Target: a control
-change under one second on a 2-core machine. Run: `.venv/bin/python benchmarks/bench_explorer.py`.
+each time, the other controls (these rebuild), revisiting a setting already seen (cache), and "How much room does
+each service have?" (on request; `--no-room` skips it) as a ratio to one move. Target: a control change under
+one second on a 2-core machine. Run: `.venv/bin/python benchmarks/bench_explorer.py`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vru_model.apps.explorer import ExplorerController, render_html
+from vru_model.apps.explorer.controller import ROOM_WORKERS
 from vru_model.apps.widgets import ExplorerApp, find_control
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +30,8 @@ def _timed(action: Any) -> float:
     return time.perf_counter() - started
 
 
-def run(scenarios: Path = ROOT / "scenarios", start: str = "baseline", repeats: int = 5) -> dict[str, Any]:
+def run(scenarios: Path = ROOT / "scenarios", start: str = "baseline", repeats: int = 5,
+        room: bool = True) -> dict[str, Any]:
     """Figures in seconds (medians) plus the raw runs."""
     opens = []
     for _ in range(max(1, repeats // 2)):
@@ -63,6 +66,8 @@ def run(scenarios: Path = ROOT / "scenarios", start: str = "baseline", repeats: 
         other_runs[name] = _timed(lambda action=action: render_html(action()))
     ctl.reset()
     revisit = _timed(lambda: render_html(ctl.set_grant(fy, round(base * 0.55))))
+    ctl.reset()
+    room_seconds = _timed(lambda: render_html(ctl.room_for_each_service())) if room else None
 
     return {
         "scenario": start,
@@ -75,6 +80,8 @@ def run(scenarios: Path = ROOT / "scenarios", start: str = "baseline", repeats: 
         "model_rebuilds_in_persistent_mode": app.ctl.warm.rebuilds if app.ctl.warm else None,
         "other_controls_seconds": {k: round(v, 3) for k, v in other_runs.items()},
         "revisit_cached_seconds": round(revisit, 4),
+        "room_for_each_service_seconds": None if room_seconds is None else round(room_seconds, 1),
+        "room_workers": ROOM_WORKERS,
         "target_seconds": 1.0,
     }
 
@@ -91,6 +98,11 @@ def table(figures: dict[str, Any]) -> str:
           for name, sec in figures["other_controls_seconds"].items()),
         ("a setting already seen (cache)", figures["revisit_cached_seconds"]),
     ]
+    if figures["room_for_each_service_seconds"] is not None:
+        median = figures["grant_change_to_view_seconds_median"]
+        rows.append((f"room for each service ({figures['room_workers']} workers; "
+                     f"{figures['room_for_each_service_seconds'] / median:.0f}x a grant move)",
+                     figures["room_for_each_service_seconds"]))
     lines = [f"Explorer on {figures['scenario']}, {figures['repeats']} moves (target: under "
              f"{figures['target_seconds']:.0f} s per change)", "", "| step | seconds |", "|---|---|"]
     lines += [f"| {name} | {sec:.3f} |" for name, sec in rows]
@@ -104,8 +116,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="three moves instead of seven")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
+    parser.add_argument("--no-room", action="store_true", help="skip the room for each service (about 30 s)")
     args = parser.parse_args()
-    figures = run(args.scenarios, args.start, 3 if args.quick else args.repeats)
+    figures = run(args.scenarios, args.start, 3 if args.quick else args.repeats, room=not args.no_room)
     print(table(figures))
     if args.json:
         print(json.dumps(figures, indent=2))

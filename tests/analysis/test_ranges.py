@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vru_model.analysis.ranges import could_close, must_run, nest
+from vru_model.analysis.ranges import could_close, must_run, nest, sentences
 from vru_model.analysis.robustness import robustness, samples_to_settle, tie_fates, wilson
 from vru_model.analysis.states import Fate
 from vru_model.scenario.distributions import UncertainInput, draw, max_correlation, uncertain_inputs
@@ -109,3 +109,9 @@ def test_the_board_sentence_names_services_that_must_run_and_those_that_could_cl
     sc = load_scenario(HAND)
     assert must_run(sc, hand_ranges) == ["steady", "flipper"]  # the central team is mandatory: not named
     assert could_close(hand_ranges) == []  # no service can lose half its years within 2%
+    assert sentences(sc, hand_ranges) == [
+        "Every plan within 4% of the best value runs 2 of these 3 services for at least some months; only Doomed "
+        "service need not run at all."]
+    steady_only = hand_ranges[hand_ranges["intervention"] != "flipper"]
+    assert sentences(sc, steady_only) == [
+        "Every plan within 4% of the best value runs Steady service for at least some months."]

@@ -241,6 +241,10 @@ def test_cli_writes_the_robustness_folder(tmp_path: Path) -> None:
         alt = folder / "alternatives" / k
         assert {p.name for p in alt.iterdir()} == {"resolved.yaml", "allocation.csv", "funding.csv", "summary.json"}
         assert {"epsilon", "objective"} <= json.loads((alt / "summary.json").read_text()).keys()
+    page = (folder / "report.html").read_text()  # the command's own page: the range chart and its sentences
+    assert "<h1>How sure is the plan? Hand-worked robustness fixture</h1>" in page
+    assert 'alt="Range bars, one per service' in page and 'href="ranges.csv"' in page
+    assert "Every plan within 5% of the best value runs" in page
 
 
 def test_cli_bad_distribution_exits_2_and_writes_nothing(write, tmp_path: Path) -> None:

@@ -299,3 +299,34 @@ def test_the_cliff_edge_plan_is_the_one_answer_on_a_laptop(explorer_url: str, sh
     expected = ExplorerController(shipped, "late_confirmation").cliff_edge().cliff_edge
     assert expected is not None and [o.closes for o in expected.outcomes] == [
         int(n) for n in re.findall(r"(\d+) if the 2022/23 grant", text)[:3]]
+
+
+ROOM_MS = 300_000  # two solves per service: 31 s on the baseline on a 2-core machine, more under load
+
+
+def test_each_services_room_is_shown_when_asked(explorer_url: str, shipped: Path) -> None:
+    """On the baseline, "How much room does each service have?" draws the range chart (an image whose alt text
+    names every service), says which services every near plan runs, and folds the figures."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    titles = [i.title for i in load_scenario(shipped / "baseline.yaml").interventions.values()]
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(explorer_url, timeout=START_SECONDS * 1000)
+            expect(page.locator(".vru-headline-value")).to_be_visible(timeout=START_SECONDS * 1000)
+            page.locator(".vru-room-button").click()
+            room = page.locator(".vru-output .vru-room")
+            image = room.locator("img")
+            expect(image).to_be_visible(timeout=ROOM_MS)
+            assert page.evaluate("img => img.naturalWidth", image.element_handle()) > 0
+            alt = image.get_attribute("alt") or ""
+            assert all(t in alt for t in titles)
+            expect(room).to_contain_text("Every plan within 5% of the best value runs")
+            assert room.locator("details table tbody tr").count() == len(titles)
+            room.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "explorer-room.png"))
+        finally:
+            browser.close()

@@ -17,6 +17,7 @@ import yaml
 from click.testing import CliRunner
 
 from vru_model import ScenarioError, load_scenario
+from vru_model.analysis.robustness import robustness
 from vru_model.apps.cli import main
 from vru_model.apps.explorer import (
     SHIPPED,
@@ -648,3 +649,40 @@ def test_a_scenario_with_actuals_is_re_planned_from_them(tiny: Path) -> None:
     view = ctl.set_grant_percent("2022/23", 50)  # a move re-plans from the same actuals
     assert view.as_of == "2021-09" and "re-planned from October 2021" in render_html(view)
     assert "re-planned" not in render_html(ExplorerController(tiny, "tiny").view)
+
+
+def test_the_room_for_each_service_is_the_ranges_vru_robustness_writes(tmp_path: Path) -> None:
+    """tests/fixtures/robust_hand.yaml, worked in tests/analysis/test_ranges.py: the best plan runs steady 12
+    months and the flipper 4 (250,000). Within 1% (247,500) neither can move a month (steady 11 and the
+    flipper 5 is 245,833); within 2% (245,000) that one month can."""
+    hand = ROOT / "tests" / "fixtures" / "robust_hand.yaml"
+    shutil.copy(hand, tmp_path / "robust_hand.yaml")
+    ctl = ExplorerController(tmp_path, "robust_hand")
+    assert ctl.view.room is None  # on request only
+    room = ctl.room_for_each_service().room
+    assert room is not None and room.epsilons == [0.01, 0.02, 0.05]
+    rows = {r.title: r for r in room.rows}
+    assert [x for pair in rows["Steady service"].bounds[:2] for x in pair] == pytest.approx(
+        [1.0, 1.0, 11 / 12, 1.0], abs=1e-4)
+    assert [x for pair in rows["Flipper service"].bounds[:2] for x in pair] == pytest.approx(
+        [4 / 12, 4 / 12, 4 / 12, 5 / 12], abs=1e-4)
+    same = robustness(load_scenario(hand), draws=[[0.2, 0.15, 0.01, 10000.0]], ranges_for="all").ranges
+    shown = [(r.title, r.best, *[x for pair in r.bounds for x in pair]) for r in room.rows]
+    written = [(load_scenario(hand).interventions[i].title, float(g["best_service_years"].iloc[0]),
+                *[x for pair in zip(g["min_service_years"], g["max_service_years"], strict=True) for x in pair])
+               for i, g in same.groupby("intervention", sort=False)]
+    assert shown == written
+    page = render_html(ctl.view)
+    assert "Room within a few percent of the best value" in page and 'src="data:image/png;base64,' in page
+    assert "Every plan within 5% of the best value runs 2 of these 3 services" in page
+    ctl.set_partner_pickup("90%")
+    assert ctl.view.room is None  # a new plan: the old room is not shown beside it
+
+
+def test_no_room_is_measured_without_a_best_value(tiny: Path) -> None:
+    ctl = ExplorerController(tiny, "tiny")
+    ctl.set_grant("2021/22", 20000)  # less than the mandatory central team costs
+    assert not ctl.view.optimal
+    room = ctl.room_for_each_service().room
+    assert room is not None and room.chart is None and "no workable plan" in room.status_text
+    assert "no workable plan" in render_html(ctl.view)

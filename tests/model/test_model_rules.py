@@ -205,8 +205,8 @@ def test_a_pound_more_and_a_pound_less_of_grant_are_priced_apart_at_a_corner(tmp
     prices = solved(sc, 24000, tmp_path).summary["shadow_prices"]
     assert prices["grant_value_of_a_pound_more"]["2021/22"] == pytest.approx(0.5, abs=1e-3)
     assert prices["grant_cost_of_a_pound_less"]["2021/22"] == pytest.approx(2.0, abs=1e-3)
-    assert ("One more pound of 2021/22 core grant is worth £0.50 of value net of exit and disruption costs; "
-            "a pound less would cost £2.00.") in prices["text"]
+    assert ("One more pound of 2021/22 core grant is worth £0.50 of value net of exit costs and the disruption "
+            "weight; a pound less would cost £2.00.") in prices["text"]
 
 
 TAPERED = {"t": service(1000, 1000, taper={"2021/22": 0.5}, scale={"min": 0.0, "max": 2.0})}

@@ -32,9 +32,10 @@ from vru_model.model.build import build_model
 from vru_model.model.data import ModelData, prepare
 from vru_model.scenario.load import dump_yaml, scenario_to_dict
 from vru_model.scenario.schema import Scenario
-from vru_model.solving.solver import open_solver
+from vru_model.solving.solver import open_solver, solve_model
 from vru_model.solving.status import DEFAULT_STRATEGY, Status
 
+DEFAULT_EPSILONS = (0.01, 0.02, 0.05)
 RANGES_COLUMNS = ["scenario", "intervention", "epsilon", "best_service_years", "min_service_years",
                   "max_service_years"]
 RANGE_MIP_GAP = 1e-6  # relative, on the service-years objective (HiGHS's absolute gap covers a 0 optimum)
@@ -66,6 +67,11 @@ class Ranges:
     solves: int
     screened: int  # directions that needed no solve
     at_bound: int  # solves not needed because a smaller epsilon already reached the bound
+    base_status: Status = Status.OPTIMAL  # the best plan's solve: no ranges without one
+
+    @property
+    def optimal(self) -> bool:
+        return self.base_status in SOLVED
 
 
 def _jobs(sc: Scenario, d: ModelData, best: dict[str, float],
@@ -186,6 +192,21 @@ def ranges(sc: Scenario, d: ModelData, base: pyo.ConcreteModel, optimum: float, 
                   sum(statuses.values()), screened, at_bound)
 
 
+def room_within(sc: Scenario, epsilons: Sequence[float] = DEFAULT_EPSILONS, *,
+                services: Sequence[str] | None = None, workers: int = 1, scheduler: str | Any | None = None,
+                threads: int = 1) -> Ranges:
+    """ranges.csv for a scenario on its own: its best plan solved first, then each service's room (the same
+    table `vru robustness --ranges all` writes, without sampling the evidence). No best plan, no ranges: the
+    table is empty and `base_status` says why."""
+    d = prepare(sc)
+    m = build_model(sc, d)
+    status, _ = solve_model(sc, m, threads)
+    if status not in SOLVED:
+        return Ranges(pd.DataFrame(columns=RANGES_COLUMNS), {}, 0, 0, 0, status)
+    return ranges(sc, d, m, float(pyo.value(m.objective)), epsilons, services=services, workers=workers,
+                  scheduler=scheduler, threads=threads)
+
+
 def must_run(sc: Scenario, table: pd.DataFrame) -> list[str]:
     """Services (other than mandatory ones) that run in every plan within the largest epsilon."""
     if table.empty:
@@ -210,13 +231,20 @@ def _titles(sc: Scenario, names: list[str]) -> str:
 
 
 def sentences(sc: Scenario, table: pd.DataFrame) -> list[str]:
-    """The board's question in words: which services every near-optimal plan runs, and which could close cheaply."""
+    """The board's question in words: which services every near-optimal plan runs, and which could close cheaply.
+    When most services must run, the few that need not are named instead."""
     if table.empty:
         return []
     lo, hi = table["epsilon"].min(), table["epsilon"].max()
     out = []
     keep = must_run(sc, table)
-    if keep:
+    optional = [i for i in dict.fromkeys(table["intervention"]) if not sc.interventions[i].mandatory]
+    if keep and 2 * len(keep) > len(optional):
+        rest = [i for i in optional if i not in keep]
+        out.append(f"Every plan within {hi:.0%} of the best value runs {len(keep)} of these {len(optional)} services "
+                   "for at least some months"
+                   + (f"; only {_titles(sc, rest)} need not run at all." if rest else "."))
+    elif keep:
         out.append(f"Every plan within {hi:.0%} of the best value runs {_titles(sc, keep)} for at least some months.")
     cheap = could_close(table)
     if cheap:

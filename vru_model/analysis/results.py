@@ -495,8 +495,8 @@ def shadow_price_report(
             streams.setdefault(s, {})[y] = round(v, 4)
             if s == d.core and y in margins:
                 more, less = margins[y]
-                text = (f"One more pound of {y} core grant is worth £{more:,.2f} of value net of exit and "
-                        "disruption costs")
+                text = (f"One more pound of {y} core grant is worth £{more:,.2f} of value net of exit costs "
+                        "and the disruption weight")
                 if abs(more - less) >= 0.005:
                     text += f"; a pound less would cost £{less:,.2f}"
                 texts.append(text + ".")
@@ -586,7 +586,7 @@ def make_result(
         "plan_of_record": "cliff_edge" if sc.uncertainty is not None else "plan",
         "objective": round(objective, 2) if objective is not None else None,
         "objective_sense": "least core grant (GBP)" if sc.policy.objective == "min_grant"
-        else "discounted social value minus exit and disruption costs (GBP)",
+        else "discounted social value minus exit costs and the disruption weight (GBP)",
         "mip_gap": mip_gap(res),
         "solve_seconds": round(timings["solve_seconds"], 4),
         "build_seconds": round(timings["build_seconds"], 4),

@@ -59,7 +59,7 @@ SAMPLE_MIP_GAP = 1e-6  # relative: fates that differ only within it are ties wit
 Z95 = 1.959964  # the normal quantile of a two-sided 95% interval
 ROBUST_SHARE = 0.9  # a closure whose share's 95% interval starts at this or above is robust
 FRAGILE_SHARE = 0.5  # a recommended closure whose share's 95% interval ends below this is fragile
-DEFAULT_EPSILONS = (0.01, 0.02, 0.05)
+DEFAULT_EPSILONS = room.DEFAULT_EPSILONS
 MAX_SAMPLES = 100_000
 RANGES_FOR = ("unsettled", "all", "none")
 METHOD = ("Latin hypercube (scipy.stats.qmc, random-cd) with its columns reordered to cut their correlation "
@@ -356,7 +356,7 @@ DEFINITIONS = {
     "runs counts here too, and in not_run_share)",
     "not_run_share": "share in which the plan never runs it",
     "regret": "a sample's best objective less the recommended plan's objective under that sample's "
-    "figures (GBP of discounted social value net of exit and disruption costs)",
+    "figures (GBP of discounted social value net of exit costs and the disruption weight)",
     "kept_low, kept_high, closes_low, closes_high": "95% Wilson intervals of kept_share and closes_share: the "
     "sampling error of this many samples, not the choice of ranges",
     "service_years": "ranges.csv: running months x scale / 12; min and max over plans within epsilon of the "

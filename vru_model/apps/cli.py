@@ -466,8 +466,11 @@ def robustness_command(scenario: Path, samples: int, seed: int, workers: int, sc
                        epsilons: tuple[float, ...], ranges_for: str, spread: int, overrides: tuple[str, ...],
                        out_dir: Path) -> None:
     """How sure is the plan? Re-solve under samples of the evidence and find near-optimal alternatives:
-    write DIR/<name>/robustness/ (exit 1 when the scenario has no plan or a sample's solve failed)."""
+    write DIR/<name>/robustness/ and its page, report.html (exit 1 when the scenario has no plan or a sample's
+    solve failed)."""
     from vru_model.analysis.robustness import robustness
+    from vru_model.core.files import atomic_write_text
+    from vru_model.present.reports.robustness import robustness_page
 
     loaded = load_scenario(scenario, list(overrides))
     check_output_dir(out_dir)
@@ -476,7 +479,9 @@ def robustness_command(scenario: Path, samples: int, seed: int, workers: int, sc
                             ranges_for=ranges_for, alternatives=spread)
     except ScenarioError as exc:
         raise _named_file(scenario, exc) from None
+    report = robustness_page(result)  # drawn before anything is written
     where = result.write(out_dir, overwrite=True)  # the command's own folder, as it always was
+    atomic_write_text(where / "report.html", report)
     s = result.summary
     click.echo(f"{loaded.name}: {s['samples']} samples {s['statuses']} in {s['seconds']:.1f} s -> {where}")
     for sentence in s["sentences"]:

@@ -14,7 +14,15 @@ import ipywidgets as widgets
 
 from vru_model.analysis.cliff_edge.plans import outcome_label
 from vru_model.analysis.robustness import robustness
-from vru_model.apps.explorer import KEEP_BUTTON, ExplorerController, banner, month_label, one_line, render_html
+from vru_model.apps.explorer import (
+    KEEP_BUTTON,
+    ROOM_BUTTON,
+    ExplorerController,
+    banner,
+    month_label,
+    one_line,
+    render_html,
+)
 from vru_model.core import periods
 from vru_model.core.errors import ScenarioError
 from vru_model.core.text import money
@@ -153,6 +161,14 @@ class ExplorerApp:
         self.keep_button.add_class("vru-costs-to-keep")
         self.keep_button.on_click(lambda _: self._run(
             self.ctl.measure_costs_to_keep, busy="Re-solving once per closing service, keeping it running…"))
+        self.room_button = widgets.Button(description=ROOM_BUTTON, icon="arrows-h",
+                                          tooltip="Two solves per service: the least and the most each could have "
+                                                  "in a plan within 1%, 2% or 5% of the best value",
+                                          layout=widgets.Layout(width="auto", margin="8px 0 0 0"))
+        self.room_button.add_class("vru-room-button")
+        self.room_button.on_click(lambda _: self._run(
+            self.ctl.room_for_each_service,
+            busy=f"Measuring each service's room near the best plan ({self.ctl.room_estimate()})…"))
         self.sure_output = widgets.HTML()
         self.sure_output.add_class("vru-how-sure-output")
         self.save_name = widgets.Text(placeholder="e.g. grant_cut_30", layout=_full())
@@ -176,6 +192,7 @@ class ExplorerApp:
                 self.other_box,
                 self.reset_button,
                 self.keep_button,
+                self.room_button,
                 self.sure_button,
                 self.sure_output,
                 widgets.HTML("<h4 style='margin:18px 0 0 0'>Save these settings as a scenario</h4>"

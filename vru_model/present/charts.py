@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 from matplotlib.ticker import MaxNLocator, PercentFormatter
@@ -324,5 +325,32 @@ def spend_by_month(
     ax.legend(frameon=False, fontsize=9, loc="lower left")
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
+    _style(ax)
+    return Chart(_png(fig), alt, caption)
+
+
+def range_bars(labels: Sequence[str], bands: dict[str, tuple[Sequence[float], Sequence[float]]],
+               best: Sequence[float], *, xlabel: str, alt: str, caption: str) -> Chart:
+    """One row per item of nested range bars from low to high, the widest band (listed first) palest and tallest,
+    each band with its own hatching, and the best value a labelled black diamond."""
+    fig = _figure(9.0, 1.4 + 0.32 * len(labels))
+    ax = fig.subplots()
+    colours = [OKABE_ITO[4], OKABE_ITO[0], "#003B5C"] if len(bands) <= 3 else OKABE_ITO
+    handles: list[Patch | Line2D] = []
+    ys = range(len(labels))
+    for k, (name, (low, high)) in enumerate(bands.items()):
+        colour, hatch = colours[k % len(colours)], HATCHES[k % len(HATCHES)]
+        ax.barh(ys, [h - lo for lo, h in zip(low, high, strict=True)], left=low, height=0.75 - 0.2 * min(k, 3),
+                color=colour, edgecolor="white", hatch=hatch)
+        handles.append(Patch(facecolor=colour, hatch=hatch, edgecolor="white", label=name))
+    ax.plot(list(best), ys, linestyle="none", marker="D", markersize=6, color=TEXT, markeredgecolor="white")
+    handles.append(Line2D([], [], linestyle="none", marker="D", color=TEXT, label="best plan"))
+    ax.set_yticks(ys, labels, fontsize=8)
+    ax.invert_yaxis()
+    top = max([1.0, *best, *(h for _, high in bands.values() for h in high)])
+    ax.set_xlim(0, top * 1.04)
+    ax.set_xlabel(xlabel)
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), frameon=False,
+              fontsize=9)
     _style(ax)
     return Chart(_png(fig), alt, caption)

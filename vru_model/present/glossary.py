@@ -25,8 +25,8 @@ TERMS: tuple[Term, ...] = (
          "as a way of comparing plans, not as cash.", r"social value"),
     Term("todays-money", "In today's money (discounted)",
          "Value later in the plan counts for a little less than value now (3.5% a year, the HM Treasury Green Book "
-         "rate). The model weighs plans by this discounted value, net of exit and disruption costs; the reports "
-         "call it “value net of costs, in today's money”.",
+         "rate). The model weighs plans by this discounted value, net of exit costs and the disruption weight; the "
+         "reports call it “value net of costs, in today's money”.",
          r"(?:net value|value net of costs)?,? ?in today's money|discounted(?: objective)?"),
     Term("core-grant", "Core grant",
          "The Home Office Serious Violence Fund grant to the VRU: the money the grant conditions are about.",

@@ -21,8 +21,8 @@ FIGURES_TEXT = {
     "evpi": "expected value of perfect information: wait_and_see - expected_value (>= 0)",
     "expected_grant": "the probability-weighted core grant of the uncertain year (the expected-value "
     "problem uses the weighted grant in every year the outcome settles)",
-    "vss_breakdown": "VSS split into its parts (see breakdown_parts): social value, exit and disruption "
-    "costs, and the underwriting and unfunded-liability penalty weights; the parts add up to VSS "
+    "vss_breakdown": "VSS split into its parts (see breakdown_parts): social value, exit costs and the "
+    "disruption weight, and the underwriting and unfunded-liability penalty weights; the parts add up to VSS "
     "(less the tie-break of a pound or so)",
     "evpi_breakdown": "EVPI split the same way",
     "gaps": "relative MIP gaps: the setting for two-stage solves and what each solve achieved (the worst "

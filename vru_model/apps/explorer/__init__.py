@@ -18,14 +18,15 @@ from vru_model.apps.explorer.launch import (
     voila_command,
     voila_environ,
 )
-from vru_model.apps.explorer.render import KEEP_BUTTON, banner, render_html
+from vru_model.apps.explorer.render import KEEP_BUTTON, ROOM_BUTTON, banner, render_html
 from vru_model.apps.explorer.saving import SHIPPED, check_save, shipped_names
-from vru_model.apps.explorer.view import CliffEdgeView, ExplorerView, OutcomeRow, ServiceRow
+from vru_model.apps.explorer.view import CliffEdgeView, ExplorerView, OutcomeRow, RoomView, ServiceRow
 from vru_model.apps.explorer.words import month_label, one_line
 
 __all__ = [
     "KEEP_BUTTON",
     "NOTEBOOK",
+    "ROOM_BUTTON",
     "SCENARIOS_ENV",
     "SHIPPED",
     "VOILA_DIR",
@@ -33,6 +34,7 @@ __all__ = [
     "ExplorerController",
     "ExplorerView",
     "OutcomeRow",
+    "RoomView",
     "ServiceRow",
     "banner",
     "check_save",

@@ -16,11 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from vru_model.analysis.decisions import annotate
+from vru_model.analysis.ranges import room_within
 from vru_model.analysis.replan import replan
 from vru_model.analysis.results import Result
 from vru_model.analysis.solve import WhatIfs, cost_parts, keepable, plan_changes, plan_parts, solve, summary_parts
 from vru_model.apps.explorer.saving import shipped_names, shipped_refusal, write_scenario
-from vru_model.apps.explorer.view import ExplorerView, cliff_edge_view, service_rows, spend_by_year
+from vru_model.apps.explorer.view import (
+    ExplorerView,
+    RoomView,
+    cliff_edge_view,
+    room_view,
+    service_rows,
+    spend_by_year,
+)
 from vru_model.apps.explorer.warm import WarmModel
 from vru_model.apps.explorer.words import one_line, parse_grant, parse_share
 from vru_model.core import periods
@@ -45,6 +53,10 @@ CACHE_SIZE = 32
 # on the 2-core development machine: 20 s (issue 13's test) to 105-124 s (three runs with load 15-19 from other
 # jobs). The explorer says this range until it has timed a run of its own.
 CLIFF_EDGE_SECONDS = (20, 120)
+# "How much room does each service have?" (two solves per service, on `ROOM_WORKERS` processes), measured on
+# the 2-core development machine: 31 s on the baseline, 53 s on cut_50. Said until a run here is timed.
+ROOM_SECONDS = (30, 60)
+ROOM_WORKERS = min(4, os.cpu_count() or 1)
 REPO_SCENARIOS = working_scenarios()
 
 
@@ -112,6 +124,7 @@ class ExplorerController:
             raise ScenarioError([Problem(str(self.scenarios_dir), "", "no loadable scenario files (*.yaml) here")])
         self._cache: OrderedDict[str, Result] = OrderedDict()
         self.cliff_seconds: float | None = None
+        self.room_seconds: float | None = None
         self.set_start(start or ("baseline" if "baseline" in self.available else next(iter(self.available))))
 
     # --- starting point -------------------------------------------------------------------
@@ -262,8 +275,31 @@ class ExplorerController:
         keep = what_if.costs_to_keep(res.objective, names, read=plan_parts)
         parts = {i: cost_parts(summary_parts(res.summary), kept) for i, kept in what_if.kept.items()}
         annotate(self.scenario, data, res.summary, res.allocation, keep, keep_parts=parts)
-        self.view = replace(self._make_view(time.perf_counter() - started), cliff_edge=self.view.cliff_edge)
+        self.view = replace(self._make_view(time.perf_counter() - started), cliff_edge=self.view.cliff_edge,
+                            room=self.view.room)
         return self.view
+
+    def room_for_each_service(self) -> ExplorerView:
+        """Each service's room within 1%, 2% and 5% of the best value on the current settings: the same ranges
+        `vru robustness` writes (ranges.csv), from two solves per service, so on request. Only a plan that
+        maximises value has a best value to be within a few percent of."""
+        if not self.view.costs_measurable:
+            why = ("These settings have no workable plan, so there is no best value to be within a few percent of."
+                   if not self.view.optimal else "This scenario looks for the least grant, not the most value, so "
+                   "there is no best value to be within a few percent of.")
+            self.view = replace(self.view, room=RoomView([], [], [], None, why, 0.0))
+            return self.view
+        started = time.perf_counter()
+        found = room_within(self.scenario, workers=ROOM_WORKERS)
+        self.room_seconds = time.perf_counter() - started
+        self.view = replace(self.view, room=room_view(self.scenario, found, self.room_seconds))
+        return self.view
+
+    def room_estimate(self) -> str:
+        """How long the room for each service takes, as measured: the last run here, else the measured range."""
+        if self.room_seconds is not None:
+            return f"last time it took {self.room_seconds:.0f} seconds"
+        return f"this takes {ROOM_SECONDS[0]} to {ROOM_SECONDS[1]} seconds"
 
     def cliff_edge_estimate(self) -> str:
         """How long the cliff-edge plan takes, as measured: the last run here, else the measured range."""

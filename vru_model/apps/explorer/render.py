@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import html
 
-from vru_model.apps.explorer.view import CliffEdgeView, ExplorerView, OutcomeRow
+from vru_model.apps.explorer.view import CliffEdgeView, ExplorerView, OutcomeRow, RoomView
 from vru_model.apps.explorer.words import month_label
 from vru_model.core import periods
 from vru_model.core.text import money
@@ -56,6 +57,8 @@ def render_html(view: ExplorerView) -> str:
         parts.append(_as_of(view))
         parts.append(_headline(view))
         parts.append(_plan(view))
+    if view.room is not None:
+        parts.append(room_html(view.room, as_if_known=view.cliff_edge is not None))
     parts.append(f'<p style="color:#555">Solved in {view.seconds:.1f} s. Values are discounted social value '
                  "(harm avoided) minus exit costs, from the scenario's evidence figures.</p></div>")
     return "".join(parts)
@@ -107,6 +110,33 @@ def cliff_edge_html(cliff: CliffEdgeView) -> str:
     return (f'<div class="vru-cliff-edge">{head}<h4>What each outcome means</h4>{table}'
             f"<h4>Notices to serve now, whatever the grant</h4>{now}{folds}"
             f"<details><summary>The cliff-edge plan in full</summary><ul>{more}</ul></details></div>")
+
+
+ROOM_BUTTON = "How much room does each service have?"  # the explorer's button (widgets.py)
+
+
+def room_html(room: RoomView, as_if_known: bool = False) -> str:
+    """Each service's room within a few percent of the best value: the report's range chart, the board's
+    sentences, and the figures under a fold."""
+    head = '<h4 class="vru-room-title">Room within a few percent of the best value</h4>'
+    if room.chart is None:
+        return f'<div class="vru-room">{head}<p>{_e(room.status_text)}</p></div>'
+    within = ", ".join(f"{e:.0%}" for e in room.epsilons)
+    lead = (f"For each service, the least and the most service-years (running months x scale / 12) that any plan "
+            f"within {within} of the best value gives it, each from its own solve"
+            + (" (around the plan as if the grant were known, not the cliff-edge plan)" if as_if_known else "")
+            + ". A short bar means the plans near the best agree on that service; a long one means the board has "
+            "room to choose at little cost.")
+    img = (f'<figure style="margin:0"><img src="data:image/png;base64,{base64.b64encode(room.chart.png).decode()}" '
+           f'alt="{_e(room.chart.alt)}" style="max-width:100%"><figcaption>{_e(room.chart.caption)}</figcaption>'
+           "</figure>")
+    said = "".join(f"<li>{_e(t)}</li>" for t in room.sentences)
+    rows = [[_e(r.title), f"{r.best:.2f}"] + [f"{lo:.2f} to {hi:.2f}" for lo, hi in r.bounds] for r in room.rows]
+    figures = _table(["Service", "Best plan", *(f"Within {e:.0%}" for e in room.epsilons)], rows,
+                     set(range(1, len(room.epsilons) + 2)))
+    return (f'<div class="vru-room">{head}<p>{_e(lead)}</p>{img}' + (f"<ul>{said}</ul>" if said else "")
+            + f"<details><summary>The figures (service-years)</summary>{figures}</details>"
+            f'<p style="color:#555">Worked out in {room.seconds:.0f} s.</p></div>')
 
 
 def _outcome_fold(outcome: OutcomeRow) -> str:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vru_model.analysis import ranges as room
 from vru_model.analysis.results import Result
 from vru_model.analysis.states import closure_count
 from vru_model.apps.explorer.words import month_label
 from vru_model.core.text import money
+from vru_model.present.charts import Chart
+from vru_model.present.reports.robustness import range_chart
 from vru_model.scenario.schema import Scenario
 
 
@@ -89,6 +92,44 @@ def cliff_edge_view(found: Any) -> CliffEdgeView:
 
 
 @dataclass(frozen=True)
+class RoomRow:
+    """One service's service-years in the best plan and the least and most within each epsilon."""
+
+    title: str
+    best: float
+    bounds: list[tuple[float, float]]  # (least, most), one per epsilon, smallest epsilon first
+
+
+@dataclass(frozen=True)
+class RoomView:
+    """Each service's room within a few percent of the best value (ranges.csv, as `vru robustness` writes it)."""
+
+    epsilons: list[float]
+    rows: list[RoomRow]
+    sentences: list[str]  # the board's question answered: must run in every near plan; could close cheaply
+    chart: Chart | None
+    status_text: str  # why there are no ranges, when there are none
+    seconds: float
+
+
+def room_view(sc: Scenario, found: room.Ranges, seconds: float) -> RoomView:
+    """`ranges.room_within`'s table as the explorer shows it: the report's range chart and sentences, and the
+    figures per service."""
+    table = found.table
+    if not found.optimal or table.empty:
+        return RoomView([], [], [], None, f"No best plan to measure room around ({found.base_status.value}).",
+                        seconds)
+    epsilons = sorted(float(e) for e in table["epsilon"].unique())
+    rows = []
+    for i, part in table.groupby("intervention", sort=False):
+        part = part.sort_values("epsilon")
+        rows.append(RoomRow(sc.interventions[str(i)].title, float(part["best_service_years"].iloc[0]),
+                            list(zip(part["min_service_years"].astype(float), part["max_service_years"].astype(float),
+                                     strict=True))))
+    return RoomView(epsilons, rows, room.sentences(sc, table), range_chart(sc, table), "", seconds)
+
+
+@dataclass(frozen=True)
 class ExplorerView:
     """Everything the explorer shows, as data (HTML is rendered from it)."""
 
@@ -112,6 +153,7 @@ class ExplorerView:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     cliff_edge: CliffEdgeView | None = None  # the two-stage plan, when asked for: then the plan to act on
+    room: RoomView | None = None  # each service's room within 1%, 2% and 5% of the best value, when asked for
     as_of: str | None = None  # the last month of actual spend, when the plan is re-planned from actuals
     costs_measurable: bool = False  # an optimal plan that maximises value: its closures have costs to keep
 

@@ -190,7 +190,7 @@ def _breakdown_text(parts: dict[str, float] | None, name: str) -> str:
     value = parts.get("social_value", 0.0)
     penalties = parts.get("underwriting_penalty", 0.0) + parts.get("unfunded_liability_penalty", 0.0)
     losses = parts.get("exit_and_disruption", 0.0)
-    return (f"Of the {name}, {money(value)} is social value, {money(losses)} exit and disruption costs, and "
+    return (f"Of the {name}, {money(value)} is social value, {money(losses)} exit costs and the disruption weight, and "
             f"{money(penalties)} the model's penalty weights on underwriting and unfunded liability (a weight, "
             "not money).")
 

@@ -6,6 +6,7 @@ before it reaches any page.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from collections.abc import Iterable, Sequence
@@ -20,9 +21,9 @@ def value_note(rate: float = 0.035) -> str:
             "costs of crime, 2018) and weighted by the confidence of the evidence. Figures labelled “social value "
             "(undiscounted)” add it up month by month over the plan, as allocation.csv does. Figures “in today's "
             f"money” count value later in the plan for less ({rate:.1%} a year, the HM Treasury Green Book rate) "
-            "and are net of exit and disruption costs (and, for the cliff-edge plan, of underwriting and "
-            "unfunded-liability penalties): the model chooses the plan that makes this figure largest. Most inputs "
-            "are illustrative assumptions (see the scenario's sources).")
+            "and are net of exit costs and the disruption weight (and, for the cliff-edge plan, of the penalty "
+            "weights on underwriting and unfunded liability): the model chooses the plan that makes this figure "
+            "largest. Most inputs are illustrative assumptions (see the scenario's sources).")
 
 
 VALUE_NOTE = value_note()
@@ -92,6 +93,20 @@ def show(items: Iterable[object]) -> None:
         if isinstance(item, Chart):
             display(caption(item))
         display(item)
+
+
+def items_html(items: Iterable[object]) -> Html:
+    """A section's pieces as one fragment of HTML, as a notebook shows them: a chart's caption just above it, the
+    chart an inline PNG with its alt text."""
+    out = []
+    for item in items:
+        if isinstance(item, Chart):
+            png = base64.b64encode(item.png).decode("ascii")
+            out.append(f'{caption(item)}<figure><img src="data:image/png;base64,{png}" alt="{esc(item.alt)}">'
+                       "</figure>")
+        else:
+            out.append(str(item))
+    return Html("".join(out))
 
 
 def figure_text(value: object, kind: str = "money") -> str:

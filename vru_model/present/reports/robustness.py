@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from vru_model.analysis import ranges as room
 from vru_model.analysis.robustness import wilson
@@ -15,13 +13,28 @@ from vru_model.core.periods import month_name
 from vru_model.core.text import money
 from vru_model.present import charts
 from vru_model.present.charts import Chart
-from vru_model.present.reports.fragments import VALUE_NOTE, Html, bullets, esc, para, short_title, table
+from vru_model.present.pages import page
+from vru_model.present.reports.fragments import VALUE_NOTE, Html, bullets, esc, items_html, para, short_title, table
 from vru_model.present.summaries import OBJECTIVE
 
+NO_RANGES = ("Each service's room within a few percent of the best value (two solves per service) was not worked out "
+             "here: “vru robustness SCENARIO” draws it as a range chart, and so does the explorer's “How much room "
+             "does each service have?”.")
 
-def robustness_section(result: Any) -> list[object]:
+
+def robustness_page(result: Any) -> str:
+    """`vru robustness`'s own page (robustness/report.html): the report's section on one page, its links to the
+    files beside it."""
+    sc = result.scenario
+    body = items_html([Html(f"<h1>How sure is the plan? {esc(sc.title)}</h1>"),
+                       *robustness_section(result, files="")])
+    return page(f"How sure is the plan? {sc.title}", body, print_hint=True)
+
+
+def robustness_section(result: Any, files: str = "robustness/") -> list[object]:
     """"How sure is this plan?" for a robustness.RobustnessResult: each service's keep/close share with its
-    evidence band, the regret of the recommended plan, and the near-optimal alternatives with a sentence each."""
+    evidence band, the regret of the recommended plan, each service's room near the best value, and the
+    near-optimal alternatives with a sentence each. `files`: where the CSV and JSON files are, from the page."""
     if result is None:
         return [para("Not run for this report (the batch was run with --samples 0). Run "
                      "“vru robustness SCENARIO” for the full analysis.")]
@@ -41,8 +54,9 @@ def robustness_section(result: Any) -> list[object]:
     if sc.uncertainty is not None:
         lead += (f" The plan tested is the one made as if the {sc.uncertainty.fy} grant were known from the start, "
                  "not the cliff-edge plan: the evidence is sampled for one grant at a time.")
-    near = room.sentences(sc, result.ranges)  # shown beside the range chart instead
-    out: list[object] = [para(lead), bullets([x for x in s["sentences"] if x not in near])]
+    # the ranges' and the alternatives' sentences are shown beside their chart and in their table instead
+    elsewhere = {*room.sentences(sc, result.ranges), *(a["sentence"] for a in s["alternatives"])}
+    out: list[object] = [para(lead), bullets([x for x in s["sentences"] if x not in elsewhere])]
     services = result.services.merge(
         pd.DataFrame({"intervention": list(sc.interventions), "order": range(len(sc.interventions))}))
     # closes_share counts a service the plan never starts (not running at the end); the page says which is which
@@ -51,12 +65,15 @@ def robustness_section(result: Any) -> list[object]:
     out.append(_fates_chart(sc, services, n))
     out += _fates_table(sc, services, s["recommended_closures"], n)
     out += _regret(result.samples, s["regret"])
-    out += ranges_items(sc, result.ranges)
+    unsettled_only = s["ranges"].get("services") == "unsettled"
+    out += ranges_items(sc, result.ranges) or [para(
+        "No sample changed any service's fate, so no service's room near the best value needed working out."
+        if unsettled_only else NO_RANGES)]
     out += _alternatives(s["alternatives"])
-    out.append(Html('<p class="note">The same figures as files: <a href="robustness/services.csv">services.csv</a>, '
-                    '<a href="robustness/samples.csv">samples.csv</a>, <a href="robustness/ranges.csv">ranges.csv</a>, '
-                    '<a href="robustness/summary.json">summary.json</a>, and each alternative plan under '
-                    "robustness/alternatives/. " + esc(VALUE_NOTE) + "</p>"))
+    links = ", ".join(f'<a href="{esc(files)}{name}">{name}</a>'
+                      for name in ("services.csv", "samples.csv", "ranges.csv", "summary.json"))
+    out.append(Html(f'<p class="note">The same figures as files: {links}, and each alternative plan under '
+                    f"{esc(files)}alternatives/. " + esc(VALUE_NOTE) + "</p>"))
     return out
 
 
@@ -117,39 +134,19 @@ def ranges_items(sc: Any, table: pd.DataFrame | None) -> list[object]:
     if table is None or table.empty:
         return []
     words = room.sentences(sc, table)
-    return [_range_chart(sc, table), *([bullets(words)] if words else [])]
+    return [range_chart(sc, table), *([bullets(words)] if words else [])]
 
 
-def _range_chart(sc: Any, table: pd.DataFrame) -> Chart:
+def range_chart(sc: Any, table: pd.DataFrame) -> Chart:
     """One horizontal bar per service from the least to the most service-years within each epsilon (nested: the
     widest epsilon palest, drawn first), the best plan a black diamond."""
     services = list(dict.fromkeys(table["intervention"]))
     epsilons = sorted(table["epsilon"].unique(), reverse=True)
-    labels = [short_title(sc.interventions[i].title, 40) for i in services]
-    fig = charts._figure(9.0, 1.4 + 0.32 * len(services))
-    ax = fig.subplots()
-    colours = [charts.OKABE_ITO[4], charts.OKABE_ITO[0], "#003B5C"]
-    handles = []
-    for k, eps in enumerate(epsilons):
+    bands = {}
+    for eps in epsilons:
         rows = table[table["epsilon"] == eps].set_index("intervention").loc[services]
-        height = 0.75 - 0.2 * k
-        colour = colours[min(k, 2)] if len(epsilons) <= 3 else charts.OKABE_ITO[k % len(charts.OKABE_ITO)]
-        ax.barh(range(len(services)), rows["max_service_years"] - rows["min_service_years"],
-                left=rows["min_service_years"], height=height, color=colour, edgecolor="white",
-                hatch=charts.HATCHES[k % len(charts.HATCHES)])
-        handles.append(Patch(facecolor=colour, hatch=charts.HATCHES[k % len(charts.HATCHES)], edgecolor="white",
-                             label=f"within {eps:.0%}"))
+        bands[f"within {eps:.0%}"] = (rows["min_service_years"].tolist(), rows["max_service_years"].tolist())
     best = table.drop_duplicates("intervention").set_index("intervention").loc[services, "best_service_years"]
-    ax.plot(best.to_numpy(), range(len(services)), linestyle="none", marker="D", markersize=6, color=charts.TEXT,
-            markeredgecolor="white")
-    handles.append(Line2D([], [], linestyle="none", marker="D", color=charts.TEXT, label="best plan"))
-    ax.set_yticks(range(len(services)), labels, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlim(0, max(1.0, float(table["max_service_years"].max())) * 1.04)
-    ax.set_xlabel("service-years (running months x scale / 12)")
-    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), frameon=False,
-              fontsize=9)
-    charts._style(ax)
     wide = table[table["epsilon"] == max(epsilons)]
     alt = (f"Range bars, one per service, of the fewest and most service-years any plan within "
            f"{', '.join(f'{e:.0%}' for e in sorted(epsilons))} of the best value gives it, with the best plan "
@@ -157,10 +154,12 @@ def _range_chart(sc: Any, table: pd.DataFrame) -> Chart:
            + "; ".join(f"{sc.interventions[r.intervention].title} {r.min_service_years:.1f} to "
                        f"{r.max_service_years:.1f} (best {r.best_service_years:.1f})" for r in wide.itertuples())
            + ".")
-    return Chart(charts._png(fig), alt,
-                 "Room within a few percent of the best value: for each service, the least and the most "
-                 "service-years a plan nearly as good gives it (each bar from its own solve; the diamond is "
-                 "the recommended plan). A short bar means the plans near the best agree on that service.")
+    return charts.range_bars(
+        [short_title(sc.interventions[i].title, 40) for i in services], bands, best.tolist(),
+        xlabel="service-years (running months x scale / 12)", alt=alt,
+        caption="Room within a few percent of the best value: for each service, the least and the most "
+                "service-years a plan nearly as good gives it (each bar from its own solve; the diamond is "
+                "the recommended plan). A short bar means the plans near the best agree on that service.")
 
 
 def _regret(samples: pd.DataFrame, r: dict[str, Any]) -> list[object]:
