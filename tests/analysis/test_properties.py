@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from strategies import scenarios
@@ -14,7 +15,7 @@ from strategies import scenarios
 from vru_model.analysis.solve import solve
 from vru_model.model.build import TIE_BREAK
 from vru_model.model.data import prepare
-from vru_model.scenario.load import load_scenario
+from vru_model.scenario.load import load_scenario, validate
 from vru_model.solving.status import Status
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny.yaml"
@@ -46,6 +47,36 @@ def test_more_core_grant_never_lowers_the_optimum(sc, extra):
     tie_break = TIE_BREAK * sum(bigger.values()) - TIE_BREAK * sum(core.get(fy, 0.0) for fy in sc.fys)
     tolerance = _objective_tolerance(small.objective, large.objective) + tie_break
     assert large.objective >= small.objective - tolerance
+
+
+def test_more_grant_than_the_minimum_lets_a_plan_claim_keeps_the_underwriting() -> None:
+    """Found by the property above. Under the claimed basis, a commissioned service of at most £6,000 a year and
+    a 20% minimum let a plan claim at most £30,000 of grant. A committed central contract (3 months at half of
+    £174,000 a year, £21,750, plus its £2,500 exit) and the commissioned £6,000 cost £30,250: £250 more than the
+    grant can pay, which the OPCC underwriting pays. A grant of £35,000 cannot be claimed any further, so the
+    underwriting must still be allowed: the plan is the same as at £30,000, not infeasible."""
+    evidence = {"effect": 0.05, "band": "moderate", "confidence": "very_low", "incidents_per_participant": 0.5,
+                "harm": "injury", "source": "illustrative assumption: test"}
+    data = {
+        "name": "claimable", "title": "Claimable grant", "horizon": {"start": "2021-04", "months": 12},
+        "policy": {"commissioning_min_share": 0.2, "discount_rate_annual": 0.0},
+        "funding": {"core": {"kind": "core_grant", "amounts": {"2021/22": 30000}, "confirmed_month": "2021-06"},
+                    "opcc": {"kind": "underwriting", "cap": 5000}},
+        "value": {"price_year": "2021/22", "harm_costs": {"injury": {"gbp": 14050, "price_year": "2021/22",
+                                                                     "source": "illustrative"}}},
+        "interventions": {
+            "commissioned": {"title": "Commissioned", "kind": "commissioned", "system": "cross_cutting",
+                             "annual_cost": 6000, "notice_months": 0, "mandatory": True, "evidence": evidence},
+            "central": {"title": "Central", "kind": "central", "system": "cross_cutting", "annual_cost": 174000,
+                        "scale": {"min": 0.5, "max": 1.0}, "notice_months": 0, "exit_cost": 2500,
+                        "committed_until": "2021-06", "evidence": evidence},
+        },
+    }
+    sc = validate(data, "claimable")
+    plans = [solve(sc, shadow_prices=False, data=prepare(sc, core_amounts={"2021/22": g})) for g in (30000, 35000)]
+    assert [p.status for p in plans] == [Status.OPTIMAL, Status.OPTIMAL]
+    assert plans[1].objective == pytest.approx(plans[0].objective, abs=1.0)
+    assert plans[1].summary["fy"]["2021/22"]["spent_by_stream"]["opcc"] == pytest.approx(250.0, abs=1.0)
 
 
 def test_awarded_basis_grant_larger_than_commissioned_capacity_is_infeasible_and_explained():

@@ -241,15 +241,16 @@ def replan_command(scenario: Path, actuals_file: Path | None, as_of: str | None,
     from vru_model.analysis.replan import check_payable, replan
 
     loaded = load_scenario(scenario, list(overrides))
-    if actuals_file is not None:
-        name = f"{loaded.name}_replan" + (f"_{as_of.replace('-', '_')}" if as_of and len(as_of) == 7 else "")
-        loaded = load_scenario(scenario, [*overrides, f"name={name}"])
-    elif loaded.actuals is None:
+    if actuals_file is None and loaded.actuals is None:
         raise ScenarioError([Problem(str(scenario), "actuals", "no actuals to re-plan from: give --actuals FILE, "
                                      "or actuals: {file: ..., as_of: YYYY-MM} in the scenario")])
     file = actuals_file or (Path(loaded.actuals.file) if as_of and loaded.actuals else None)  # --as-of alone:
     if file is not None:  # the scenario's own file, to another month; read and checked before any output
         loaded = with_actuals(loaded, str(file.resolve()), as_of)
+    if actuals_file is not None:  # a folder of its own, named by the month the actuals run to
+        month = loaded.actuals.as_of
+        renamed = load_scenario(scenario, [*overrides, f"name={loaded.name}_replan_{month.replace('-', '_')}"])
+        loaded = with_actuals(renamed, str(actuals_file.resolve()), month)
     check_payable(loaded)
     check_output_dir(out_dir)
     plan = replan(loaded, price_rules=True)

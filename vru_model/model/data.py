@@ -59,9 +59,23 @@ class ModelData:
         return outcome.core_amounts.get(fy, 0.0)
 
 
+def claimable(data: ModelData, grant_in_conf_fy: float) -> float:
+    """The most of the confirmation year's core grant a plan could claim: all of it, unless the commissioning
+    minimum is a share of the grant claimed, when commissioned services at full capacity cap the claim (so more
+    grant than that pays for nothing more, and the bounds below do not fall as the grant rises)."""
+    policy = data.scenario.policy
+    if policy.commissioning_basis != "claimed" or policy.commissioning_min_share <= 0:
+        return grant_in_conf_fy
+    items = data.scenario.interventions
+    capacity = sum(data.cost[i, t] * items[i].scale.max for i in data.interventions if items[i].is_commissioned
+                   for t in data.months if data.fy_of[t] == data.confirmation_fy)
+    return min(grant_in_conf_fy, capacity / policy.commissioning_min_share)
+
+
 def underwriting_bound(data: ModelData, grant_in_conf_fy: float) -> float:
-    """Underwriting covers only what the grant cannot: zero when the grant exceeds any possible
-    pre-confirmation spend (running costs at full capacity plus the exit costs of services stopped then)."""
+    """Underwriting covers only what the grant cannot: zero when the grant a plan could claim exceeds any
+    possible pre-confirmation spend (running costs at full capacity plus the exit costs of services stopped
+    then)."""
     if data.underwriting is None:
         return 0.0
     cap = data.scenario.funding[data.underwriting].cap or 0.0
@@ -70,7 +84,7 @@ def underwriting_bound(data: ModelData, grant_in_conf_fy: float) -> float:
     most = sum(data.cost[i, t] * items[i].scale.max for i, t in covered)
     # a service stopped then pays its exit; sums in a fixed order, so the bound is the same in every process
     most += sum(items[i].exit_cost for i in dict.fromkeys(i for i, _t in covered))
-    return min(cap, max(0.0, most - grant_in_conf_fy))
+    return min(cap, max(0.0, most - claimable(data, grant_in_conf_fy)))
 
 
 def liability_bound(data: ModelData, grant_in_conf_fy: float) -> float:
@@ -81,7 +95,7 @@ def liability_bound(data: ModelData, grant_in_conf_fy: float) -> float:
     owed = dict.fromkeys((i, t) for (s, i), months in data.pays.items() if s == LIABILITY for t in months)
     most = sum(data.cost[i, t] * items[i].scale.max for i, t in owed)
     most += sum(items[i].exit_cost for i in dict.fromkeys(i for i, _t in owed))
-    return max(0.0, most - grant_in_conf_fy)
+    return max(0.0, most - claimable(data, grant_in_conf_fy))
 
 
 def _outcomes(scenario: Scenario, known: dict[str, float], two_stage: bool) -> tuple[list[Outcome], str | None]:
