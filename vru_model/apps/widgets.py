@@ -13,7 +13,6 @@ from typing import Any
 import ipywidgets as widgets
 
 from vru_model.analysis.cliff_edge.plans import outcome_label
-from vru_model.analysis.robustness import robustness
 from vru_model.apps.explorer import (
     KEEP_BUTTON,
     ROOM_BUTTON,
@@ -22,6 +21,7 @@ from vru_model.apps.explorer import (
     month_label,
     one_line,
     render_html,
+    sure_html,
 )
 from vru_model.core import periods
 from vru_model.core.errors import ScenarioError
@@ -406,19 +406,15 @@ class ExplorerApp:
             self._quiet = False
 
     def _on_sure(self, _: Any) -> None:
-        """How sure is the plan on the current settings: the robustness sentences (no alternatives, to stay quick)."""
+        """How sure is the plan on the current settings (the controller's `how_sure`), beside the button."""
         self.busy.value = ("<p class='vru-working' role='status'><em>Solving again under "
                            f"{SURE_SAMPLES} samples of the evidence…</em></p>")
         try:
-            found = robustness(self.ctl.scenario, SURE_SAMPLES, 0, epsilons=())
+            self.sure_output.value = sure_html(SURE_SAMPLES, self.ctl.how_sure(SURE_SAMPLES))
         except ScenarioError as exc:
             self.sure_output.value = banner("error", "Not run:", one_line(exc))
-            return
         finally:
             self.busy.value = ""
-        items = "".join(f"<li>{_e(s)}</li>" for s in found.summary["sentences"])
-        self.sure_output.value = (f"<h4 style='margin:8px 0 0 0'>How sure is this plan? ({SURE_SAMPLES} samples of "
-                                  f"the evidence)</h4><ul style='margin:4px 0'>{items}</ul>")
 
     def _run(self, action: Any, rebuild: bool = False, busy: str | None = None) -> None:
         """Run a controller action with the busy line showing and the old figures dimmed until it is done."""

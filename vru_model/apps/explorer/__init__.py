@@ -18,7 +18,7 @@ from vru_model.apps.explorer.launch import (
     voila_command,
     voila_environ,
 )
-from vru_model.apps.explorer.render import KEEP_BUTTON, ROOM_BUTTON, banner, render_html
+from vru_model.apps.explorer.render import KEEP_BUTTON, ROOM_BUTTON, banner, render_html, sure_html
 from vru_model.apps.explorer.saving import SHIPPED, check_save, shipped_names
 from vru_model.apps.explorer.view import CliffEdgeView, ExplorerView, OutcomeRow, RoomView, ServiceRow
 from vru_model.apps.explorer.words import month_label, one_line
@@ -46,6 +46,7 @@ __all__ = [
     "open_when_listening",
     "render_html",
     "shipped_names",
+    "sure_html",
     "voila_command",
     "voila_environ",
 ]

@@ -19,6 +19,7 @@ from vru_model.analysis.decisions import annotate
 from vru_model.analysis.ranges import room_within
 from vru_model.analysis.replan import replan
 from vru_model.analysis.results import Result
+from vru_model.analysis.robustness import robustness
 from vru_model.analysis.solve import WhatIfs, cost_parts, keepable, plan_changes, plan_parts, solve, summary_parts
 from vru_model.apps.explorer.saving import shipped_names, shipped_refusal, write_scenario
 from vru_model.apps.explorer.view import (
@@ -294,6 +295,11 @@ class ExplorerController:
         self.room_seconds = time.perf_counter() - started
         self.view = replace(self.view, room=room_view(self.scenario, found, self.room_seconds))
         return self.view
+
+    def how_sure(self, samples: int) -> list[str]:
+        """The robustness findings for the current settings, in words: `samples` samples of the evidence, no
+        alternatives or ranges (quick; `vru robustness` and "How much room…?" give those)."""
+        return list(robustness(self.scenario, samples, 0, epsilons=()).summary["sentences"])
 
     def room_estimate(self) -> str:
         """How long the room for each service takes, as measured: the last run here, else the measured range."""

@@ -112,6 +112,13 @@ def cliff_edge_html(cliff: CliffEdgeView) -> str:
             f"<details><summary>The cliff-edge plan in full</summary><ul>{more}</ul></details></div>")
 
 
+def sure_html(samples: int, sentences: list[str]) -> str:
+    """"How sure?" beside its button: the robustness findings for the current plan, in words."""
+    items = "".join(f"<li>{_e(s)}</li>" for s in sentences)
+    return (f"<h4 style='margin:8px 0 0 0'>How sure is this plan? ({samples} samples of the evidence)</h4>"
+            f"<ul style='margin:4px 0'>{items}</ul>")
+
+
 ROOM_BUTTON = "How much room does each service have?"  # the explorer's button (widgets.py)
 
 
