@@ -86,6 +86,31 @@ def test_the_key_follows_the_resolved_scenario(tmp_path: Path) -> None:
     assert plan([tmp_path / "tiny.yaml"], tmp_path / "out")[0].key != first.key
 
 
+def test_asking_for_ranges_is_part_of_the_key(tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "tiny.yaml", tmp_path / "tiny.yaml")
+    keys = {plan([tmp_path / "tiny.yaml"], tmp_path / "out", samples=4, ranges=r)[0].key for r in ("none", "all")}
+    assert len(keys) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("kernels")
+def test_a_batch_asked_for_ranges_draws_each_services_room(tmp_path: Path) -> None:
+    """`vru batch --ranges all`: the report's "How sure is this plan?" draws the range chart at the batch's 2%
+    (robust_hand: within 2%, steady may lose a month to the flipper), and ranges.csv holds every service."""
+    shutil.copy(FIXTURES / "robust_hand.yaml", tmp_path / "robust_hand.yaml")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(tmp_path / "robust_hand.yaml"), "--out", str(out),
+                                       "--workers", "1", "--samples", "4", "--ranges", "all"])
+    assert result.exit_code == 0, result.output
+    ranges = pd.read_csv(out / "robust_hand" / "robustness" / "ranges.csv")
+    assert sorted(ranges["intervention"]) == ["central", "doomed", "flipper", "steady"]
+    assert set(ranges["epsilon"]) == {0.02}
+    steady = ranges.set_index("intervention").loc["steady"]
+    assert (steady["min_service_years"], steady["max_service_years"]) == pytest.approx((11 / 12, 1.0), abs=1e-4)
+    page = (out / "robust_hand" / "report.html").read_text()
+    assert 'alt="Range bars, one per service' in page and "was not worked out here" not in page
+
+
 def test_sheet_names_fit_excel() -> None:
     names = sheet_names(["a" * 40, "a" * 35, "summary", "baseline"])
     assert all(len(n) <= 31 for n in names.values())

@@ -684,3 +684,12 @@ def test_a_partner_reads_a_report_in_minutes(shipped_batch: tuple[Path, object])
     assert late.index("What to do now") < late.index("Spending by funding stream")
     index = (out / "index.html").read_text(encoding="utf-8")
     assert re.search(r"\d+ to \d+ of \d+ \(by grant outcome\)", index)
+
+
+def test_chart_labels_that_would_shorten_alike_keep_their_last_words() -> None:
+    from vru_model.present.reports.fragments import short_titles
+
+    titles = ["Reachable moments in hospital, A&E model 1", "Reachable moments in hospital, A&E model 2",
+              "Community navigators in the local violence reduction partnerships", "Short one"]
+    assert short_titles(titles, 40) == ["Reachable moments in… A&E model 1", "Reachable moments in… A&E model 2",
+                                        "Community navigators in the local viole…", "Short one"]

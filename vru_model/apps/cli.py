@@ -329,11 +329,15 @@ def explore(port: int | None, no_browser: bool, scenarios_dir: Path | None) -> N
               help="Report notebook to run [default: notebooks/scenario_report.ipynb].")
 @click.option("--samples", type=click.IntRange(0, 100_000), default=20, show_default=True,
               help="Samples of the evidence for each report's \"How sure is this plan?\" section (0 skips it).")
+@click.option("--ranges", "ranges_for", type=click.Choice(["none", "unsettled", "all"]), default="none",
+              show_default=True, help="Draw each service's room within 2% of the best value in that section: "
+              "for no service, those whose fate some sample changes, or all (two solves per service).")
 @click.option("--pdf", is_flag=True, help="Also print each report to report.pdf beside its HTML (A4 board paper; "
               "needs Chromium, skipped with a message without it).")
 @_user_errors
 def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, timeout: float, scheduler: str | None,
-                  force: bool, wait: bool, notebook: Path | None, samples: int, pdf: bool) -> None:
+                  force: bool, wait: bool, notebook: Path | None, samples: int, ranges_for: str,
+                  pdf: bool) -> None:
     """Run every scenario's report (default: all of scenarios/*.yaml) and write OUT/index.html.
 
     Exit 0 when every report ran, 1 when any failed or timed out (the others still finish), 2 for bad input,
@@ -343,7 +347,7 @@ def batch_command(scenarios: tuple[Path, ...], out_dir: Path, workers: int, time
     from vru_model.apps.batch import REPORT_NOTEBOOK, outcome_lines, run_batch
 
     report = run_batch(list(scenarios), out_dir, workers=workers, timeout=timeout, scheduler=scheduler, force=force,
-                       notebook=notebook or REPORT_NOTEBOOK, samples=samples, wait=wait,
+                       notebook=notebook or REPORT_NOTEBOOK, samples=samples, ranges=ranges_for, wait=wait,
                        say=lambda text: click.echo(text, err=True))
     if report.state == "stopped":
         stopped = [n for n, o in report.outcomes.items() if o.state == "stopped"]

@@ -40,6 +40,7 @@ class Task:
     timeout: float
     threads: int = 1
     samples: int = 0  # robustness samples for the "How sure is this plan?" section (0 skips it)
+    ranges: str = "none"  # which services' room near the best value that section draws (all | unsettled | none)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ def plan(
     notebook: Path = REPORT_NOTEBOOK,
     timeout: float = 600.0,
     samples: int = 0,
+    ranges: str = "none",
 ) -> list[Task]:
     """Validate every scenario (all problems at once) and build the tasks; writes nothing."""
     problems: list[Problem] = []
@@ -119,10 +121,11 @@ def plan(
         key = hashlib.sha256(json.dumps({
             "scenario": scenario_to_dict(sc), "inputs": input_hash(sc),  # with a re-plan's actual spend
             "baseline": scenario_to_dict(base) if compare_with else None,
-            "code": code, "notebook": nb_hash, "samples": samples,
+            "code": code, "notebook": nb_hash, "samples": samples, "ranges": ranges,
         }, sort_keys=True).encode()).hexdigest()
         tasks.append(Task(sc.name, sc.title, str(path.resolve()), str(base_path.resolve()) if compare_with else "",
-                          str(out_dir.resolve()), str(notebook.resolve()), key, timeout, samples=samples))
+                          str(out_dir.resolve()), str(notebook.resolve()), key, timeout, samples=samples,
+                          ranges=ranges))
     tasks.sort(key=lambda t: t.name != "baseline")  # the baseline first: the others compare with it
     return tasks
 

@@ -43,6 +43,7 @@ def run_batch(
     notebook: Path = REPORT_NOTEBOOK,
     progress: bool = True,
     samples: int = 0,
+    ranges: str = "none",
     wait: bool = False,
     say: Callable[[str], None] = lambda text: print(text, file=sys.stderr),
 ) -> BatchReport:
@@ -50,7 +51,8 @@ def run_batch(
     (the index saying so while it runs), then write the batch-level outputs. Ctrl-C stops the reports that
     run, starts no other, and returns a report in state "stopped" whose index says which were stopped; any
     other error leaves the same marks before it is raised."""
-    tasks = plan(discover(paths), out_dir, notebook=notebook, timeout=timeout, samples=samples)
+    tasks = plan(discover(paths), out_dir, notebook=notebook, timeout=timeout, samples=samples,
+                 ranges=ranges)
     check_output_dir(out_dir)
     with batch_lock(out_dir, wait=wait, say=say), ctrl_c_stops_the_batch():
         previous = read_manifest(out_dir)

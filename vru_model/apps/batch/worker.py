@@ -143,6 +143,7 @@ class Job:
     timeout: float
     threads: int = 1
     samples: int = 0
+    ranges: str = "none"
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,8 @@ def job_for(task: Task) -> Job:
         if read_stamp(written.parent).get("state") == "ok" and written.is_file():
             base_summary = written.read_text(encoding="utf-8")  # the worker checks that it is current
     return Job(task.name, task.title, Path(task.scenario_path).name, resolved, base_name, base_text, base_summary,
-               Path(task.notebook).read_text(encoding="utf-8"), task.timeout, task.threads, task.samples)
+               Path(task.notebook).read_text(encoding="utf-8"), task.timeout, task.threads, task.samples,
+               task.ranges)
 
 
 def render(job: Job) -> Rendered:
@@ -194,7 +196,8 @@ def render(job: Job) -> Rendered:
         folder = out / job.name
         folder.mkdir(parents=True, exist_ok=True)
         params = {"scenario_path": str(scenario), "overrides": {}, "output_dir": str(out),
-                  "baseline_path": baseline, "threads": job.threads, "samples": job.samples}
+                  "baseline_path": baseline, "threads": job.threads, "samples": job.samples,
+                  "ranges": job.ranges}
         state, error = execute(source, work / "executed.ipynb", params, job.timeout, cwd=work)
         nb = keep_notebook(work / "executed.ipynb", folder / "report.ipynb", source, error)
         title = (read_summary(folder) or {}).get("title", job.title)

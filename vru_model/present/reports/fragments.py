@@ -153,3 +153,22 @@ def short_title(title: str, limit: int = 40) -> str:
     """Shorten a long title for a chart label; the full text stays in the alt text and tables."""
     title = title.split(" (")[0]
     return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+def short_titles(titles: Sequence[str], limit: int = 40) -> list[str]:
+    """`short_title` for each of a chart's labels, keeping them apart: titles that would shorten to the same
+    label keep their last words instead of their middle ("Reachable moments in hos… A&E model 1")."""
+    labels = [short_title(t, limit) for t in titles]
+    for label in {x for x in labels if labels.count(x) > 1}:
+        clash = [k for k, x in enumerate(labels) if x == label]
+        words = [titles[k].split(" (")[0].split() for k in clash]
+        for n in range(1, max(len(w) for w in words) + 1):  # the fewest last words that tell them apart
+            tails = [" ".join(w[-n:]) for w in words]
+            if len(set(tails)) == len(tails) and min(len(t) for t in tails) >= 10:
+                break
+        for k, tail in zip(clash, tails, strict=True):
+            full = titles[k].split(" (")[0]
+            if len(full) > limit:
+                head = full[: max(1, limit - len(tail) - 2)]
+                labels[k] = (head.rsplit(" ", 1)[0] if " " in head else head).rstrip(" ,:") + "… " + tail
+    return labels

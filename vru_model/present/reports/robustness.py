@@ -14,12 +14,21 @@ from vru_model.core.text import money
 from vru_model.present import charts
 from vru_model.present.charts import Chart
 from vru_model.present.pages import page
-from vru_model.present.reports.fragments import VALUE_NOTE, Html, bullets, esc, items_html, para, short_title, table
+from vru_model.present.reports.fragments import (
+    VALUE_NOTE,
+    Html,
+    bullets,
+    esc,
+    items_html,
+    para,
+    short_titles,
+    table,
+)
 from vru_model.present.summaries import OBJECTIVE
 
 NO_RANGES = ("Each service's room within a few percent of the best value (two solves per service) was not worked out "
-             "here: “vru robustness SCENARIO” draws it as a range chart, and so does the explorer's “How much room "
-             "does each service have?”.")
+             "here: “vru robustness SCENARIO” draws it as a range chart, and so do “vru batch --ranges unsettled” "
+             "and the explorer's “How much room does each service have?”.")
 
 
 def robustness_page(result: Any) -> str:
@@ -84,8 +93,9 @@ def _evidence_label(item: Any) -> str:
 
 def _fates_chart(sc: Any, services: pd.DataFrame, n: int) -> Chart:
     """Each service's share of samples in which it is kept, reduced, closes or never runs, as stacked bars."""
-    labels = [f"{short_title(sc.interventions[i].title, 40)} ({_evidence_label(sc.interventions[i])})"
-              for i in services["intervention"]]
+    names = short_titles([sc.interventions[i].title for i in services["intervention"]], 40)
+    labels = [f"{name} ({_evidence_label(sc.interventions[i])})" for name, i in zip(names, services["intervention"],
+                                                                                   strict=True)]
     closing = services[services["stops_share"] > 0]
     always = int((services["kept_share"] == 1).sum())
     alt = (f"Stacked bars, one per service, of the share of {n} samples in which it is kept, reduced, closes or "
@@ -155,7 +165,7 @@ def range_chart(sc: Any, table: pd.DataFrame) -> Chart:
                        f"{r.max_service_years:.1f} (best {r.best_service_years:.1f})" for r in wide.itertuples())
            + ".")
     return charts.range_bars(
-        [short_title(sc.interventions[i].title, 40) for i in services], bands, best.tolist(),
+        short_titles([sc.interventions[i].title for i in services], 40), bands, best.tolist(),
         xlabel="service-years (running months x scale / 12)", alt=alt,
         caption="Room within a few percent of the best value: for each service, the least and the most "
                 "service-years a plan nearly as good gives it (each bar from its own solve; the diamond is "

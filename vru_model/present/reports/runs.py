@@ -98,7 +98,7 @@ def run_frontier(baseline_path: str, output_dir: str, threads: int = 1) -> Any:
 
 
 def run_robustness(scenario: Any, output_dir: str, samples: int = ROBUSTNESS_SAMPLES, seed: int = 0,
-                   threads: int = 1) -> Any:
+                   threads: int = 1, ranges: str = "none") -> Any:
     """The scenario's robustness analysis (vru_model.analysis.robustness), written to OUT/<name>/robustness/; None when
     `samples` is 0 (the batch was asked to skip it)."""
     if samples <= 0:
@@ -107,6 +107,6 @@ def run_robustness(scenario: Any, output_dir: str, samples: int = ROBUSTNESS_SAM
         return ("This scenario looks for the least grant that keeps a target value, not the most value for a "
                 "grant, so there is no plan value to test against the evidence.")
     result = robustness.robustness(scenario, samples, seed, epsilons=ROBUSTNESS_EPSILONS, threads=threads,
-                                   alternative_seconds=ROBUSTNESS_ALTERNATIVE_SECONDS)
+                                   alternative_seconds=ROBUSTNESS_ALTERNATIVE_SECONDS, ranges_for=ranges)
     result.write(output_dir, overwrite=True)
     return result
