@@ -8,9 +8,9 @@ with a grant. On the direct path each level solves its LP relaxation first, from
 (which proves a level below the lowest feasible grant infeasible in a few milliseconds, where a start from a
 kept basis took 0.4 s), and runs HiGHS's MIP only when neither the relaxation nor a short branching on it
 settles the level (`DirectSolver.relaxation_first`); a level whose relaxation has no solution has no plan.
-Only the last level's plan carries over, as a hint to HiGHS's MIP (a level settled by the relaxation or the
-search does not see it), so a level's plan does not depend on which levels the sweep covers unless it falls
-to HiGHS's MIP, where the hint may pick another of equally good plans.
+No plan carries over from one level to the next, so a level's plan does not depend on which levels the sweep
+covers: HiGHS 1.16, offered the last level's plan as a start, returned plans up to 5% below a level's
+optimum as optimal (baseline, levels 0.5 and 0.55), although it cut the sweep's time by about a quarter.
 """
 
 from __future__ import annotations
