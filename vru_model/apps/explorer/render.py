@@ -60,7 +60,8 @@ def render_html(view: ExplorerView) -> str:
     if view.room is not None:
         parts.append(room_html(view.room, as_if_known=view.cliff_edge is not None))
     parts.append(f'<p style="color:#555">Solved in {view.seconds:.1f} s. Values are discounted social value '
-                 "(harm avoided) minus exit costs, from the scenario's evidence figures.</p></div>")
+                 "(harm avoided) minus exit costs and the disruption weight, from the scenario's evidence "
+                 "figures.</p></div>")
     return "".join(parts)
 
 
@@ -128,7 +129,8 @@ def room_html(room: RoomView, as_if_known: bool = False) -> str:
     head = '<h4 class="vru-room-title">Room within a few percent of the best value</h4>'
     if room.chart is None:
         return f'<div class="vru-room">{head}<p>{_e(room.status_text)}</p></div>'
-    within = ", ".join(f"{e:.0%}" for e in room.epsilons)
+    shares = [f"{e:.0%}" for e in room.epsilons]
+    within = shares[0] if len(shares) == 1 else ", ".join(shares[:-1]) + " or " + shares[-1]
     lead = (f"For each service, the least and the most service-years (running months x scale / 12) that any plan "
             f"within {within} of the best value gives it, each from its own solve"
             + (" (around the plan as if the grant were known, not the cliff-edge plan)" if as_if_known else "")
