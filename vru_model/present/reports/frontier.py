@@ -94,8 +94,12 @@ def _frontier_chart(rows: pd.DataFrame, points: list[Any], lv: dict[str, Any], l
                 "hatched band the levels with no lawful plan.")
 
 
+SHOWN_BREAKPOINTS = 6  # the first changes as the grant falls are shown; the rest are folded below them
+
+
 def _breakpoint_table(found: pd.DataFrame, closes: pd.DataFrame, annual: float, step: float) -> Html:
-    """Where each service closes (or runs again) as the grant falls, in plain words."""
+    """Where each service closes (or runs again) as the grant falls, in plain words: the first changes shown,
+    the rest (the deep cuts, one row a service) folded below them."""
     table_rows = []
     for b in found.itertuples():
         if b.event == "closes":
@@ -108,11 +112,17 @@ def _breakpoint_table(found: pd.DataFrame, closes: pd.DataFrame, annual: float, 
                                f"closes at {b.level_above:.0%}: the best mix of services changes as the "
                                "grant falls."])
     hi = closes["level_above"].max() if len(closes) else 1.0
-    return table(table_rows, ["Core grant", "A year", "What happens"],
-                 "Where services close as the baseline's core grant falls (levels "
-                 f"{step * 100:g} percentage points apart: "
-                 f"“below {hi:.0%}” means running at {hi:.0%}, closed at {hi - step:.0%})",
-                 [False, True, False])
+    caption = ("Where services close as the baseline's core grant falls (levels "
+               f"{step * 100:g} percentage points apart: "
+               f"“below {hi:.0%}” means running at {hi:.0%}, closed at {hi - step:.0%})")
+    columns, numeric = ["Core grant", "A year", "What happens"], [False, True, False]
+    if len(table_rows) <= SHOWN_BREAKPOINTS + 2:
+        return table(table_rows, columns, caption, numeric)
+    rest = table_rows[SHOWN_BREAKPOINTS:]
+    return Html(table(table_rows[:SHOWN_BREAKPOINTS], columns, caption + ": the first changes", numeric)
+                + f"<details><summary>Show the other {len(rest)} changes, down to "
+                f"{esc(rest[-1][0])} of the baseline grant</summary>"
+                + table(rest, columns, caption + ": the rest", numeric) + "</details>")
 
 
 def _every_level(rows: pd.DataFrame, annual: float) -> Html:
