@@ -115,3 +115,6 @@ def test_the_board_sentence_names_services_that_must_run_and_those_that_could_cl
     steady_only = hand_ranges[hand_ranges["intervention"] != "flipper"]
     assert sentences(sc, steady_only) == [
         "Every plan within 4% of the best value runs Steady service for at least some months."]
+    kept_only = hand_ranges[hand_ranges["intervention"].isin(["steady", "flipper"])]
+    assert sentences(sc, kept_only) == [
+        "Every plan within 4% of the best value runs every one of these 2 services for at least some months."]

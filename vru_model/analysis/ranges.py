@@ -242,8 +242,9 @@ def sentences(sc: Scenario, table: pd.DataFrame) -> list[str]:
     if keep and 2 * len(keep) > len(optional):
         rest = [i for i in optional if i not in keep]
         out.append(f"Every plan within {hi:.0%} of the best value runs {len(keep)} of these {len(optional)} services "
-                   "for at least some months"
-                   + (f"; only {_titles(sc, rest)} need not run at all." if rest else "."))
+                   f"for at least some months; only {_titles(sc, rest)} need not run at all." if rest else
+                   f"Every plan within {hi:.0%} of the best value runs every one of these {len(keep)} services for "
+                   "at least some months.")
     elif keep:
         out.append(f"Every plan within {hi:.0%} of the best value runs {_titles(sc, keep)} for at least some months.")
     cheap = could_close(table)
