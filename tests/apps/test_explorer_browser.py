@@ -17,17 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import ARTIFACTS, launch, need_chromium
 
 from vru_model import load_scenario
 from vru_model.apps.explorer import SCENARIOS_ENV, ExplorerController, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
 START_SECONDS = 90
 SOLVE_MS = 60_000
 
@@ -36,11 +31,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("voila")]
 
 @pytest.fixture(scope="module", autouse=True)
 def _need_chromium() -> None:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is not installed (apt-get install chromium); the browser test needs it"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    need_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +79,7 @@ def test_director_moves_the_grant_and_saves_a_scenario(explorer_url: str, shippe
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1400})
             page.goto(explorer_url, timeout=START_SECONDS * 1000)
@@ -122,10 +113,6 @@ def test_director_moves_the_grant_and_saves_a_scenario(explorer_url: str, shippe
     assert not (ROOT / "scenarios" / "browser_half_grant.yaml").exists()
 
 
-def _browser(p):  # type: ignore[no-untyped-def]
-    return p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-
-
 def _kernel_status(url: str, kernel_id: str) -> int:
     """HTTP status of the server's record of one kernel: 200 while it runs, 404 once it is shut down."""
     base, token = url.split("?token=")
@@ -153,7 +140,7 @@ def test_closing_the_page_shuts_its_kernel_down(explorer_url: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser = _browser(p)
+        browser = launch(p)
         try:
             page = browser.new_page()
             page.goto(explorer_url, timeout=START_SECONDS * 1000)
@@ -177,7 +164,7 @@ def test_no_request_leaves_the_machine(explorer_url: str) -> None:
     local = explorer_url.split("/")[2]
     hosts: set[str] = set()
     with sync_playwright() as p:
-        browser = _browser(p)
+        browser = launch(p)
         try:
             page = browser.new_page()
             page.on("request", lambda r: hosts.add(r.url.split("/")[2] if "://" in r.url else r.url.split(":")[0]))
@@ -206,7 +193,7 @@ def test_explorer_on_a_narrow_screen_stacks_and_dims_while_working(explorer_url:
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": width, "height": 900})
             page.goto(explorer_url, timeout=START_SECONDS * 1000)
@@ -249,7 +236,7 @@ def test_the_cliff_edge_plan_is_the_one_answer_on_a_laptop(explorer_url: str, sh
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = _browser(p)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 768})
             page.goto(explorer_url, timeout=START_SECONDS * 1000)
@@ -312,7 +299,7 @@ def test_each_services_room_is_shown_when_asked(explorer_url: str, shipped: Path
     ARTIFACTS.mkdir(exist_ok=True)
     titles = [i.title for i in load_scenario(shipped / "baseline.yaml").interventions.values()]
     with sync_playwright() as p:
-        browser = _browser(p)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(explorer_url, timeout=START_SECONDS * 1000)

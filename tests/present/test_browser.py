@@ -8,40 +8,24 @@ missing; in CI (env CI set) a missing chromium is a failure.
 from __future__ import annotations
 
 import itertools
-import os
-import shutil
 from pathlib import Path
 
 import pytest
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _need_chromium() -> None:
-    if Path(CHROMIUM).is_file() or shutil.which("chromium"):
-        return
-    message = f"browser test needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+from browser import ARTIFACTS, chromium, launch, need_chromium
 
 
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.xdist_group("papermill")
 def test_partner_reads_index_and_a_report(shipped_batch: tuple[Path, object]) -> None:
-    _need_chromium()
+    need_chromium()
     from playwright.sync_api import sync_playwright
 
     out, _ = shipped_batch
     dialogs: list[str] = []
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"),
-                                    args=ARGS)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -88,11 +72,6 @@ def test_partner_reads_index_and_a_report(shipped_batch: tuple[Path, object]) ->
     assert dialogs == [], f"a script from scenario text ran: {dialogs}"
 
 
-def _browser(p):  # type: ignore[no-untyped-def]
-    return p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"),
-                             args=ARGS)
-
-
 def _pages(out: Path) -> list[Path]:
     return [out / "index.html", out / "glossary.html", out / "compare.html",
             *(out / name / "report.html" for name in ("cut_50", "late_confirmation", "infeasible_example",
@@ -103,12 +82,12 @@ def _pages(out: Path) -> list[Path]:
 @pytest.mark.slow
 @pytest.mark.xdist_group("papermill")
 def test_no_page_scrolls_sideways_on_a_phone(shipped_batch: tuple[Path, object]) -> None:
-    _need_chromium()
+    need_chromium()
     from playwright.sync_api import sync_playwright
 
     out, _ = shipped_batch
     with sync_playwright() as p:
-        browser = _browser(p)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 375, "height": 800})
             for path in _pages(out):
@@ -127,7 +106,7 @@ def test_no_page_scrolls_sideways_on_a_phone(shipped_batch: tuple[Path, object])
 @pytest.mark.slow
 @pytest.mark.xdist_group("papermill")
 def test_pages_pass_axe_wcag21_aa(shipped_batch: tuple[Path, object]) -> None:
-    _need_chromium()
+    need_chromium()
     from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
 
@@ -136,7 +115,7 @@ def test_pages_pass_axe_wcag21_aa(shipped_batch: tuple[Path, object]) -> None:
     rules = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
     found = {}
     with sync_playwright() as p:
-        browser = _browser(p)
+        browser = launch(p)
         try:
             page = browser.new_context(bypass_csp=True).new_page()  # the pages' CSP forbids injecting axe
             for path in _pages(out):
@@ -153,7 +132,7 @@ def test_pages_pass_axe_wcag21_aa(shipped_batch: tuple[Path, object]) -> None:
 @pytest.mark.slow
 @pytest.mark.xdist_group("papermill")
 def test_a_report_prints_as_a_board_paper(shipped_batch: tuple[Path, object], tmp_path: Path) -> None:
-    _need_chromium()
+    need_chromium()
     from pypdf import PdfReader
 
     from vru_model.present.pages import print_pdf
@@ -162,7 +141,7 @@ def test_a_report_prints_as_a_board_paper(shipped_batch: tuple[Path, object], tm
     html = out / "cut_50" / "report.html"
     sections = html.read_text(encoding="utf-8").count("<h2")
     pdf = tmp_path / "report.pdf"
-    print_pdf(html, pdf, CHROMIUM if Path(CHROMIUM).is_file() else str(shutil.which("chromium")))
+    print_pdf(html, pdf, str(chromium()))
     reader = PdfReader(pdf)
     pages = len(reader.pages)
     # each section starts a page; nothing runs on for ever (cut_50 prints 25 A4 pages for 11 sections with its
@@ -186,12 +165,12 @@ def test_a_report_prints_as_a_board_paper(shipped_batch: tuple[Path, object], tm
 def test_a_report_fits_eight_laptop_screens_before_a_fold_is_opened(shipped_batch: tuple[Path, object]) -> None:
     """cut_50 was 21.7 screens at 1366x768 and late_confirmation 22.2; a partner now sees the finding, what to do
     and by when, the headline figures and the spending in at most 8, and opens the rest fold by fold."""
-    _need_chromium()
+    need_chromium()
     from playwright.sync_api import sync_playwright
 
     out, _ = shipped_batch
     with sync_playwright() as p:
-        browser = _browser(p)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 768})
             for name in ("cut_50", "late_confirmation"):

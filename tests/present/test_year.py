@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
+from browser import launch, need_chromium
 
 from vru_model import load_scenario
 from vru_model.analysis.replan import replan
@@ -14,7 +13,6 @@ from vru_model.present.charts import Chart
 from vru_model.present.reports.year import year_lines, year_section
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -48,18 +46,14 @@ def test_the_section_has_its_heading_tables_and_a_described_chart(tiny_plan) -> 
 @pytest.mark.slow
 @pytest.mark.xdist_group("papermill")
 def test_the_shipped_re_plan_leads_with_where_the_year_stands(shipped_batch: tuple[Path, object]) -> None:
-    if not (Path(CHROMIUM).is_file() or shutil.which("chromium")):
-        if os.environ.get("CI"):
-            pytest.fail("browser test needs Debian's chromium")
-        pytest.skip("browser test needs Debian's chromium")
+    need_chromium()
     from playwright.sync_api import sync_playwright
 
     out, _ = shipped_batch
     folder = out / "replan_2021_09"
     assert {"variance.csv", "forecast.csv"} <= {p.name for p in folder.iterdir()}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium"),
-                                    args=["--no-sandbox", "--disable-gpu"])
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 768})
             page.goto((folder / "report.html").as_uri())
