@@ -12,7 +12,7 @@ import pyomo.environ as pyo
 
 from vru_model.core.text import money
 from vru_model.model.build import RULES, bound_rules_of, build_model
-from vru_model.model.data import ModelData
+from vru_model.model.data import ModelData, commissioned_capacity
 from vru_model.scenario.schema import Scenario
 from vru_model.solving import interrupt
 from vru_model.solving.solver import make_solver, run_solver
@@ -123,8 +123,8 @@ def _grant_outgrows_commissioning(scenario: Scenario, data: ModelData) -> list[s
         return found
     for y in data.fys:
         grant = scenario.core_grant(y)
-        most = sum(
-            data.cost[i, t] * scenario.interventions[i].scale.max + scenario.interventions[i].exit_cost / 12
+        most = commissioned_capacity(data, y) + sum(
+            scenario.interventions[i].exit_cost / 12
             for i in data.interventions
             if scenario.interventions[i].is_commissioned
             for t in data.months

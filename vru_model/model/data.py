@@ -66,10 +66,15 @@ def claimable(data: ModelData, grant_in_conf_fy: float) -> float:
     policy = data.scenario.policy
     if policy.commissioning_basis != "claimed" or policy.commissioning_min_share <= 0:
         return grant_in_conf_fy
-    items = data.scenario.interventions
-    capacity = sum(data.cost[i, t] * items[i].scale.max for i in data.interventions if items[i].is_commissioned
-                   for t in data.months if data.fy_of[t] == data.confirmation_fy)
+    capacity = commissioned_capacity(data, data.confirmation_fy or "")
     return min(grant_in_conf_fy, capacity / policy.commissioning_min_share)
+
+
+def commissioned_capacity(data: ModelData, fy: str) -> float:
+    """The most commissioned services can cost in a financial year: each at its largest scale every month."""
+    items = data.scenario.interventions
+    return sum(data.cost[i, t] * items[i].scale.max for i in data.interventions if items[i].is_commissioned
+               for t in data.months if data.fy_of[t] == fy)
 
 
 def underwriting_bound(data: ModelData, grant_in_conf_fy: float) -> float:
